@@ -1,0 +1,10 @@
+"""Allow ``python -m mightycli``."""
+
+from __future__ import annotations
+
+import sys
+
+from mightycli.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

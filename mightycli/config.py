@@ -1,0 +1,288 @@
+"""Settings, where files live, and the non-secret login state.
+
+Precedence for every setting: command-line option, then environment variable, then the
+network's table in the config file, then the config file's top level, then the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mightycli.errors import ConfigError, StateFileError, UsageError
+
+APP_NAME = "mighty"
+ENV_CONFIG_DIR = "MIGHTY_CONFIG_DIR"
+DEFAULT_API_URL = "https://api.mn.co"
+DEFAULT_REDIRECT_URI = "http://localhost:3000/callback"
+# Enough for `whoami`: the member's own e-mail (read:userinfo) and the network (read:network).
+DEFAULT_SCOPES: tuple[str, ...] = ("read:userinfo", "read:network")
+DEFAULT_LOGIN_TIMEOUT = 300.0
+STATE_VERSION = 1
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_MN_SUFFIX = ".mn.co"
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The folder for config.toml and logins.json (``MIGHTY_CONFIG_DIR`` overrides)."""
+    env = os.environ if env is None else env
+    override = env.get(ENV_CONFIG_DIR)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs  # deferred: only commands that touch files pay for it
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def config_file_path(env: Mapping[str, str] | None = None) -> Path:
+    return config_dir(env) / "config.toml"
+
+
+def state_file_path(env: Mapping[str, str] | None = None) -> Path:
+    return config_dir(env) / "logins.json"
+
+
+# --------------------------------------------------------------------------- config file
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    """The user's config.toml: top-level settings and per-network tables."""
+
+    top: Mapping[str, Any] = field(default_factory=dict)
+    networks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+    def lookup(self, name: str, network: str | None = None) -> Any:
+        if network is not None:
+            table = self.networks.get(network)
+            if table is not None and name in table:
+                return table[name]
+        return self.top.get(name)
+
+
+_KNOWN_KEYS = {"network", "client_id", "scopes", "redirect_uri", "issuer", "api_url", "timeout"}
+
+
+def load_file_config(path: Path) -> FileConfig:
+    """Read config.toml; a missing file is an empty configuration."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return FileConfig(path=path)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"The config file {path} is not valid TOML: {exc}",
+            hint="Fix or remove the file.",
+        ) from exc
+    networks_raw = data.pop("networks", {})
+    if not isinstance(networks_raw, dict) or not all(
+        isinstance(v, dict) for v in networks_raw.values()
+    ):
+        raise ConfigError(f"In {path}, [networks.<name>] entries must be tables.")
+    if "client_secret" in data or any("client_secret" in t for t in networks_raw.values()):
+        raise ConfigError(
+            f"{path} holds a client_secret; secrets do not belong in the config file.",
+            hint="Remove it and set MIGHTY_CLIENT_SECRET in the environment instead.",
+        )
+    for key in list(data) + [k for t in networks_raw.values() for k in t]:
+        if key not in _KNOWN_KEYS:
+            raise ConfigError(
+                f"Unknown setting {key!r} in {path}.",
+                hint="Known settings: " + ", ".join(sorted(_KNOWN_KEYS)) + ".",
+            )
+    networks = {str(k).lower(): v for k, v in networks_raw.items()}
+    return FileConfig(top=data, networks=networks, path=path)
+
+
+# --------------------------------------------------------------------------- networks and URLs
+
+
+@dataclass(frozen=True)
+class NetworkRef:
+    """A network as the user named it, reduced to the key logins are filed under."""
+
+    key: str  # subdomain (lowercase) or numeric id; also the path segment for the APIs
+    issuer: str | None  # https://<subdomain>.mn.co when it can be derived, else None
+
+
+def parse_network(value: str) -> NetworkRef:
+    """Accept a subdomain, a numeric id, ``<sub>.mn.co`` or a community URL."""
+    text = value.strip()
+    if not text:
+        raise UsageError("The network name is empty.", hint="Pass --network <subdomain>.")
+    if text.isdigit():
+        return NetworkRef(key=text, issuer=None)
+    host = text
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"{value!r} is not a community URL.")
+        host = parts.hostname
+    host = host.lower().rstrip("/")
+    if host.endswith(_MN_SUFFIX):
+        sub = host[: -len(_MN_SUFFIX)]
+        if _SUBDOMAIN.match(sub) and sub != "api":
+            return NetworkRef(key=sub, issuer=f"https://{sub}{_MN_SUFFIX}")
+    elif "://" not in text and _SUBDOMAIN.match(host):
+        return NetworkRef(key=host, issuer=f"https://{host}{_MN_SUFFIX}")
+    raise UsageError(
+        f"Cannot tell which network {value!r} is.",
+        hint=(
+            "Pass the subdomain (e.g. --network mycommunity for mycommunity.mn.co) or the numeric "
+            "network id; for a custom domain add --issuer https://<your community's address>."
+        ),
+    )
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint_url(url: str, what: str) -> str:
+    """Refuse anything but https, except plain http to this machine (tests, the emulator)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"The {what} {url!r} is not an http(s) URL.")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise UsageError(
+            f"The {what} {url!r} uses plain http.",
+            hint="Only https is allowed, except for localhost and 127.0.0.1.",
+        )
+    if parts.username or parts.password:
+        raise UsageError(f"The {what} must not carry a user name or password.")
+    return url.rstrip("/") if parts.path in ("", "/") else url
+
+
+# --------------------------------------------------------------------------- login state
+
+
+@dataclass(frozen=True)
+class LoginRecord:
+    """Everything about one login except the secrets (those live in the token store)."""
+
+    network: str
+    issuer: str
+    api_url: str
+    client_id: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str | None = None
+    confidential: bool = False
+    user_id: str | None = None
+    user_name: str | None = None
+    network_title: str | None = None
+    scopes: tuple[str, ...] = ()
+    expires_at: float | None = None
+    has_refresh_token: bool = False
+    storage: str = "keyring"
+    created_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["scopes"] = list(self.scopes)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LoginRecord:
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["scopes"] = tuple(values.get("scopes") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """All stored logins and which one is the default."""
+
+    logins: Mapping[str, LoginRecord] = field(default_factory=dict)
+    default: str | None = None
+
+    def with_login(self, record: LoginRecord, *, make_default: bool = True) -> LoginState:
+        logins = dict(self.logins)
+        logins[record.network] = record
+        default = record.network if make_default or self.default is None else self.default
+        return LoginState(logins=logins, default=default)
+
+    def without(self, network: str) -> LoginState:
+        logins = {k: v for k, v in self.logins.items() if k != network}
+        default = self.default
+        if default == network or default not in logins:
+            default = next(iter(sorted(logins)), None)
+        return LoginState(logins=logins, default=default)
+
+
+def read_state(path: Path) -> LoginState:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LoginState()
+    except OSError as exc:
+        raise StateFileError(f"Cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise ValueError("unknown layout")
+        logins = {str(key): LoginRecord.from_json(value) for key, value in data["logins"].items()}
+        default = data.get("default")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StateFileError(
+            f"The login state file {path} is damaged ({exc}).",
+            hint="Move it aside and run mighty login again.",
+        ) from exc
+    if default not in logins:
+        default = next(iter(sorted(logins)), None)
+    return LoginState(logins=logins, default=default)
+
+
+def write_state(path: Path, state: LoginState) -> None:
+    payload = {
+        "version": STATE_VERSION,
+        "default": state.default,
+        "logins": {key: record.to_json() for key, record in sorted(state.logins.items())},
+    }
+    write_private_file(path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), 0o600)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc

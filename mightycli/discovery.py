@@ -1,0 +1,149 @@
+"""Authorization server metadata: RFC 8414, then OpenID discovery, then Mighty's fixed paths."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from mightycli.config import check_endpoint_url
+from mightycli.errors import DiscoveryError, IssuerMismatchError, NetworkError, UsageError
+
+SOURCE_RFC8414 = "oauth-authorization-server"
+SOURCE_OPENID = "openid-configuration"
+SOURCE_FIXED = "fixed paths"
+
+
+@dataclass(frozen=True)
+class ServerMetadata:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str | None = None
+    scopes_supported: tuple[str, ...] | None = None
+    code_challenge_methods_supported: tuple[str, ...] | None = None
+    iss_parameter_supported: bool = False
+    source: str = SOURCE_FIXED
+
+
+def metadata_urls(issuer: str) -> list[tuple[str, str]]:
+    """Where to look, in order.
+
+    RFC 8414 section 3.1 inserts the well-known segment between host and path; OpenID Connect
+    Discovery 1.0 section 4 appends it to the issuer.
+    """
+    parts = urlsplit(issuer)
+    path = parts.path.rstrip("/")
+    rfc8414 = urlunsplit(
+        (parts.scheme, parts.netloc, "/.well-known/oauth-authorization-server" + path, "", "")
+    )
+    openid = urlunsplit(
+        (parts.scheme, parts.netloc, path + "/.well-known/openid-configuration", "", "")
+    )
+    return [(SOURCE_RFC8414, rfc8414), (SOURCE_OPENID, openid)]
+
+
+def fixed_metadata(issuer: str) -> ServerMetadata:
+    """Mighty's documented paths, for a server that publishes no metadata."""
+    base = issuer.rstrip("/")
+    return ServerMetadata(
+        issuer=issuer,
+        authorization_endpoint=f"{base}/oauth/authorize",
+        token_endpoint=f"{base}/oauth/token",
+        revocation_endpoint=f"{base}/oauth/revoke",
+        source=SOURCE_FIXED,
+    )
+
+
+def same_issuer(a: str, b: str) -> bool:
+    """Issuers compare as exact strings (RFC 8414 section 3.3), forgiving only a trailing slash."""
+    return a.rstrip("/") == b.rstrip("/")
+
+
+def discover(
+    client: httpx.Client, issuer: str, *, notify: Callable[[str], None] | None = None
+) -> ServerMetadata:
+    """Fetch and validate the issuer's metadata, or fall back to the fixed paths."""
+    for source, url in metadata_urls(issuer):
+        try:
+            response = client.get(url, headers={"Accept": "application/json"})
+        except httpx.TimeoutException as exc:
+            raise NetworkError(
+                f"Timed out fetching the authorization server's metadata from {url}."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise NetworkError(
+                f"Cannot reach the authorization server at {issuer}: {exc}",
+                hint="Check the network name or --issuer, and your connection.",
+            ) from exc
+        if response.status_code != 200:
+            continue
+        try:
+            document = json.loads(response.content)
+        except ValueError:
+            continue  # an HTML page at the well-known path is no metadata
+        if not isinstance(document, dict):
+            continue
+        return parse_metadata(document, issuer, source)
+    if notify is not None:
+        notify(f"No discovery document at {issuer}; using the standard Mighty Networks paths.")
+    return fixed_metadata(issuer)
+
+
+def _string_list(document: dict[str, Any], key: str) -> tuple[str, ...] | None:
+    value = document.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DiscoveryError(f"The metadata field {key!r} is not a list of strings.")
+    return tuple(value)
+
+
+def parse_metadata(document: dict[str, Any], expected_issuer: str, source: str) -> ServerMetadata:
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not same_issuer(issuer, expected_issuer):
+        # RFC 8414 section 3.3: a mismatch means the metadata must not be used at all.
+        raise IssuerMismatchError(
+            f"The discovery document names issuer {issuer!r}, not {expected_issuer!r}.",
+            hint="Check --issuer; if it is right, the server may be misconfigured or impersonated.",
+        )
+    endpoints: dict[str, str | None] = {}
+    for key in ("authorization_endpoint", "token_endpoint", "revocation_endpoint"):
+        value = document.get(key)
+        if value is None and key == "revocation_endpoint":
+            endpoints[key] = None
+            continue
+        if not isinstance(value, str) or not value:
+            raise DiscoveryError(f"The discovery document at {expected_issuer} lacks {key}.")
+        try:
+            endpoints[key] = check_endpoint_url(value, key.replace("_", " "))
+        except UsageError as exc:
+            raise DiscoveryError(
+                f"The discovery document's {key} is unusable: {exc.message}"
+            ) from exc
+    methods = _string_list(document, "code_challenge_methods_supported")
+    if methods is not None and "S256" not in methods:
+        raise DiscoveryError(
+            "The authorization server does not support PKCE with S256, which mighty requires."
+        )
+    response_types = _string_list(document, "response_types_supported")
+    if response_types is not None and "code" not in response_types:
+        raise DiscoveryError("The authorization server does not offer the authorization code flow.")
+    iss_supported = document.get("authorization_response_iss_parameter_supported") is True
+    authorization_endpoint = endpoints["authorization_endpoint"]
+    token_endpoint = endpoints["token_endpoint"]
+    assert authorization_endpoint is not None and token_endpoint is not None
+    return ServerMetadata(
+        issuer=issuer,
+        authorization_endpoint=authorization_endpoint,
+        token_endpoint=token_endpoint,
+        revocation_endpoint=endpoints["revocation_endpoint"],
+        scopes_supported=_string_list(document, "scopes_supported"),
+        code_challenge_methods_supported=methods,
+        iss_parameter_supported=iss_supported,
+        source=source,
+    )

@@ -1,0 +1,81 @@
+"""A tiny scripted HTTP server on 127.0.0.1 for shaping answers the emulator does not give."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str | dict[str, Any] = b""
+    content_type: str = "application/json"
+
+
+Route = Callable[["Request"], Reply] | Reply
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Server:
+    url: str
+    routes: dict[tuple[str, str], Route]
+    requests: list[Request] = field(default_factory=list)
+
+
+@contextmanager
+def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
+    server_ref: dict[str, Server] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            path = self.path.split("?", 1)[0]
+            request = Request(self.command, self.path, dict(self.headers.items()), body)
+            srv = server_ref["server"]
+            srv.requests.append(request)
+            route = srv.routes.get((self.command, path))
+            reply = Reply(404, {"error": "not found"}) if route is None else (
+                route(request) if callable(route) else route
+            )
+            payload = reply.body
+            if isinstance(payload, dict):
+                payload = json.dumps(payload)
+            if isinstance(payload, str):
+                payload = payload.encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _handle
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    server = Server(url=f"http://127.0.0.1:{httpd.server_address[1]}", routes=routes)
+    server_ref["server"] = server
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
