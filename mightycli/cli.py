@@ -48,6 +48,7 @@ NetworkOption = Annotated[
     typer.Option(
         "--network",
         "-n",
+        metavar="NETWORK",
         help="Network subdomain, numeric id or community URL (default: MIGHTY_NETWORK, the config "
         "file, then the most recent login).",
         show_default=False,
@@ -185,6 +186,7 @@ def login(
         str | None,
         typer.Option(
             "--client-id",
+            metavar="ID",
             help="The OAuth application's client id (env MIGHTY_CLIENT_ID). For a confidential "
             "application, set MIGHTY_CLIENT_SECRET in the environment.",
             show_default=False,
@@ -195,6 +197,7 @@ def login(
         typer.Option(
             "--scope",
             "-s",
+            metavar="SCOPE",
             help="A scope to request; repeat for more (default: read:userinfo read:network).",
             show_default=False,
         ),
@@ -203,6 +206,7 @@ def login(
         str | None,
         typer.Option(
             "--redirect-uri",
+            metavar="URI",
             help="Redirect URI registered on the application "
             f"(default {config.DEFAULT_REDIRECT_URI}).",
             show_default=False,
@@ -212,6 +216,7 @@ def login(
         str | None,
         typer.Option(
             "--issuer",
+            metavar="URL",
             help="Authorization server, if not https://<subdomain>.mn.co (env MIGHTY_ISSUER).",
             show_default=False,
         ),
@@ -220,6 +225,7 @@ def login(
         str | None,
         typer.Option(
             "--api-url",
+            metavar="URL",
             help=f"API base URL (env MIGHTY_API_URL, default {config.DEFAULT_API_URL}).",
             show_default=False,
         ),
@@ -230,7 +236,7 @@ def login(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", help="Seconds to wait for the browser (default 300).", show_default=False
+            "--timeout", metavar="SECONDS", help="Seconds to wait for the browser (default 300).", show_default=False
         ),
     ] = None,
     as_json: JsonOption = False,

@@ -79,7 +79,8 @@ def login(
     transport: httpx.BaseTransport | None = None,
 ) -> LoginResult:
     """Run the authorization code flow with PKCE through the system browser."""
-    storage = store.description  # fails now, not after the browser dance, if there is no keyring
+    store.check(options.network)  # fail now, not after the browser dance, if there is no keyring
+    storage = store.description
     with make_http_client(transport=transport) as http:
         metadata = discover(http, options.issuer, notify=notify)
         _check_scopes(metadata, options.scopes)

@@ -42,6 +42,8 @@ class TokenStore(Protocol):
     @property
     def description(self) -> str: ...
 
+    def check(self, network: str) -> None: ...
+
     def load(self, network: str) -> StoredSecrets: ...
 
     def save(self, network: str, access_token: str, refresh_token: str | None) -> None: ...
@@ -101,6 +103,10 @@ class KeyringStore:
                 hint=_NO_BACKEND_HINT,
             ) from exc
         return result if isinstance(result, str) else None
+
+    def check(self, network: str) -> None:
+        """Fail now, before a browser login, if the keyring cannot be used."""
+        self._call("read the keyring", "get_password", network, ACCESS_ENTRY)
 
     def load(self, network: str) -> StoredSecrets:
         access = self._call("read the access token", "get_password", network, ACCESS_ENTRY)

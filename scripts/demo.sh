@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The whole journey against the local emulator, with no person and no account: start the
+# emulator, log in through its consent page (a scripted browser clicks Approve), whoami, token,
+# status, logout, stop. Your own config and keyring are never touched: everything lives in a
+# temporary folder that is removed at the end.
+set -euo pipefail
+
+if ! command -v mighty >/dev/null 2>&1; then
+    echo "demo: 'mighty' is not on PATH; activate the virtual environment first (. .venv/bin/activate)" >&2
+    exit 2
+fi
+python_bin=$(command -v python3 || command -v python)
+if ! "$python_bin" -c 'import mightycli.emulator.browser, keyrings.alt' 2>/dev/null; then
+    echo "demo: install the demo extra first: pip install '.[demo]'" >&2
+    exit 2
+fi
+
+work=$(mktemp -d)
+emulator_pid=""
+cleanup() {
+    if [[ -n "$emulator_pid" ]] && kill -0 "$emulator_pid" 2>/dev/null; then
+        kill "$emulator_pid" 2>/dev/null || true
+        wait "$emulator_pid" 2>/dev/null || true
+        echo "== emulator stopped"
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Isolation: a throwaway config folder and a file-backed keyring inside it.
+export MIGHTY_CONFIG_DIR="$work/config"
+export XDG_DATA_HOME="$work/data"
+export PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring
+# The stand-in browser: loads the consent page, clicks Approve, follows the redirect home.
+cat >"$work/browser" <<BROWSER
+#!/bin/sh
+exec "$python_bin" -m mightycli.emulator.browser "\$1"
+BROWSER
+chmod +x "$work/browser"
+export BROWSER="$work/browser"
+
+run() {
+    echo
+    echo "\$ $*"
+    "$@"
+}
+
+echo "== starting the emulator on a free port"
+mighty emulator --port 0 --quiet >"$work/emulator.url" 2>"$work/emulator.log" &
+emulator_pid=$!
+for _ in $(seq 1 100); do
+    [[ -s "$work/emulator.url" ]] && break
+    kill -0 "$emulator_pid" 2>/dev/null || { cat "$work/emulator.log" >&2; exit 1; }
+    sleep 0.1
+done
+url=$(head -n 1 "$work/emulator.url")
+[[ -n "$url" ]] || { echo "demo: the emulator did not start" >&2; cat "$work/emulator.log" >&2; exit 1; }
+echo "== emulator at $url"
+
+run mighty login --network emulated --issuer "$url" --api-url "$url" \
+    --client-id emulator-public-client --timeout 60
+run mighty whoami
+token=$(mighty token)
+echo
+echo "\$ mighty token"
+echo "${token:0:8}... (${#token} characters; printed whole when you run it)"
+run mighty status
+run mighty logout
+echo
+echo "== done: logged in, used the token and logged out against the emulator"

@@ -1,0 +1,236 @@
+"""End-to-end: the real `mighty` command in subprocesses, the emulator on 127.0.0.1, a scripted
+browser following the redirect to the real loopback receiver, a file-backed keyring."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import time
+from pathlib import Path
+
+import httpx
+import keyring
+
+from conftest import login_args
+from mightycli.cli import main
+from mightycli.tokens import service_name
+
+
+def _secrets() -> tuple[str | None, str | None]:
+    name = service_name("emulated")
+    return keyring.get_password(name, "access_token"), keyring.get_password(name, "refresh_token")
+
+
+def test_full_journey(emulator, redirect_uri, run_mighty, isolated: Path) -> None:  # type: ignore[no-untyped-def]
+    login = run_mighty(*login_args(emulator, redirect_uri))
+    assert login.code == 0, login.stderr
+    assert "Logged in to Emulated Network as Ada Lovelace" in login.stderr
+    assert login.stdout == ""  # people's messages go to stderr only
+    assert "code_challenge=" in login.stderr  # the URL is printed whole
+    access, refresh = _secrets()
+    assert access and refresh and emulator.is_token_active(access)
+
+    state_file = isolated / "config" / "logins.json"
+    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
+    state_text = state_file.read_text()
+    assert access not in state_text and refresh not in state_text
+    assert json.loads(state_text)["default"] == "emulated"
+
+    whoami = run_mighty("whoami")
+    assert whoami.code == 0, whoami.stderr
+    assert whoami.stdout.splitlines()[0] == "Ada Lovelace"
+    assert "ada@example.com" in whoami.stdout and "HOST" in whoami.stdout
+
+    as_json = json.loads(run_mighty("whoami", "--json").stdout)
+    assert as_json["name"] == "Ada Lovelace" and as_json["network"] == "emulated"
+    assert as_json["network_title"] == "Emulated Network" and as_json["role"] == "HOST"
+
+    token = run_mighty("token")
+    assert token.code == 0 and token.stdout == access + "\n" and token.stderr == ""
+
+    status = json.loads(run_mighty("status", "--json").stdout)
+    (entry,) = status["logins"]
+    assert entry["network"] == "emulated" and entry["user"] == "Ada Lovelace"
+    assert entry["refresh_token"] is True and entry["default"] is True
+    assert set(entry["scopes"]) == {"read:userinfo", "read:network"}
+    human = run_mighty("status")
+    assert "emulated (default)" in human.stdout and "expires in" in human.stdout
+
+    logout = run_mighty("logout")
+    assert logout.code == 0, logout.stderr
+    assert "Refresh token: revoked" in logout.stderr and "Access token: revoked" in logout.stderr
+    assert {access, refresh} <= emulator.revoked_tokens()
+    assert not emulator.is_token_active(access)
+    assert _secrets() == (None, None)
+    assert json.loads(state_file.read_text())["logins"] == {}
+
+    again = run_mighty("logout")
+    assert again.code == 0 and "nothing to do" in again.stderr
+    assert run_mighty("status").code == 4
+    gone = run_mighty("whoami")
+    assert gone.code == 4 and "mighty login" in gone.stderr
+
+
+def test_deny_reports_error_and_stores_nothing(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    result = run_mighty(
+        *login_args(emulator, redirect_uri), env={"MIGHTY_TEST_BROWSER_ARGS": "--deny"}
+    )
+    assert result.code == 1
+    assert "denied" in result.stderr
+    assert _secrets() == (None, None)
+    assert run_mighty("status").code == 4
+
+
+def test_two_networks_and_network_option(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    second = login_args(emulator, redirect_uri)
+    second[second.index("emulated")] = "1001"
+    assert run_mighty(*second).code == 0
+    status = json.loads(run_mighty("status", "--json").stdout)
+    assert [(e["network"], e["default"]) for e in status["logins"]] == [
+        ("1001", True),
+        ("emulated", False),
+    ]
+    assert run_mighty("token", "--network", "emulated").stdout != run_mighty("token").stdout
+    assert run_mighty("logout", "--all").code == 0
+    assert run_mighty("status").code == 4
+
+
+def test_expired_token_is_refreshed_and_rotation_saved(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    old_access, old_refresh = _secrets()
+    emulator.expire_access_tokens()  # the server says no; the client still thinks it is valid
+    result = run_mighty("whoami")
+    assert result.code == 0, result.stderr
+    new_access, new_refresh = _secrets()
+    assert emulator.refresh_count == 1
+    assert new_access != old_access and new_refresh != old_refresh
+    assert emulator.is_token_active(new_refresh)  # type: ignore[arg-type]
+    assert run_mighty("whoami").code == 0 and emulator.refresh_count == 1
+
+
+def test_token_renewed_before_expiry(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    from mightycli.emulator import Emulator
+
+    with Emulator(redirect_uris=(redirect_uri,), access_token_ttl=30) as emulator:
+        assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+        old_access, _ = _secrets()
+        token = run_mighty("token")  # expires within a minute: renewed first
+        assert token.code == 0 and emulator.refresh_count == 1
+        assert token.stdout.strip() == _secrets()[0] != old_access
+
+
+def test_refresh_rejected_means_exit_4(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    _, refresh = _secrets()
+    httpx.post(
+        f"{emulator.url}/oauth/revoke",
+        data={"token": refresh, "client_id": "emulator-public-client"},
+    ).raise_for_status()
+    result = run_mighty("whoami")
+    assert result.code == 4
+    assert "mighty login --network emulated" in result.stderr
+    assert "invalid_grant" in result.stderr
+    assert _secrets()[1] == refresh  # nothing the user might still need was deleted
+
+
+def test_no_refresh_token_means_exit_4_when_expired(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    from mightycli.emulator import Emulator
+
+    with Emulator(redirect_uris=(redirect_uri,), issue_refresh_tokens=False) as emulator:
+        result = run_mighty(*login_args(emulator, redirect_uri))
+        assert "no refresh token" in result.stderr
+        emulator.expire_access_tokens()
+        whoami = run_mighty("whoami")
+        assert whoami.code == 4 and "mighty login" in whoami.stderr
+
+
+def test_mighty_token_overrides_stored_credentials(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    stored, _ = _secrets()
+    run_mighty("logout")
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    env = {"MIGHTY_TOKEN": "not-a-valid-token"}
+    token = run_mighty("token", env=env)
+    assert token.stdout == "not-a-valid-token\n"
+    whoami = run_mighty("whoami", env=env)
+    assert whoami.code == 4 and "MIGHTY_TOKEN" in whoami.stderr
+    logout = run_mighty("logout", env=env)
+    assert logout.code == 2 and "MIGHTY_TOKEN" in logout.stderr
+    assert _secrets()[0] is not None  # refused means untouched
+    # Without any stored login, MIGHTY_TOKEN plus a network is enough.
+    current, _ = _secrets()
+    run_mighty("logout")
+    env = {"MIGHTY_TOKEN": current or "", "MIGHTY_NETWORK": "emulated", "MIGHTY_API_URL": emulator.url}
+    assert stored != current
+    ok = run_mighty("whoami", "--json", env=env)
+    assert ok.code == 4  # logout revoked it at the server
+    fresh = run_mighty(*login_args(emulator, redirect_uri))
+    assert fresh.code == 0
+    current, _ = _secrets()
+    env["MIGHTY_TOKEN"] = current or ""
+    assert json.loads(run_mighty("whoami", "--json", env=env).stdout)["name"] == "Ada Lovelace"
+
+
+def test_confidential_client_with_wrong_secret(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    args = login_args(emulator, redirect_uri)
+    args[args.index("emulator-public-client")] = "emulator-confidential-client"
+    bad = run_mighty(*args, env={"MIGHTY_CLIENT_SECRET": "canary-secret-4711"})
+    assert bad.code == 1 and "invalid_client" in bad.stderr and "canary-secret" not in bad.stderr
+    good = run_mighty(*args, env={"MIGHTY_CLIENT_SECRET": "emulator-client-secret"})
+    assert good.code == 0, good.stderr
+
+
+def test_token_endpoint_failure_is_reported(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    emulator.inject_fault("/oauth/token", 500, "<html><h1>Internal error</h1></html>")
+    result = run_mighty(*login_args(emulator, redirect_uri))
+    assert result.code == 1
+    assert "HTTP 500" in result.stderr and "Traceback" not in result.stderr
+    assert _secrets() == (None, None)
+
+
+def test_busy_port_is_reported_before_the_browser(emulator, redirect_uri, callback_port, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", callback_port))
+        other.listen(1)
+        started = time.monotonic()
+        result = run_mighty(*login_args(emulator, redirect_uri))
+    assert result.code == 1
+    assert f"Port {callback_port}" in result.stderr
+    assert "Open this URL" not in result.stderr  # failed before showing or opening anything
+    assert time.monotonic() - started < 15
+
+
+def test_login_timeout(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    args = login_args(emulator, redirect_uri, "--no-browser")
+    args[args.index("--timeout") + 1] = "1"
+    result = run_mighty(*args)
+    assert result.code == 1 and "within 1 seconds" in result.stderr
+
+
+def test_exit_codes_through_main(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("mighty ")
+    assert main(["status"]) == 4
+    assert "not logged in" in capsys.readouterr().err
+    assert main(["token"]) == 4
+    assert main(["login"]) == 2  # no terminal to ask on, no network given
+    assert "--network" in capsys.readouterr().err
+    assert main(["login", "--network", "bad name!", "--client-id", "x"]) == 2
+    assert main(["login", "--network", "x", "--client-id", "c", "--issuer", "http://remote.example"]) == 2
+    assert main(["no-such-command"]) == 2
+    assert main(["whoami", "--network", "12345"]) == 4
+
+
+def test_help_lists_exit_codes_and_examples() -> None:
+    from typer.testing import CliRunner
+
+    from mightycli.cli import app
+
+    runner = CliRunner()
+    top = runner.invoke(app, ["--help"])
+    assert top.exit_code == 0 and "130 interrupted" in top.output
+    for command in ("login", "whoami", "token", "status", "logout", "emulator"):
+        page = runner.invoke(app, [command, "--help"])
+        assert page.exit_code == 0 and "Example" in page.output, command

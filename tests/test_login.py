@@ -1,0 +1,171 @@
+"""The login flow as a library call, with a scripted browser that can misbehave on purpose."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import keyring
+import pytest
+from keyring.backends import fail
+
+from mightycli import config, oauth
+from mightycli.emulator import PUBLIC_CLIENT_ID, Emulator
+from mightycli.errors import (
+    AuthorizationDeniedError,
+    IssuerMismatchError,
+    KeyringUnavailableError,
+    StateMismatchError,
+    TokenRequestError,
+)
+from mightycli.login import LoginOptions, login
+from mightycli.tokens import KeyringStore
+
+
+class ScriptedBrowser:
+    """Fetches the authorization URL, lets a test rewrite the redirect, then follows it."""
+
+    def __init__(self, rewrite: Callable[[dict[str, str]], dict[str, str]] = lambda q: q,
+                 strays: tuple[str, ...] = ()) -> None:
+        self.rewrite = rewrite
+        self.strays = strays
+        self.pages: list[httpx.Response] = []
+        self.stray_statuses: list[int] = []
+        self.done = threading.Event()
+
+    def __call__(self, url: str) -> bool:
+        try:
+            location = httpx.get(url, headers={"User-Agent": "test"}).headers["location"]
+            parts = urlsplit(location)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            base = f"{parts.scheme}://{parts.netloc}"
+            for path in self.strays:
+                self.stray_statuses.append(httpx.get(base + path).status_code)
+            target = f"{base}{parts.path}?{urlencode(self.rewrite(query))}"
+            self.pages.append(httpx.get(target, timeout=10))
+        finally:
+            self.done.set()
+        return True
+
+
+@pytest.fixture
+def auto_emulator(redirect_uri: str):  # type: ignore[no-untyped-def]
+    with Emulator(redirect_uris=(redirect_uri,), auto_approve=True) as server:
+        yield server
+
+
+def _options(emulator: Emulator, redirect_uri: str) -> LoginOptions:
+    return LoginOptions(
+        network="emulated",
+        issuer=emulator.url,
+        api_url=emulator.url,
+        client=oauth.ClientCredentials(PUBLIC_CLIENT_ID),
+        scopes=config.DEFAULT_SCOPES,
+        redirect_uri=redirect_uri,
+        timeout=20,
+    )
+
+
+def _login(emulator: Emulator, redirect_uri: str, browser: ScriptedBrowser, isolated: Path):  # type: ignore[no-untyped-def]
+    notes: list[str] = []
+    try:
+        return login(
+            _options(emulator, redirect_uri),
+            store=KeyringStore(),
+            state_path=isolated / "config" / "logins.json",
+            notify=notes.append,
+            show_url=notes.append,
+            browser=browser,
+        )
+    finally:
+        browser.done.wait(10)
+
+
+def test_success_page_comes_after_the_exchange(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    browser = ScriptedBrowser(strays=("/favicon.ico", "/"))
+    result = _login(auto_emulator, redirect_uri, browser, isolated)
+    assert result.identity.name == "Ada Lovelace"
+    assert browser.stray_statuses == [404, 404]
+    page = browser.pages[0]
+    assert page.status_code == 200 and "Logged in" in page.text and "Ada Lovelace" in page.text
+    assert config.read_state(isolated / "config" / "logins.json").logins["emulated"].user_name == (
+        "Ada Lovelace"
+    )
+
+
+def _assert_failed(browser: ScriptedBrowser, isolated: Path) -> None:
+    page = browser.pages[0]
+    assert page.status_code == 400 and "Login failed" in page.text
+    assert config.read_state(isolated / "config" / "logins.json").logins == {}
+    assert keyring.get_password("mighty-cli:emulated", "access_token") is None
+
+
+def test_state_mismatch(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    browser = ScriptedBrowser(lambda q: {**q, "state": "forged"})
+    with pytest.raises(StateMismatchError):
+        _login(auto_emulator, redirect_uri, browser, isolated)
+    _assert_failed(browser, isolated)
+
+
+def test_iss_mismatch(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    browser = ScriptedBrowser(lambda q: {**q, "iss": "https://evil.example/<script>"})
+    with pytest.raises(IssuerMismatchError):
+        _login(auto_emulator, redirect_uri, browser, isolated)
+    _assert_failed(browser, isolated)
+    assert "<script>" not in browser.pages[0].text and "&lt;script&gt;" in browser.pages[0].text
+
+
+def test_missing_iss_is_refused_when_advertised(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    browser = ScriptedBrowser(lambda q: {k: v for k, v in q.items() if k != "iss"})
+    with pytest.raises(IssuerMismatchError, match="lacks the iss"):
+        _login(auto_emulator, redirect_uri, browser, isolated)
+    _assert_failed(browser, isolated)
+
+
+def test_server_error_redirect(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    def deny(q: dict[str, str]) -> dict[str, str]:
+        return {"error": "access_denied", "error_description": "No <thanks>",
+                "state": q["state"], "iss": q["iss"]}
+
+    browser = ScriptedBrowser(deny)
+    with pytest.raises(AuthorizationDeniedError, match="No <thanks>"):
+        _login(auto_emulator, redirect_uri, browser, isolated)
+    _assert_failed(browser, isolated)
+    assert "No &lt;thanks&gt;" in browser.pages[0].text
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (400, '{"error": "invalid_grant", "error_description": "Code was used"}', "Code was used"),
+        (500, "<html>down</html>", "HTTP 500"),
+        (200, '{"access_token": "x", "token_', "no JSON object"),
+    ],
+)
+def test_token_endpoint_errors_show_on_the_page(  # type: ignore[no-untyped-def]
+    auto_emulator, redirect_uri, isolated, status, body, message
+) -> None:
+    auto_emulator.inject_fault("/oauth/token", status, body, content_type="application/json")
+    browser = ScriptedBrowser()
+    with pytest.raises(TokenRequestError, match=message):
+        _login(auto_emulator, redirect_uri, browser, isolated)
+    _assert_failed(browser, isolated)
+
+
+def test_no_keyring_fails_before_the_browser(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    keyring.set_keyring(fail.Keyring())
+    browser = ScriptedBrowser()
+    with pytest.raises(KeyringUnavailableError, match="No OS keyring") as info:
+        login(
+            _options(auto_emulator, redirect_uri),
+            store=KeyringStore(),
+            state_path=isolated / "config" / "logins.json",
+            notify=lambda _: None,
+            show_url=lambda _: None,
+            browser=browser,
+        )
+    assert not browser.done.is_set() and not browser.pages
+    assert "PYTHON_KEYRING_BACKEND" in (info.value.hint or "")
