@@ -236,7 +236,10 @@ def login(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", metavar="SECONDS", help="Seconds to wait for the browser (default 300).", show_default=False
+            "--timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for the browser (default 300).",
+            show_default=False,
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -300,13 +303,17 @@ def login(
         timeout=wait,
         open_browser=not no_browser,
     )
-    result = login_flow.login(
-        options,
-        store=_store(),
-        state_path=config.state_file_path(),
-        notify=say,
-        show_url=show_url,
-    )
+    try:
+        result = login_flow.login(
+            options,
+            store=_store(),
+            state_path=config.state_file_path(),
+            notify=say,
+            show_url=show_url,
+        )
+    except KeyboardInterrupt:
+        say("\nLogin cancelled; nothing was stored.")
+        raise
     record = result.record
     say(
         f"Logged in to {result.identity.network_title or key} as {result.identity.name}.",

@@ -33,7 +33,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", KEYRING_BACKEND)
     monkeypatch.setenv("NO_COLOR", "1")
     backend = PlaintextKeyring()
-    backend.file_path = str(home / "data" / "keyring_pass.cfg")  # type: ignore[misc]
+    backend.file_path = str(home / "data" / "python_keyring" / "keyring_pass.cfg")  # type: ignore[misc]
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:

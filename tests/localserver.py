@@ -52,8 +52,10 @@ def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
             srv = server_ref["server"]
             srv.requests.append(request)
             route = srv.routes.get((self.command, path))
-            reply = Reply(404, {"error": "not found"}) if route is None else (
-                route(request) if callable(route) else route
+            reply = (
+                Reply(404, {"error": "not found"})
+                if route is None
+                else (route(request) if callable(route) else route)
             )
             payload = reply.body
             if isinstance(payload, dict):
@@ -72,7 +74,9 @@ def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
     httpd.daemon_threads = True
     server = Server(url=f"http://127.0.0.1:{httpd.server_address[1]}", routes=routes)
     server_ref["server"] = server
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import keyring
-
 from conftest import login_args
+
 from mightycli.cli import main
 from mightycli.tokens import service_name
 
@@ -162,7 +162,11 @@ def test_mighty_token_overrides_stored_credentials(emulator, redirect_uri, run_m
     # Without any stored login, MIGHTY_TOKEN plus a network is enough.
     current, _ = _secrets()
     run_mighty("logout")
-    env = {"MIGHTY_TOKEN": current or "", "MIGHTY_NETWORK": "emulated", "MIGHTY_API_URL": emulator.url}
+    env = {
+        "MIGHTY_TOKEN": current or "",
+        "MIGHTY_NETWORK": "emulated",
+        "MIGHTY_API_URL": emulator.url,
+    }
     assert stored != current
     ok = run_mighty("whoami", "--json", env=env)
     assert ok.code == 4  # logout revoked it at the server
@@ -190,7 +194,9 @@ def test_token_endpoint_failure_is_reported(emulator, redirect_uri, run_mighty) 
     assert _secrets() == (None, None)
 
 
-def test_busy_port_is_reported_before_the_browser(emulator, redirect_uri, callback_port, run_mighty) -> None:  # type: ignore[no-untyped-def]
+def test_busy_port_is_reported_before_the_browser(
+    emulator, redirect_uri, callback_port, run_mighty
+) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as other:
         other.bind(("127.0.0.1", callback_port))
         other.listen(1)
@@ -218,7 +224,10 @@ def test_exit_codes_through_main(capsys) -> None:  # type: ignore[no-untyped-def
     assert main(["login"]) == 2  # no terminal to ask on, no network given
     assert "--network" in capsys.readouterr().err
     assert main(["login", "--network", "bad name!", "--client-id", "x"]) == 2
-    assert main(["login", "--network", "x", "--client-id", "c", "--issuer", "http://remote.example"]) == 2
+    assert (
+        main(["login", "--network", "x", "--client-id", "c", "--issuer", "http://remote.example"])
+        == 2
+    )
     assert main(["no-such-command"]) == 2
     assert main(["whoami", "--network", "12345"]) == 4
 
@@ -234,3 +243,32 @@ def test_help_lists_exit_codes_and_examples() -> None:
     for command in ("login", "whoami", "token", "status", "logout", "emulator"):
         page = runner.invoke(app, [command, "--help"])
         assert page.exit_code == 0 and "Example" in page.output, command
+
+
+def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, callback_port
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mightycli", *login_args(emulator, redirect_uri, "--no-browser")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("Waiting for the browser"):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=20)
+    assert proc.returncode == 130, rest
+    assert "Traceback" not in rest
+    with socket.socket() as probe:  # the listener is closed
+        probe.bind(("127.0.0.1", callback_port))
+    assert _secrets() == (None, None)

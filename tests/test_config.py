@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -71,9 +70,7 @@ def test_state_round_trip_private_and_atomic(tmp_path: Path) -> None:
     assert config.read_state(tmp_path / "missing.json") == config.LoginState()
 
 
-def test_failed_write_keeps_the_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "state" / "logins.json"
     config.write_state(path, config.LoginState().with_login(_record("a")))
     before = path.read_bytes()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from localserver import Reply, serve
+
 from mightycli.discovery import (
     SOURCE_FIXED,
     SOURCE_OPENID,

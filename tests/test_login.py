@@ -28,8 +28,11 @@ from mightycli.tokens import KeyringStore
 class ScriptedBrowser:
     """Fetches the authorization URL, lets a test rewrite the redirect, then follows it."""
 
-    def __init__(self, rewrite: Callable[[dict[str, str]], dict[str, str]] = lambda q: q,
-                 strays: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        rewrite: Callable[[dict[str, str]], dict[str, str]] = lambda q: q,
+        strays: tuple[str, ...] = (),
+    ) -> None:
         self.rewrite = rewrite
         self.strays = strays
         self.pages: list[httpx.Response] = []
@@ -127,8 +130,12 @@ def test_missing_iss_is_refused_when_advertised(auto_emulator, redirect_uri, iso
 
 def test_server_error_redirect(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
     def deny(q: dict[str, str]) -> dict[str, str]:
-        return {"error": "access_denied", "error_description": "No <thanks>",
-                "state": q["state"], "iss": q["iss"]}
+        return {
+            "error": "access_denied",
+            "error_description": "No <thanks>",
+            "state": q["state"],
+            "iss": q["iss"],
+        }
 
     browser = ScriptedBrowser(deny)
     with pytest.raises(AuthorizationDeniedError, match="No <thanks>"):

@@ -4,8 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
 from localserver import Reply, serve
+
 from mightycli import oauth, pkce
 from mightycli.discovery import ServerMetadata, fixed_metadata
 from mightycli.errors import (
@@ -64,7 +64,9 @@ def test_iss_mismatch_and_missing_iss() -> None:
             request, oauth.parse_callback_query(f"code=c&state={request.state}&iss=https://evil")
         )
     with pytest.raises(IssuerMismatchError, match="lacks the iss"):
-        oauth.validate_callback(request, oauth.parse_callback_query(f"code=c&state={request.state}"))
+        oauth.validate_callback(
+            request, oauth.parse_callback_query(f"code=c&state={request.state}")
+        )
     lenient = _request(iss_required=False)
     callback = oauth.parse_callback_query(f"code=c&state={lenient.state}")
     assert oauth.validate_callback(lenient, callback) == "c"
@@ -72,7 +74,9 @@ def test_iss_mismatch_and_missing_iss() -> None:
 
 def test_authorization_errors_carry_the_servers_description() -> None:
     request = _request()
-    query = f"error=access_denied&error_description=Member+said+no&state={request.state}&iss={ISSUER}"
+    query = (
+        f"error=access_denied&error_description=Member+said+no&state={request.state}&iss={ISSUER}"
+    )
     with pytest.raises(AuthorizationDeniedError, match="denied: Member said no"):
         oauth.validate_callback(request, oauth.parse_callback_query(query))
     query = f"error=invalid_scope&error_description=nope&state={request.state}&iss={ISSUER}"
@@ -110,8 +114,10 @@ def test_token_response_parsing() -> None:
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
-        (Reply(400, {"error": "invalid_grant", "error_description": "Code expired"}),
-         "HTTP 400 Bad Request, invalid_grant\\): Code expired"),
+        (
+            Reply(400, {"error": "invalid_grant", "error_description": "Code expired"}),
+            "HTTP 400 Bad Request, invalid_grant\\): Code expired",
+        ),
         (Reply(401, {"error": "invalid_client"}), "invalid_client"),
         (Reply(500, "<html><body>Oops</body></html>", "text/html"), "HTTP 500.*text/html"),
         (Reply(200, "{truncated", "application/json"), "no JSON object"),
@@ -164,6 +170,10 @@ def test_revocation_outcomes(reply: Reply, outcome: oauth.RevocationOutcome) -> 
     with serve({("POST", "/oauth/revoke"): reply}) as server:
         with httpx.Client() as http:
             got = oauth.revoke_token(
-                http, f"{server.url}/oauth/revoke", oauth.ClientCredentials("c"), "t", "access_token"
+                http,
+                f"{server.url}/oauth/revoke",
+                oauth.ClientCredentials("c"),
+                "t",
+                "access_token",
             )
     assert got is outcome
