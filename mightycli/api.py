@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mightycli import __version__
-from mightycli.errors import ApiAuthError, ApiError, NetworkError
+from mightycli.errors import ApiAuthError, ApiError, NetworkError, UsageError
 
 if TYPE_CHECKING:
     from mightycli.session import Session
@@ -37,6 +37,23 @@ def make_http_client(
 
 def graphql_url(api_url: str, network: str) -> str:
     return f"{api_url.rstrip('/')}/networks/{network}/graphql"
+
+
+def admin_url(api_url: str, network: str, path: str) -> str:
+    """An Admin API address: a path under the network, kept exactly as given (trailing slashes
+    differ between resources), or a full URL that must be on the API host."""
+    from mightycli.config import check_endpoint_url
+    from mightycli.pagination import same_origin
+
+    if "://" in path:
+        check_endpoint_url(path, "URL")
+        if not same_origin(path, api_url):
+            raise UsageError(
+                f"{path} is not on the API host {api_url}.",
+                hint="mighty sends your token only to the API host.",
+            )
+        return path
+    return f"{api_url.rstrip('/')}/admin/v1/networks/{network}/{path.lstrip('/')}"
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,32 @@ def _server_error_text(response: httpx.Response) -> str | None:
     return None
 
 
+def _checked_request(
+    client: httpx.Client, method: str, url: str, what: str, **kwargs: Any
+) -> httpx.Response:
+    """Send one request; unreachable servers and HTTP errors become clear errors."""
+    try:
+        response = client.request(method, url, headers={"Accept": "application/json"}, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise NetworkError(f"The {what} at {url} timed out.") from exc
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"Cannot reach the {what} at {url}: {exc}") from exc
+    if response.status_code == 401:
+        raise ApiAuthError(
+            f"The {what} refused the token (HTTP 401).", status_code=401, code="UNAUTHENTICATED"
+        )
+    if response.status_code >= 400:
+        detail = _server_error_text(response)
+        if detail is None and "html" in response.headers.get("content-type", ""):
+            detail = "an HTML page instead of JSON"
+        raise ApiError(
+            f"The {what} answered {_describe_status(response)}"
+            + (f": {detail}" if detail else "."),
+            status_code=response.status_code,
+        )
+    return response
+
+
 def post_graphql(
     client: httpx.Client, url: str, query: str, variables: dict[str, Any] | None = None
 ) -> GraphQLResponse:
@@ -84,26 +127,7 @@ def post_graphql(
     payload: dict[str, Any] = {"query": query}
     if variables:
         payload["variables"] = variables
-    try:
-        response = client.post(url, json=payload, headers={"Accept": "application/json"})
-    except httpx.TimeoutException as exc:
-        raise NetworkError(f"The API at {url} timed out.") from exc
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"Cannot reach the API at {url}: {exc}") from exc
-    if response.status_code == 401:
-        raise ApiAuthError(
-            "The API refused the access token (HTTP 401).", status_code=401, code="UNAUTHENTICATED"
-        )
-    if response.status_code >= 400:
-        detail = _server_error_text(response)
-        content_type = response.headers.get("content-type", "")
-        if detail is None and "html" in content_type:
-            detail = "an HTML page instead of JSON"
-        raise ApiError(
-            f"The GraphQL API answered {_describe_status(response)}"
-            + (f": {detail}" if detail else "."),
-            status_code=response.status_code,
-        )
+    response = _checked_request(client, "POST", url, "GraphQL API", json=payload)
     try:
         body = json.loads(response.content)
     except ValueError:
@@ -165,24 +189,57 @@ def fetch_identity(client: httpx.Client, url: str) -> Identity:
     raise ApiError("The API's answer to the me query does not look as expected.")
 
 
+def fetch_admin_identity(client: httpx.Client, api_url: str, network: str) -> Identity:
+    """Who an Admin API token belongs to, from ``GET /admin/v1/networks/<network>/me``."""
+    url = admin_url(api_url, network, "me")
+    response = _checked_request(client, "GET", url, "Admin API")
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    user = body.get("user") if isinstance(body, dict) else None
+    network_info = body.get("network") if isinstance(body, dict) else None
+    if (
+        not isinstance(user, dict)
+        or user.get("id") is None
+        or not isinstance(user.get("name"), str)
+    ):
+        raise ApiError("The Admin API's answer to me does not look as expected.")
+    title = network_info.get("title") if isinstance(network_info, dict) else None
+    email = user.get("email")
+    return Identity(
+        user_id=str(user["id"]),
+        name=user["name"],
+        email=email if isinstance(email, str) else None,
+        role="admin" if user.get("admin") is True else None,
+        network_title=title if isinstance(title, str) else None,
+    )
+
+
 def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) -> Identity:
     """The current identity, renewing the token once if the server says it is no longer valid."""
     from mightycli.auth import BearerAuth
+    from mightycli.session import KIND_ADMIN
 
     with (
         make_http_client(transport=transport) as token_http,
         make_http_client(auth=BearerAuth(session, token_http), transport=transport) as client,
     ):
+        if session.kind == KIND_ADMIN:
+            try:
+                return fetch_admin_identity(client, session.api_url, session.network)
+            except ApiAuthError:
+                raise _relogin(session) from None
         url = graphql_url(session.api_url, session.network)
-        refreshes_before = session.refreshes
+        token_before = session.token.access_token
         try:
             return fetch_identity(client, url)
         except ApiAuthError:
             # GraphQL reports a dead token with HTTP 200 and UNAUTHENTICATED; the transport
             # layer cannot see that, so the one retry after a refresh happens here.
-            if not session.can_refresh or session.refreshes != refreshes_before:
+            if not session.can_refresh or session.token.access_token != token_before:
                 raise _relogin(session) from None
-            session.refresh(token_http)
+            session.refresh(token_http, rejected=session.token.access_token)
             try:
                 return fetch_identity(client, url)
             except ApiAuthError:
@@ -190,10 +247,17 @@ def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) ->
 
 
 def _relogin(session: Session) -> ApiAuthError:
+    from mightycli.session import KIND_ADMIN, admin_login_hint
+
     if session.from_environment:
         return ApiAuthError(
             f"The API does not accept MIGHTY_TOKEN for {session.network}.",
             hint="Set a valid MIGHTY_TOKEN, or unset it to use the stored login.",
+        )
+    if session.kind == KIND_ADMIN:
+        return ApiAuthError(
+            f"The Admin API no longer accepts the stored API token for {session.network}.",
+            hint=admin_login_hint(session.network),
         )
     return ApiAuthError(
         f"The API no longer accepts your login to {session.network}.",

@@ -29,7 +29,7 @@ class BearerAuth(httpx.Auth):
         if response.status_code == 401 and self.session.can_refresh:
             response.read()
             # At most one refresh after a 401: a second 401 is the server's final word.
-            token = self.session.refresh(self._token_http)
+            token = self.session.refresh(self._token_http, rejected=token.access_token)
             request.headers["Authorization"] = f"Bearer {token.access_token}"
             yield request
 

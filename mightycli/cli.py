@@ -168,6 +168,15 @@ def _ask(what: str, flag: str, env_name: str | None) -> str:
     return value
 
 
+def _read_secret_from_stdin(what: str) -> str:
+    """A secret from standard input: typed without echo on a terminal, else read whole."""
+    if sys.stdin.isatty():
+        if not sys.stderr.isatty():
+            raise UsageError(f"No {what} on standard input.", hint="Pipe it in: ... < token-file")
+        return str(typer.prompt(f"Paste the {what}", hide_input=True, err=True))
+    return sys.stdin.read()
+
+
 def _parse_scopes(values: Any) -> tuple[str, ...]:
     if isinstance(values, str):
         values = [values]
@@ -242,16 +251,26 @@ def login(
             show_default=False,
         ),
     ] = None,
+    with_token: Annotated[
+        bool,
+        typer.Option(
+            "--with-token",
+            help="Read an Admin API token from standard input instead of opening a browser.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Log in to a network through the browser and keep the tokens in the OS keyring.
 
     Opens the network's authorization page; after you approve, the browser returns to a one-shot
-    server on this machine and mighty stores the tokens.
+    server on this machine and mighty stores the tokens. With --with-token, stores an Admin API
+    token (Network Admin > Settings > API Keys) read from standard input, for the REST Admin API.
 
     Example: mighty login --network mycommunity --client-id abc123
 
     Example: mighty login -n mycommunity --client-id abc123 -s read:posts -s read:network
+
+    Example: mighty login --with-token --network mycommunity < admin-token.txt
     """
     from mightycli import login as login_flow
     from mightycli import oauth
@@ -264,6 +283,34 @@ def login(
         )
     ref = config.parse_network(str(raw_network))
     key = ref.key
+    if with_token:
+        if client_id or scope or redirect_uri or issuer or no_browser or timeout is not None:
+            raise UsageError(
+                "--with-token takes only --network and --api-url: an Admin API token needs no "
+                "OAuth application."
+            )
+        token_api_url = config.check_endpoint_url(
+            str(
+                _setting("api_url", api_url, "MIGHTY_API_URL", file_config, key)
+                or config.DEFAULT_API_URL
+            ),
+            "API URL",
+        )
+        record, identity = login_flow.login_with_token(
+            key,
+            token_api_url,
+            _read_secret_from_stdin("Admin API token"),
+            store=_store(),
+            state_path=config.state_file_path(),
+        )
+        say(
+            f"Stored the Admin API token for {identity.network_title or key} "
+            f"(acting as {identity.name}).",
+            style="green",
+        )
+        if as_json:
+            emit_json(_login_json(record))
+        return
     the_client_id = _setting("client_id", client_id, "MIGHTY_CLIENT_ID", file_config, key)
     if not the_client_id:
         the_client_id = _ask("client id", "--client-id <id>", "MIGHTY_CLIENT_ID")
@@ -329,11 +376,14 @@ def _login_json(record: config.LoginRecord) -> dict[str, Any]:
     return {
         "network": record.network,
         "network_title": record.network_title,
+        "oauth": record.has_oauth,
         "user": record.user_name,
         "user_id": record.user_id,
         "scopes": list(record.scopes),
         "expires_at": _iso(record.expires_at),
         "refresh_token": record.has_refresh_token,
+        "admin_token": record.has_admin_token,
+        "admin_user": record.admin_user_name,
         "storage": record.storage,
     }
 
@@ -382,16 +432,22 @@ def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
 
 
 @app.command()
-def token(network: NetworkOption = None) -> None:
+def token(
+    network: NetworkOption = None,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Print the Admin API token rather than the OAuth one.")
+    ] = False,
+) -> None:
     """Print the access token (renewed first if it is about to expire), for other tools.
 
-    Prints the token and a newline on stdout, nothing else.
+    Prints the token and a newline on stdout, nothing else. Without --admin it is the OAuth
+    access token when there is an OAuth login, else the Admin API token.
 
     Example: curl -H "Authorization: Bearer $(mighty token)" ...
     """
-    from mightycli.session import open_session
+    from mightycli.session import API_ADMIN, API_ANY, open_session
 
-    session = open_session(network, store=_store())
+    session = open_session(network, store=_store(), api=API_ADMIN if admin else API_ANY)
     sys.stdout.write(session.valid_token().access_token + "\n")
     sys.stdout.flush()
 
@@ -422,6 +478,7 @@ def status(as_json: JsonOption = False) -> None:
                         "expired": s.record.expires_at is not None and s.record.expires_at <= now,
                         "access_token": s.has_access_token,
                         "refresh_token": s.has_refresh_token,
+                        "admin_token": s.has_admin_token,
                         "storage": s.storage,
                         "problem": s.problem,
                     }
@@ -439,16 +496,23 @@ def status(as_json: JsonOption = False) -> None:
             r = s.record
             title = f" - {r.network_title}" if r.network_title else ""
             lines.append(f"{r.network}{' (default)' if s.is_default else ''}{title}")
-            lines.append(f"  user:           {r.user_name or 'unknown'}")
-            lines.append(f"  scopes:         {' '.join(r.scopes) or '(none)'}")
             if s.problem:
                 lines.append(f"  tokens:         cannot be read: {s.problem}")
-            elif not s.has_access_token:
-                lines.append("  access token:   missing from the keyring (run mighty login)")
-            else:
-                lines.append(f"  access token:   {_describe_expiry(r.expires_at, now)}")
-            refresh = {True: "yes", False: "no", None: "unknown"}[s.has_refresh_token]
-            lines.append(f"  refresh token:  {refresh}")
+            if r.has_oauth:
+                lines.append(f"  user:           {r.user_name or 'unknown'} (OAuth, GraphQL API)")
+                lines.append(f"  scopes:         {' '.join(r.scopes) or '(none)'}")
+                if s.has_access_token is False:
+                    lines.append("  access token:   missing from the keyring (run mighty login)")
+                elif s.has_access_token:
+                    lines.append(f"  access token:   {_describe_expiry(r.expires_at, now)}")
+                refresh = {True: "yes", False: "no", None: "unknown"}[s.has_refresh_token]
+                lines.append(f"  refresh token:  {refresh}")
+            if r.has_admin_token:
+                state_text = " (missing from the keyring)" if s.has_admin_token is False else ""
+                lines.append(
+                    f"  admin token:    acting as {r.admin_user_name or 'unknown'} "
+                    f"(Admin API){state_text}"
+                )
             lines.append(f"  stored in:      {s.storage}")
         emit_lines(lines)
     if not statuses and not env_token:
@@ -505,6 +569,11 @@ def logout(
             continue
         for label, outcome in result.revocations.items():
             say(f"{label[0].upper()}{label[1:]}: {outcome.value}.")
+        if result.had_admin_token:
+            say(
+                "Admin API token: forgotten here; it stays valid until you delete it in "
+                "Network Admin > Settings > API Keys."
+            )
         say(f"Logged out of {target}.", style="green")
     if as_json:
         emit_json(
@@ -513,10 +582,354 @@ def logout(
                     "network": r.network,
                     "was_logged_in": r.was_logged_in,
                     "revocations": {k: v.value for k, v in r.revocations.items()},
+                    "admin_token_forgotten": r.had_admin_token,
                 }
                 for r in results
             ]
         )
+
+
+# --------------------------------------------------------------------------- api
+
+
+class _Output:
+    """Writes response bodies to stdout: byte for byte into a pipe, pretty JSON on a terminal,
+    one JSON line per item when paginating, one array with --slurp."""
+
+    def __init__(self, *, paginate: bool, slurp: bool, silent: bool, include: bool) -> None:
+        self.paginate, self.slurp, self.silent, self.include = paginate, slurp, silent, include
+        self.pretty = sys.stdout.isatty()
+        self.collected: list[Any] = []
+        self.out = sys.stdout.buffer
+
+    def page(self, response: Any, items: list[Any] | None) -> None:
+        if self.include:
+            head = [f"{response.http_version} {response.status_code} {response.reason_phrase}"]
+            head += [f"{name}: {value}" for name, value in response.headers.multi_items()]
+            sys.stderr.write("\n".join(head) + "\n\n")
+            sys.stderr.flush()
+        if self.silent:
+            return
+        if items is None:  # not a list page (or an error): the body as it came
+            self._body(response.content)
+        elif self.slurp:
+            self.collected.extend(items)
+        else:
+            lines = (json.dumps(i, ensure_ascii=False, separators=(",", ":")) for i in items)
+            self.out.write("".join(line + "\n" for line in lines).encode("utf-8"))
+        self.out.flush()
+
+    def _body(self, content: bytes) -> None:
+        if self.pretty and content:
+            try:
+                parsed = json.loads(content)
+            except ValueError:
+                pass
+            else:
+                self.out.write((json.dumps(parsed, indent=2, ensure_ascii=False) + "\n").encode())
+                return
+        self.out.write(content)
+        if self.pretty and content and not content.endswith(b"\n"):
+            self.out.write(b"\n")
+
+    def finish(self) -> None:
+        if self.slurp and not self.silent:
+            indent = 2 if self.pretty else None
+            self.out.write(
+                (json.dumps(self.collected, indent=indent, ensure_ascii=False) + "\n").encode()
+            )
+            self.out.flush()
+
+
+def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> MightyError | None:
+    """The error a response stands for, if any: HTTP 401 and UNAUTHENTICATED exit 4."""
+    from mightycli.errors import ApiAuthError, ApiError
+    from mightycli.pagination import graphql_codes, graphql_errors
+    from mightycli.session import KIND_ADMIN, KIND_ENV, admin_login_hint, login_hint
+
+    if session.kind == KIND_ENV:
+        auth_hint = "Set a valid MIGHTY_TOKEN, or unset it to use the stored login."
+    elif session.kind == KIND_ADMIN:
+        auth_hint = admin_login_hint(session.network)
+    else:
+        auth_hint = login_hint(session.network)
+    status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    if response.status_code >= 400:
+        detail = None
+        if isinstance(body, dict):
+            for key in ("error", "message"):
+                if isinstance(body.get(key), str):
+                    detail = body[key][:300]
+                    break
+            if detail is None and graphql_errors(body):
+                detail = str(graphql_errors(body)[0].get("message", ""))[:300] or None
+        elif "html" in response.headers.get("content-type", ""):
+            detail = "an HTML page"
+        same = detail is not None and detail.lower() == response.reason_phrase.lower()
+        message = status + (f" ({detail})" if detail and not same else "")
+        if response.status_code == 401:
+            return ApiAuthError(message, hint=auth_hint, status_code=401)
+        return ApiError(message, status_code=response.status_code)
+    if graphql:
+        errors = graphql_errors(body)
+        if errors:
+            text = "; ".join(str(e.get("message", "error"))[:300] for e in errors[:5])
+            if "UNAUTHENTICATED" in graphql_codes(body):
+                return ApiAuthError(f"GraphQL: {text}", hint=auth_hint, code="UNAUTHENTICATED")
+            return ApiError(f"GraphQL: {text}")
+        if not isinstance(body, dict) or "data" not in body:
+            return ApiError(f"The GraphQL API answered {status} without a JSON data field.")
+    return None
+
+
+@app.command()
+def api(
+    endpoint: Annotated[
+        str,
+        typer.Argument(
+            metavar="ENDPOINT",
+            help="graphql, an Admin API path under /admin/v1/networks/<network>/ (members, "
+            "spaces/12/members), or a full URL on the API host.",
+            show_default=False,
+        ),
+    ],
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method",
+            "-X",
+            metavar="METHOD",
+            help="HTTP method (default GET; POST with --input; always POST for graphql).",
+            show_default=False,
+        ),
+    ] = None,
+    raw_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--raw-field",
+            "-f",
+            metavar="KEY=VALUE",
+            help="A string parameter; for graphql, query= or a variable.",
+            show_default=False,
+        ),
+    ] = None,
+    typed_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-F",
+            metavar="KEY=VALUE",
+            help="A typed parameter: true, false, null, numbers, @file (@- for stdin).",
+            show_default=False,
+        ),
+    ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--header",
+            "-H",
+            metavar="'NAME: VALUE'",
+            help="An extra request header.",
+            show_default=False,
+        ),
+    ] = None,
+    query_file: Annotated[
+        str | None,
+        typer.Option(
+            "--query-file",
+            metavar="FILE",
+            help="Read the GraphQL query from FILE (- for stdin).",
+            show_default=False,
+        ),
+    ] = None,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            metavar="FILE",
+            help="Send FILE (- for stdin) as the request body.",
+            show_default=False,
+        ),
+    ] = None,
+    include: Annotated[
+        bool, typer.Option("--include", "-i", help="Print status and headers to stderr.")
+    ] = False,
+    silent: Annotated[bool, typer.Option("--silent", help="Print no response body.")] = False,
+    paginate: Annotated[
+        bool,
+        typer.Option(
+            "--paginate", help="Fetch every page; print one JSON item per line as pages arrive."
+        ),
+    ] = False,
+    slurp: Annotated[
+        bool, typer.Option("--slurp", help="With pages, print all items as one JSON array.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Per-request timeout.")
+    ] = 30.0,
+    network: NetworkOption = None,
+) -> None:
+    """Make an authenticated GraphQL or Admin API call and print the response.
+
+    GraphQL calls use your OAuth login; Admin API (REST) calls use an Admin API token stored with
+    mighty login --with-token. 429, 502, 503, 504 and THROTTLED answers are retried with backoff.
+
+    Example: mighty api graphql -f query='{ me { name } }'
+
+    Example: mighty api graphql -F first=10 --query-file members.graphql --paginate
+
+    Example: mighty api members -f per_page=100 --paginate | head -n 5
+
+    Example: mighty api -X PATCH members/42 -F admin=false
+
+    Example: mighty api spaces/12/members --slurp > members.json
+    """
+    from mightycli import fields as fieldmod
+    from mightycli import pagination, retry
+    from mightycli.api import admin_url, graphql_url, make_http_client
+    from mightycli.auth import BearerAuth
+    from mightycli.session import API_ADMIN, API_HEADLESS, open_session
+
+    stdin_taken: list[str] = []
+
+    def read_stdin(purpose: str) -> bytes:
+        if stdin_taken:
+            raise UsageError(f"Standard input is already used for {stdin_taken[0]}.")
+        stdin_taken.append(purpose)
+        return sys.stdin.buffer.read()
+
+    def read_source(name: str, purpose: str) -> bytes:
+        if name == "-":
+            return read_stdin(purpose)
+        try:
+            return open(name, "rb").read()
+        except OSError as exc:
+            raise UsageError(f"Cannot read {name!r}: {exc.strerror}") from exc
+
+    if timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds.")
+    fields = [fieldmod.parse_field(f, typed=False) for f in raw_field or []]
+    fields += [
+        fieldmod.parse_field(
+            f, typed=True, read_stdin=lambda: read_stdin("an @- field").decode("utf-8")
+        )
+        for f in typed_field or []
+    ]
+    headers = [fieldmod.parse_header(h) for h in header or []]
+    paginate = paginate or slurp
+    is_graphql = endpoint.strip().lower() == "graphql"
+    if is_graphql:
+        if method and method.upper() != "POST":
+            raise UsageError("GraphQL calls are always POST.", hint="Leave out -X.")
+        if input_file:
+            raise UsageError(
+                "--input is for Admin API calls.", hint="Use -f query=... or --query-file."
+            )
+        query_fields = [f for f in fields if f.key == "query"]
+        operation = [f for f in fields if f.key == "operationName"]
+        variables = fieldmod.build_object(
+            f for f in fields if f.key not in ("query", "operationName")
+        )
+        query = str(query_fields[-1].value) if query_fields else None
+        if query_file:
+            if query:
+                raise UsageError("Give the query once: -f query=... or --query-file, not both.")
+            try:
+                query = read_source(query_file, "--query-file").decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"{query_file} is not UTF-8 text.") from None
+        if not query or not query.strip():
+            raise UsageError(
+                "A GraphQL call needs a query.",
+                hint="mighty api graphql -f query='{ me { name } }' (or --query-file FILE)",
+            )
+        if paginate and "$endCursor" not in query:
+            raise UsageError(
+                "--paginate needs a query that takes an $endCursor variable.",
+                hint="e.g. query($endCursor: String) { network { members(first: 50, after: "
+                "$endCursor) { nodes { name } pageInfo { hasNextPage endCursor } } } }",
+            )
+        session = open_session(network, store=_store(), api=API_HEADLESS)
+        gql_call = pagination.GraphQLCall(
+            url=graphql_url(session.api_url, session.network),
+            query=query,
+            variables=variables,
+            operation_name=str(operation[-1].value) if operation else None,
+            headers=headers,
+        )
+    else:
+        if query_file:
+            raise UsageError("--query-file is for graphql calls.")
+        verb = (method or ("POST" if input_file else "GET")).upper()
+        if not verb.isalpha():
+            raise UsageError(f"{method!r} is not an HTTP method.")
+        session = open_session(network, store=_store(), api=API_ADMIN)
+        url = admin_url(session.api_url, session.network, endpoint.strip())
+        rest = pagination.RestCall(method=verb, url=url, headers=headers)
+        if input_file:
+            content = read_source(input_file, "--input")
+            if not any(name.lower() == "content-type" for name, _ in headers):
+                headers = [*headers, ("Content-Type", "application/json")]
+            rest = pagination.RestCall(
+                verb, url, fieldmod.query_params(fields), content=content, headers=headers
+            )
+        elif verb in ("GET", "HEAD"):
+            rest = pagination.RestCall(verb, url, fieldmod.query_params(fields), headers=headers)
+        elif fields:
+            rest = pagination.RestCall(
+                verb,
+                url,
+                json_body=fieldmod.build_object(fields),
+                has_json_body=True,
+                headers=headers,
+            )
+    policy = retry.RetryPolicy()
+    output = _Output(paginate=paginate, slurp=slurp, silent=silent, include=include)
+    with (
+        make_http_client(timeout=timeout) as token_http,
+        make_http_client(auth=BearerAuth(session, token_http), timeout=timeout) as client,
+    ):
+
+        def renew() -> bool:
+            if not session.can_refresh:
+                return False
+            session.refresh(token_http, rejected=session.token.access_token)
+            return True
+
+        if is_graphql:
+            pages = pagination.graphql_pages(
+                client, gql_call, paginate=paginate, policy=policy, notify=say, renew=renew
+            )
+            extract = pagination.graphql_items
+        else:
+            pages = pagination.rest_pages(
+                client,
+                rest,
+                paginate=paginate,
+                api_url=session.api_url,
+                policy=policy,
+                notify=say,
+            )
+            extract = pagination.rest_items
+        failure: MightyError | None = None
+        try:
+            for response in pages:
+                body = pagination.parse_json(response)
+                failure = _response_failure(response, body, session, is_graphql)
+                items = extract(body) if paginate and failure is None and body is not None else None
+                output.page(response, items)
+                if failure is not None:
+                    break
+            output.finish()
+        except BrokenPipeError:
+            # The reader has gone (| head): stop fetching; the data it wanted was delivered.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return
+        finally:
+            pages.close()
+    if failure is not None:
+        raise failure
 
 
 # --------------------------------------------------------------------------- emulator

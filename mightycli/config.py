@@ -53,6 +53,11 @@ def state_file_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / "logins.json"
 
 
+def lock_file_path(state_path: Path) -> Path:
+    """Token refreshes across processes are serialised on this file, beside the state file."""
+    return state_path.with_name(state_path.name + ".lock")
+
+
 # --------------------------------------------------------------------------- config file
 
 
@@ -180,14 +185,19 @@ def check_endpoint_url(url: str, what: str) -> str:
 
 @dataclass(frozen=True)
 class LoginRecord:
-    """Everything about one login except the secrets (those live in the token store)."""
+    """Everything about one network's credentials except the secrets (those live in the store).
+
+    A network can hold an OAuth login (Headless API), an Admin API token, or both: the two APIs
+    take different credentials.
+    """
 
     network: str
-    issuer: str
     api_url: str
-    client_id: str
-    authorization_endpoint: str
-    token_endpoint: str
+    # OAuth login (Headless API); the endpoints are None when there is none.
+    issuer: str | None = None
+    client_id: str | None = None
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
     revocation_endpoint: str | None = None
     confidential: bool = False
     user_id: str | None = None
@@ -195,9 +205,28 @@ class LoginRecord:
     network_title: str | None = None
     scopes: tuple[str, ...] = ()
     expires_at: float | None = None
+    obtained_at: float | None = None  # when the current access token was issued to us
     has_refresh_token: bool = False
     storage: str = "keyring"
     created_at: float | None = None
+    # Admin API token.
+    has_admin_token: bool = False
+    admin_user_id: str | None = None
+    admin_user_name: str | None = None
+
+    @property
+    def has_oauth(self) -> bool:
+        return self.client_id is not None and self.token_endpoint is not None
+
+    def without_oauth(self) -> LoginRecord:
+        keep = {"network", "api_url", "storage", "network_title", "has_admin_token"}
+        keep |= {"admin_user_id", "admin_user_name"}
+        return LoginRecord(**{k: getattr(self, k) for k in keep})
+
+    def without_admin(self) -> LoginRecord:
+        return dataclasses.replace(
+            self, has_admin_token=False, admin_user_id=None, admin_user_name=None
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

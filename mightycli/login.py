@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import webbrowser
@@ -12,11 +13,17 @@ from pathlib import Path
 import httpx
 
 from mightycli import config, oauth
-from mightycli.api import Identity, fetch_identity, graphql_url, make_http_client
+from mightycli.api import (
+    Identity,
+    fetch_admin_identity,
+    fetch_identity,
+    graphql_url,
+    make_http_client,
+)
 from mightycli.discovery import ServerMetadata, discover
-from mightycli.errors import MightyError, UsageError
+from mightycli.errors import ApiAuthError, MightyError, UsageError
 from mightycli.loopback import LoopbackReceiver, render_page
-from mightycli.session import Session
+from mightycli.session import Session, refresh_lock
 from mightycli.tokens import Token, TokenStore
 
 
@@ -144,10 +151,12 @@ def _save_login(
     state_path: Path,
     clock: Callable[[], float],
 ) -> config.LoginRecord:
+    state = config.read_state(state_path)
+    previous = state.logins.get(options.network)
     record = config.LoginRecord(
         network=options.network,
-        issuer=metadata.issuer,
         api_url=options.api_url,
+        issuer=metadata.issuer,
         client_id=options.client.client_id,
         authorization_endpoint=metadata.authorization_endpoint,
         token_endpoint=metadata.token_endpoint,
@@ -158,22 +167,113 @@ def _save_login(
         network_title=identity.network_title,
         scopes=token.scopes,
         expires_at=token.expires_at,
+        obtained_at=clock(),
         has_refresh_token=token.refresh_token is not None,
         storage="keyring",
         created_at=clock(),
     )
-    state = config.read_state(state_path)
-    store.save(options.network, token.access_token, token.refresh_token)
-    try:
-        config.write_state(state_path, state.with_login(record))
-    except MightyError:
-        # No half-saved login: without its state the tokens would be orphans in the keyring.
-        try:
-            store.delete(options.network)
-        except MightyError:
-            pass
-        raise
+    if previous is not None and previous.has_admin_token and previous.api_url == options.api_url:
+        # An Admin API token for the same network stays: the two APIs need both.
+        record = dataclasses.replace(
+            record,
+            has_admin_token=True,
+            admin_user_id=previous.admin_user_id,
+            admin_user_name=previous.admin_user_name,
+        )
+    _commit(
+        store,
+        state_path,
+        state,
+        record,
+        lambda: store.save(options.network, token.access_token, token.refresh_token),
+        undo=lambda: store.delete_oauth(options.network),
+    )
     return record
+
+
+def _commit(
+    store: TokenStore,
+    state_path: Path,
+    state: config.LoginState,
+    record: config.LoginRecord,
+    save_secrets: Callable[[], None],
+    undo: Callable[[], None],
+) -> None:
+    """Secrets first, then the state that points at them; undo the secrets if the state fails.
+
+    No half-saved login: without its state the tokens would be orphans in the keyring.
+    """
+    with refresh_lock(state_path, record.network):
+        save_secrets()
+        try:
+            config.write_state(state_path, state.with_login(record))
+        except MightyError:
+            try:
+                undo()
+            except MightyError:
+                pass
+            raise
+
+
+# --------------------------------------------------------------------------- Admin API tokens
+
+
+def login_with_token(
+    network: str,
+    api_url: str,
+    admin_token: str,
+    *,
+    store: TokenStore,
+    state_path: Path,
+    transport: httpx.BaseTransport | None = None,
+) -> tuple[config.LoginRecord, Identity]:
+    """Verify an Admin API token with ``GET me`` and keep it beside any OAuth login."""
+    token = admin_token.strip()
+    if not token:
+        raise UsageError(
+            "No Admin API token on standard input.",
+            hint=f"Run: mighty login --with-token --network {network} < token-file",
+        )
+    if any(c.isspace() for c in token):
+        raise UsageError("The Admin API token contains spaces or line breaks; pass only the token.")
+    store.check(network)
+    with make_http_client(transport=transport) as http:
+        http.headers["Authorization"] = f"Bearer {token}"
+        try:
+            identity = fetch_admin_identity(http, api_url, network)
+        except ApiAuthError as exc:
+            raise ApiAuthError(
+                f"The Admin API of {network} does not accept this token.",
+                hint="Check that it is an API token from Network Admin > Settings > API Keys "
+                "for this network.",
+            ) from exc
+    state = config.read_state(state_path)
+    previous = state.logins.get(network)
+    if previous is not None and previous.api_url == api_url:
+        record = dataclasses.replace(
+            previous, network_title=previous.network_title or identity.network_title
+        )
+    else:
+        record = config.LoginRecord(
+            network=network, api_url=api_url, network_title=identity.network_title
+        )
+    record = dataclasses.replace(
+        record,
+        has_admin_token=True,
+        admin_user_id=identity.user_id,
+        admin_user_name=identity.name,
+    )
+    if previous is not None and previous.api_url != api_url and previous.has_oauth:
+        store.delete_oauth(network)  # a login for another API host is no longer reachable
+    _commit(
+        store,
+        state_path,
+        state,
+        record,
+        lambda: store.save_admin_token(network, token),
+        undo=lambda: store.delete_admin_token(network),
+    )
+    return record, identity
 
 
 # --------------------------------------------------------------------------- logout
@@ -184,6 +284,7 @@ class LogoutResult:
     network: str
     was_logged_in: bool
     revocations: Mapping[str, oauth.RevocationOutcome]  # "refresh token"/"access token" -> outcome
+    had_admin_token: bool = False
 
 
 def logout(
@@ -199,7 +300,8 @@ def logout(
     record = state.logins.get(network)
     secrets = store.load(network)
     revocations: dict[str, oauth.RevocationOutcome] = {}
-    if record is not None and (secrets.refresh_token or secrets.access_token):
+    if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
+        assert record.client_id is not None and record.issuer is not None
         endpoint = record.revocation_endpoint or f"{record.issuer.rstrip('/')}/oauth/revoke"
         credentials = oauth.ClientCredentials(record.client_id, client_secret)
         with make_http_client(transport=transport, timeout=15.0) as http:
@@ -213,13 +315,15 @@ def logout(
                     revocations[label] = oauth.revoke_token(
                         http, endpoint, credentials, value, hint
                     )
-    store.delete(network)
-    if record is not None:
-        config.write_state(state_path, state.without(network))
+    with refresh_lock(state_path, network):
+        store.delete(network)
+        if record is not None:
+            config.write_state(state_path, config.read_state(state_path).without(network))
     return LogoutResult(
         network=network,
-        was_logged_in=record is not None or bool(secrets.access_token),
+        was_logged_in=record is not None or bool(secrets.access_token or secrets.admin_token),
         revocations=revocations,
+        had_admin_token=bool(secrets.admin_token),
     )
 
 
@@ -229,6 +333,7 @@ class LoginStatus:
     is_default: bool
     has_access_token: bool | None  # None when the store could not be read
     has_refresh_token: bool | None
+    has_admin_token: bool | None
     storage: str
     problem: str | None = None
 
@@ -237,29 +342,33 @@ def list_logins(*, store: TokenStore, state_path: Path) -> list[LoginStatus]:
     state = config.read_state(state_path)
     statuses = []
     for network, record in sorted(state.logins.items()):
+        is_default = network == state.default
         try:
             secrets = store.load(network)
-            statuses.append(
-                LoginStatus(
-                    record=record,
-                    is_default=network == state.default,
-                    has_access_token=secrets.access_token is not None,
-                    has_refresh_token=secrets.refresh_token is not None,
-                    storage=store.description,
-                )
-            )
         except MightyError as exc:
             statuses.append(
-                LoginStatus(
-                    record=record,
-                    is_default=network == state.default,
-                    has_access_token=None,
-                    has_refresh_token=None,
-                    storage=record.storage,
-                    problem=exc.message,
-                )
+                LoginStatus(record, is_default, None, None, None, record.storage, exc.message)
             )
+            continue
+        statuses.append(
+            LoginStatus(
+                record=record,
+                is_default=is_default,
+                has_access_token=secrets.access_token is not None,
+                has_refresh_token=secrets.refresh_token is not None,
+                has_admin_token=secrets.admin_token is not None,
+                storage=store.description,
+            )
+        )
     return statuses
 
 
-__all__ = ["LoginOptions", "LoginResult", "login", "logout", "list_logins", "Session"]
+__all__ = [
+    "LoginOptions",
+    "LoginResult",
+    "Session",
+    "list_logins",
+    "login",
+    "login_with_token",
+    "logout",
+]

@@ -1,20 +1,28 @@
-"""A live login: which network, which token, and how to renew it.
+"""A live set of credentials: which network, which token, and how to renew it safely.
 
 Kept free of httpx at import time: ``mighty token`` with a valid token never loads it.
+
+Many ``mighty`` processes may share one login (a script running calls in parallel). A refresh
+token may rotate on every use and a strict server revokes the whole grant when an old one is
+presented again, so refreshes are serialised with a file lock beside the state file: after taking
+the lock a process re-reads the store and adopts a token another process has just obtained.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mightycli import config
 from mightycli.errors import (
+    AuthRequiredError,
+    MightyError,
     NotLoggedInError,
     RefreshFailedError,
     SessionExpiredError,
@@ -30,10 +38,30 @@ ENV_NETWORK = "MIGHTY_NETWORK"
 ENV_CLIENT_SECRET = "MIGHTY_CLIENT_SECRET"
 ENV_API_URL = "MIGHTY_API_URL"
 REFRESH_MARGIN = 60.0  # renew a token that expires within a minute, before sending
+# A token another process obtained this recently is used as it is, even when its own expiry says
+# "renew": servers with very short-lived tokens would otherwise see one refresh per process.
+FRESH_WINDOW = 30.0
+LOCK_TIMEOUT = 60.0
+
+# Which credential a command needs.
+API_HEADLESS = "headless"  # GraphQL: an OAuth access token
+API_ADMIN = "admin"  # REST Admin API: an Admin API token
+API_ANY = "any"  # whoami, token: the OAuth login if there is one, else the Admin API token
+
+KIND_OAUTH = "oauth"
+KIND_ADMIN = "admin"
+KIND_ENV = "environment"
 
 
 def login_hint(network: str | None) -> str:
     return f"Run: mighty login --network {network}" if network else "Run: mighty login"
+
+
+def admin_login_hint(network: str) -> str:
+    return (
+        "Create an API token in Network Admin > Settings > API Keys, then run: "
+        f"mighty login --with-token --network {network} < token-file"
+    )
 
 
 @dataclass
@@ -43,46 +71,122 @@ class Session:
     network: str
     api_url: str
     token: Token
+    kind: str = KIND_OAUTH
     record: config.LoginRecord | None = None  # None for MIGHTY_TOKEN
     store: TokenStore | None = None
     state_path: Path | None = None
     client_secret: str | None = dataclasses.field(default=None, repr=False)
     clock: Callable[[], float] = time.time
-    refreshes: int = 0
+    refreshes: int = 0  # refreshes this process made
+    adoptions: int = 0  # tokens this process took over from another one's refresh
 
     @property
     def from_environment(self) -> bool:
-        return self.record is None
+        return self.kind == KIND_ENV
 
     @property
     def can_refresh(self) -> bool:
-        return self.record is not None and self.token.refresh_token is not None
+        return self.kind == KIND_OAUTH and self.token.refresh_token is not None
 
     def valid_token(self, http: httpx.Client | None = None) -> Token:
         """The access token, renewed first if it expires within a minute."""
-        if self.token.expires_within(REFRESH_MARGIN, self.clock()):
-            if not self.can_refresh:
-                if self.token.expires_within(0, self.clock()):
-                    raise SessionExpiredError(
-                        f"Your login to {self.network} has expired and cannot be renewed "
-                        "(the server issued no refresh token).",
-                        hint=login_hint(self.network),
-                    )
-                return self.token
+        if self.kind != KIND_OAUTH or not self.token.expires_within(REFRESH_MARGIN, self.clock()):
+            return self.token
+        if self.can_refresh:
             return self.refresh(http)
+        if self.token.expires_within(0, self.clock()):
+            raise SessionExpiredError(
+                f"Your login to {self.network} has expired and cannot be renewed "
+                "(the server issued no refresh token).",
+                hint=login_hint(self.network),
+            )
         return self.token
 
-    def refresh(self, http: httpx.Client | None = None) -> Token:
-        """Trade the refresh token for a new pair and save it before anyone uses it."""
-        if self.record is None or self.token.refresh_token is None:
+    def refresh(self, http: httpx.Client | None = None, *, rejected: str | None = None) -> Token:
+        """Trade the refresh token for a new pair, or adopt one another process just got.
+
+        ``rejected`` is the access token the server has just refused (HTTP 401 or
+        UNAUTHENTICATED); without it the refresh is a precaution before the token expires.
+        """
+        if not self.can_refresh:
             raise SessionExpiredError(
                 f"The server no longer accepts the token for {self.network}, and there is no "
                 "refresh token to renew it.",
-                hint=login_hint(self.network) if self.record else "Set a fresh MIGHTY_TOKEN.",
+                hint=(
+                    "Set a fresh MIGHTY_TOKEN."
+                    if self.from_environment
+                    else login_hint(self.network)
+                ),
             )
+        with self._refresh_lock():
+            if self._adopt_stored(rejected):
+                return self.token
+            try:
+                new = self._request_refresh(http)
+            except RefreshFailedError as failure:
+                # invalid_grant may mean a process outside this lock rotated the token first.
+                cause = failure.__cause__
+                if (
+                    isinstance(cause, TokenRequestError)
+                    and cause.error == "invalid_grant"
+                    and self._adopt_stored(rejected, only_if_replaced=True)
+                ):
+                    return self.token
+                raise
+            self._save(new)
+            return new
+
+    # ----------------------------------------------------------------- internals
+
+    @contextlib.contextmanager
+    def _refresh_lock(self) -> Iterator[None]:
+        if self.state_path is None:
+            yield
+            return
+        with refresh_lock(self.state_path, self.network):
+            yield
+
+    def _adopt_stored(self, rejected: str | None, *, only_if_replaced: bool = False) -> bool:
+        """Use the stored token instead of refreshing, when that is safe.
+
+        It is, when another process has replaced the token we started with (and the server has
+        not just refused the replacement), or, for a precautionary refresh, when the stored token
+        was obtained moments ago.
+        """
+        assert self.store is not None
+        secrets = self.store.load(self.network)
+        stored = secrets.access_token
+        if not stored or stored == rejected:
+            return False
+        record = self.record
+        if self.state_path is not None:
+            record = config.read_state(self.state_path).logins.get(self.network, record)
+        replaced = stored != self.token.access_token
+        fresh = (
+            rejected is None
+            and record is not None
+            and record.obtained_at is not None
+            and 0 <= self.clock() - record.obtained_at < FRESH_WINDOW
+        )
+        if not (replaced or (fresh and not only_if_replaced)):
+            return False
+        self.record = record
+        self.token = Token(
+            access_token=stored,
+            expires_at=record.expires_at if record else None,
+            refresh_token=secrets.refresh_token,
+            scopes=record.scopes if record else self.token.scopes,
+        )
+        if replaced:
+            self.adoptions += 1
+        return True
+
+    def _request_refresh(self, http: httpx.Client | None) -> Token:
         from mightycli import oauth  # deferred: imports httpx
 
         record = self.record
+        assert record is not None and record.client_id and record.token_endpoint
+        assert self.token.refresh_token is not None
         credentials = oauth.ClientCredentials(record.client_id, self.client_secret)
         own_client = http is None
         if http is None:
@@ -90,7 +194,7 @@ class Session:
 
             http = make_http_client()
         try:
-            new = oauth.refresh_access_token(
+            return oauth.refresh_access_token(
                 http,
                 record.token_endpoint,
                 credentials,
@@ -110,8 +214,6 @@ class Session:
         finally:
             if own_client:
                 http.close()
-        self._save(new)
-        return new
 
     def _save(self, new: Token) -> None:
         assert self.record is not None and self.store is not None
@@ -121,18 +223,49 @@ class Session:
         self.record = dataclasses.replace(
             self.record,
             expires_at=new.expires_at,
+            obtained_at=self.clock(),
             scopes=new.scopes or self.record.scopes,
             has_refresh_token=new.refresh_token is not None,
         )
         if self.state_path is not None:
             state = config.read_state(self.state_path)
-            if self.network in state.logins:
-                make_default = state.default == self.network
+            current = state.logins.get(self.network)
+            if current is not None:
+                updated = dataclasses.replace(
+                    current,
+                    expires_at=self.record.expires_at,
+                    obtained_at=self.record.obtained_at,
+                    scopes=self.record.scopes,
+                    has_refresh_token=self.record.has_refresh_token,
+                )
                 config.write_state(
-                    self.state_path, state.with_login(self.record, make_default=make_default)
+                    self.state_path,
+                    state.with_login(updated, make_default=state.default == self.network),
                 )
         self.token = new
         self.refreshes += 1
+
+
+@contextlib.contextmanager
+def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
+    """Hold the cross-process lock under which tokens are renewed and rewritten."""
+    import filelock  # deferred: only a refresh needs it
+
+    lock_path = config.lock_file_path(state_path)
+    lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT, mode=0o600)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise MightyError(
+            f"Another mighty process has been renewing the token for {network} for over "
+            f"{LOCK_TIMEOUT:g} seconds.",
+            hint=f"If no other mighty is running, delete {lock_path} and try again.",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def choose_network(
@@ -152,6 +285,7 @@ def open_session(
     network_option: str | None,
     *,
     store: TokenStore,
+    api: str = API_ANY,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Session:
@@ -163,12 +297,12 @@ def open_session(
     network = choose_network(network_option, env, file_config, state)
     env_token = env.get(ENV_TOKEN)
     if env_token:
-        record = state.logins.get(network) if network else None
         if network is None:
             raise NotLoggedInError(
                 "MIGHTY_TOKEN is set, but no network is named.",
                 hint="Pass --network <subdomain or id> or set MIGHTY_NETWORK.",
             )
+        record = state.logins.get(network)
         api_url = (
             env.get(ENV_API_URL)
             or (record.api_url if record else None)
@@ -178,6 +312,7 @@ def open_session(
             network=network,
             api_url=config.check_endpoint_url(api_url, "API URL"),
             token=Token(access_token=env_token.strip()),
+            kind=KIND_ENV,
             clock=clock,
         )
     if network is None:
@@ -192,25 +327,59 @@ def open_session(
             f"You are not logged in to {network}." + (f" Logged in to: {known}." if known else ""),
             hint=login_hint(network),
         )
+    kind = _pick_kind(record, api)
     secrets = store.load(network)
-    if not secrets.access_token:
+    wanted = secrets.access_token if kind == KIND_OAUTH else secrets.admin_token
+    if not wanted and kind == KIND_OAUTH and state_path.exists():
+        # A refresh in another process may be rewriting the store this instant (file-backed
+        # keyrings rewrite in place): read again once it is done.
+        with refresh_lock(state_path, network):
+            secrets = store.load(network)
+            state = config.read_state(state_path)
+            record = state.logins.get(network, record)
+        wanted = secrets.access_token
+    if not wanted:
         raise NotLoggedInError(
             f"The login to {network} has no token in {store.description}.",
-            hint=login_hint(network),
+            hint=login_hint(network) if kind == KIND_OAUTH else admin_login_hint(network),
         )
-    token = Token(
-        access_token=secrets.access_token,
-        expires_at=record.expires_at,
-        refresh_token=secrets.refresh_token,
-        scopes=record.scopes,
-    )
+    if kind == KIND_ADMIN:
+        token = Token(access_token=wanted)
+    else:
+        token = Token(
+            access_token=wanted,
+            expires_at=record.expires_at,
+            refresh_token=secrets.refresh_token,
+            scopes=record.scopes,
+        )
     return Session(
         network=network,
         api_url=record.api_url,
         token=token,
+        kind=kind,
         record=record,
         store=store,
         state_path=state_path,
         client_secret=env.get(ENV_CLIENT_SECRET) or None,
         clock=clock,
     )
+
+
+def _pick_kind(record: config.LoginRecord, api: str) -> str:
+    if api == API_HEADLESS:
+        if record.has_oauth:
+            return KIND_OAUTH
+        raise AuthRequiredError(
+            f"The GraphQL (Headless) API needs an OAuth login, and {record.network} has only an "
+            "Admin API token.",
+            hint=f"Run: mighty login --network {record.network} --client-id <id>",
+        )
+    if api == API_ADMIN:
+        if record.has_admin_token:
+            return KIND_ADMIN
+        raise AuthRequiredError(
+            f"The Admin API (REST) needs an Admin API token, and {record.network} has only an "
+            "OAuth login, which works for the GraphQL API.",
+            hint=admin_login_hint(record.network),
+        )
+    return KIND_OAUTH if record.has_oauth else KIND_ADMIN

@@ -14,6 +14,7 @@ from mightycli.errors import KeyringUnavailableError
 SERVICE_PREFIX = "mighty-cli"
 ACCESS_ENTRY = "access_token"
 REFRESH_ENTRY = "refresh_token"
+ADMIN_ENTRY = "admin_token"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Token:
 class StoredSecrets:
     access_token: str | None = field(repr=False, default=None)
     refresh_token: str | None = field(repr=False, default=None)
+    admin_token: str | None = field(repr=False, default=None)
 
 
 class TokenStore(Protocol):
@@ -49,6 +51,12 @@ class TokenStore(Protocol):
     def save(self, network: str, access_token: str, refresh_token: str | None) -> None: ...
 
     def save_refresh_token(self, network: str, refresh_token: str) -> None: ...
+
+    def save_admin_token(self, network: str, admin_token: str) -> None: ...
+
+    def delete_oauth(self, network: str) -> None: ...
+
+    def delete_admin_token(self, network: str) -> None: ...
 
     def delete(self, network: str) -> None: ...
 
@@ -111,7 +119,8 @@ class KeyringStore:
     def load(self, network: str) -> StoredSecrets:
         access = self._call("read the access token", "get_password", network, ACCESS_ENTRY)
         refresh = self._call("read the refresh token", "get_password", network, REFRESH_ENTRY)
-        return StoredSecrets(access_token=access, refresh_token=refresh)
+        admin = self._call("read the Admin API token", "get_password", network, ADMIN_ENTRY)
+        return StoredSecrets(access_token=access, refresh_token=refresh, admin_token=admin)
 
     def save(self, network: str, access_token: str, refresh_token: str | None) -> None:
         # The refresh token first: if the second write fails, a valid refresh token is kept.
@@ -124,6 +133,16 @@ class KeyringStore:
     def save_refresh_token(self, network: str, refresh_token: str) -> None:
         self._call("save the refresh token", "set_password", network, REFRESH_ENTRY, refresh_token)
 
-    def delete(self, network: str) -> None:
+    def save_admin_token(self, network: str, admin_token: str) -> None:
+        self._call("save the Admin API token", "set_password", network, ADMIN_ENTRY, admin_token)
+
+    def delete_oauth(self, network: str) -> None:
         self._call("delete the access token", "delete_password", network, ACCESS_ENTRY)
         self._call("delete the refresh token", "delete_password", network, REFRESH_ENTRY)
+
+    def delete_admin_token(self, network: str) -> None:
+        self._call("delete the Admin API token", "delete_password", network, ADMIN_ENTRY)
+
+    def delete(self, network: str) -> None:
+        self.delete_oauth(network)
+        self.delete_admin_token(network)

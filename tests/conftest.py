@@ -93,7 +93,9 @@ def browser_script(tmp_path: Path) -> Path:
 def run_mighty(browser_script: Path):  # type: ignore[no-untyped-def]
     """Run the real command in a subprocess, with the isolated environment of this test."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None
+    ) -> Result:
         full_env = dict(os.environ)
         full_env["BROWSER"] = str(browser_script)
         full_env.update(env or {})
@@ -103,7 +105,7 @@ def run_mighty(browser_script: Path):  # type: ignore[no-untyped-def]
             text=True,
             env=full_env,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            **({"input": input} if input is not None else {"stdin": subprocess.DEVNULL}),
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -41,6 +41,8 @@ def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
     server_ref: dict[str, Server] = {}
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
@@ -68,7 +70,7 @@ def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = _handle
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True

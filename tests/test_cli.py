@@ -110,15 +110,36 @@ def test_expired_token_is_refreshed_and_rotation_saved(emulator, redirect_uri, r
     assert run_mighty("whoami").code == 0 and emulator.refresh_count == 1
 
 
-def test_token_renewed_before_expiry(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+def _age_login(isolated: Path, expires_in: float, obtained_ago: float) -> None:
+    """Make the stored login look older than it is, as if time had passed."""
+    path = isolated / "config" / "logins.json"
+    data = json.loads(path.read_text())
+    for login in data["logins"].values():
+        login["expires_at"] = time.time() + expires_in
+        login["obtained_at"] = time.time() - obtained_ago
+    path.write_text(json.dumps(data))
+
+
+def test_token_renewed_before_expiry(emulator, redirect_uri, run_mighty, isolated) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    old_access, _ = _secrets()
+    _age_login(isolated, expires_in=30, obtained_ago=3570)
+    token = run_mighty("token")  # expires within a minute: renewed first
+    assert token.code == 0 and emulator.refresh_count == 1
+    assert token.stdout.strip() == _secrets()[0] != old_access
+    again = run_mighty("token")  # the new one lives an hour: no refresh
+    assert again.stdout == token.stdout and emulator.refresh_count == 1
+
+
+def test_short_lived_tokens_are_not_refreshed_on_every_call(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
     from mightycli.emulator import Emulator
 
+    # Tokens that live less than the one-minute margin: a fresh one is used as it is.
     with Emulator(redirect_uris=(redirect_uri,), access_token_ttl=30) as emulator:
         assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
-        old_access, _ = _secrets()
-        token = run_mighty("token")  # expires within a minute: renewed first
-        assert token.code == 0 and emulator.refresh_count == 1
-        assert token.stdout.strip() == _secrets()[0] != old_access
+        assert run_mighty("token").stdout.strip() == _secrets()[0]
+        assert run_mighty("whoami").code == 0
+        assert emulator.refresh_count == 0
 
 
 def test_refresh_rejected_means_exit_4(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,196 @@
+"""Requests for ``mighty api``, page by page: Admin API ``links.next`` and GraphQL cursors.
+
+Pages are yielded as they arrive, so a caller can write each one out before the next is fetched
+and memory stays flat however many pages there are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from mightycli import retry
+from mightycli.errors import ApiError
+
+
+@dataclass(frozen=True)
+class RestCall:
+    method: str
+    url: str
+    params: list[tuple[str, str]] = field(default_factory=list)
+    json_body: Any = None
+    has_json_body: bool = False
+    content: bytes | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GraphQLCall:
+    url: str
+    query: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    operation_name: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def is_mutation(self) -> bool:
+        """Mutations are not repeated after a lost connection; queries are."""
+        without_comments = re.sub(r"#[^\n]*", "", self.query)
+        return re.search(r"(?:^|[}\s])mutation\b", without_comments) is not None
+
+
+def parse_json(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def same_origin(a: str, b: str) -> bool:
+    x, y = urlsplit(a), urlsplit(b)
+    return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
+
+
+def rest_pages(
+    client: httpx.Client,
+    call: RestCall,
+    *,
+    paginate: bool,
+    api_url: str,
+    policy: retry.RetryPolicy,
+    notify: Callable[[str], None],
+) -> Generator[httpx.Response, None, None]:
+    idempotent = call.method in retry.IDEMPOTENT_METHODS
+    url, params = call.url, call.params
+    seen: set[str] = set()
+    while True:
+        request = client.build_request(
+            call.method,
+            url,
+            params=tuple(params) if params else None,
+            json=call.json_body if call.has_json_body else None,
+            content=call.content,
+            headers=call.headers,
+        )
+        response = retry.send(client, request, idempotent=idempotent, policy=policy, notify=notify)
+        yield response
+        if not paginate or response.status_code >= 400:
+            return
+        body = parse_json(response)
+        links = body.get("links") if isinstance(body, dict) else None
+        following = links.get("next") if isinstance(links, dict) else None
+        if not following or not isinstance(following, str):
+            return
+        next_url = urljoin(str(response.url), following)
+        # The token must never travel to another host, whatever a response says.
+        if not same_origin(next_url, api_url):
+            raise ApiError(f"The next page link points away from the API host: {next_url}")
+        if next_url in seen:
+            raise ApiError("The API returned the same next page twice; stopping.")
+        seen.add(next_url)
+        url, params = next_url, []
+
+
+def graphql_errors(body: Any) -> list[dict[str, Any]]:
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return [e for e in body["errors"] if isinstance(e, dict)]
+    return []
+
+
+def graphql_codes(body: Any) -> set[str]:
+    codes = set()
+    for error in graphql_errors(body):
+        extensions = error.get("extensions")
+        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
+            codes.add(extensions["code"])
+    return codes
+
+
+def is_throttled(response: httpx.Response) -> bool:
+    return response.status_code == 200 and "THROTTLED" in graphql_codes(parse_json(response))
+
+
+def find_connection(data: Any) -> dict[str, Any] | None:
+    """The first object (depth first) that carries ``pageInfo``: the connection being paged."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("pageInfo"), dict):
+                return node
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return None
+
+
+def graphql_pages(
+    client: httpx.Client,
+    call: GraphQLCall,
+    *,
+    paginate: bool,
+    policy: retry.RetryPolicy,
+    notify: Callable[[str], None],
+    renew: Callable[[], bool] = lambda: False,
+) -> Generator[httpx.Response, None, None]:
+    """POST the operation; with ``paginate``, again with ``$endCursor`` until the last page.
+
+    ``renew`` is called at most once, on UNAUTHENTICATED, to refresh the token (GraphQL reports
+    an expired token with HTTP 200, which the transport-level auth cannot see).
+    """
+    variables = dict(call.variables)
+    renewed = False
+    while True:
+        payload: dict[str, Any] = {"query": call.query, "variables": variables}
+        if call.operation_name:
+            payload["operationName"] = call.operation_name
+        request = client.build_request("POST", call.url, json=payload, headers=call.headers)
+        response = retry.send(
+            client,
+            request,
+            idempotent=not call.is_mutation,
+            policy=policy,
+            notify=notify,
+            throttled=is_throttled,
+        )
+        body = parse_json(response)
+        if "UNAUTHENTICATED" in graphql_codes(body) and not renewed:
+            renewed = True
+            if renew():
+                continue
+        yield response
+        if not paginate or response.status_code >= 400 or graphql_errors(body):
+            return
+        connection = find_connection(body.get("data") if isinstance(body, dict) else None)
+        info = connection.get("pageInfo") if connection else None
+        if not isinstance(info, dict) or info.get("hasNextPage") is not True:
+            return
+        cursor = info.get("endCursor")
+        if not isinstance(cursor, str) or cursor == variables.get("endCursor"):
+            raise ApiError("GraphQL pagination stalled: hasNextPage without a new endCursor.")
+        variables["endCursor"] = cursor
+
+
+def rest_items(body: Any) -> list[Any]:
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return list(body["items"])
+    return [body]
+
+
+def graphql_items(body: Any) -> list[Any]:
+    data = body.get("data") if isinstance(body, dict) else None
+    connection = find_connection(data)
+    if connection is None:
+        return [data]
+    if isinstance(connection.get("nodes"), list):
+        return list(connection["nodes"])
+    edges = connection.get("edges")
+    if isinstance(edges, list):
+        return [e.get("node", e) if isinstance(e, dict) else e for e in edges]
+    return []

@@ -1,0 +1,115 @@
+"""Retrying requests the server asked us to slow down for, with backoff and jitter."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from mightycli.errors import NetworkError
+
+# 429 and 503 mean the request was not processed; 502 and 504 come from a gateway and may
+# hide a request that did run, so those are repeated only when repeating is harmless.
+RETRY_ALWAYS = frozenset({429, 503})
+RETRY_IF_IDEMPOTENT = frozenset({502, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 300.0  # a server asking for longer gets a clear failure instead
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+    clock: Callable[[], float] = time.time
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential, with jitter so parallel clients do not return in lockstep."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return float(ceiling * (0.5 + self.jitter() / 2))
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """RFC 9110 section 10.2.3: delay-seconds or an HTTP-date."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def _status_text(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+
+
+def send(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    idempotent: bool,
+    policy: RetryPolicy,
+    notify: Callable[[str], None],
+    throttled: Callable[[httpx.Response], bool] = lambda _: False,
+) -> httpx.Response:
+    """Send ``request`` (whose body is in memory), retrying what is safe to retry."""
+    attempt = 1
+    while True:
+        try:
+            response = client.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # Nothing reached the server: safe to repeat whatever the method.
+            reason, retryable = f"cannot connect ({exc})", True
+            error: Exception = exc
+        except httpx.TimeoutException as exc:
+            reason, retryable = "timed out", idempotent
+            error = exc
+        except httpx.TransportError as exc:
+            reason, retryable = f"connection failed ({exc})", idempotent
+            error = exc
+        else:
+            status = response.status_code
+            retryable = (
+                status in RETRY_ALWAYS
+                or (status in RETRY_IF_IDEMPOTENT and idempotent)
+                or throttled(response)
+            )
+            if not retryable or attempt >= policy.max_attempts:
+                return response
+            delay = parse_retry_after(response.headers.get("retry-after"), policy.clock())
+            if delay is None:
+                delay = policy.backoff(attempt)
+            elif delay > policy.max_retry_after:
+                return response  # waiting that long is not what a caller expects
+            what = "GraphQL THROTTLED" if throttled(response) else _status_text(response)
+            notify(
+                f"{what} from {request.url.host}; retrying in {delay:.1f} s "
+                f"(attempt {attempt + 1} of {policy.max_attempts})..."
+            )
+            policy.sleep(delay)
+            attempt += 1
+            continue
+        if not retryable or attempt >= policy.max_attempts:
+            raise NetworkError(
+                f"{request.method} {request.url.copy_with(query=None)}: {reason}.",
+                hint="Check your connection; --timeout SECONDS allows slower answers.",
+            ) from error
+        delay = policy.backoff(attempt)
+        notify(
+            f"{reason[0].upper()}{reason[1:]}; retrying in {delay:.1f} s "
+            f"(attempt {attempt + 1} of {policy.max_attempts})..."
+        )
+        policy.sleep(delay)
+        attempt += 1

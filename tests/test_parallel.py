@@ -1,0 +1,139 @@
+"""A token lifecycle that holds under parallel use: many processes, one refresh."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from conftest import login_args
+
+from mightycli.emulator import Emulator
+
+
+class SteppedClock:
+    """The emulator's clock, moved by the test: a token's life is counted in emulator seconds.
+
+    Sixteen interpreters take a few seconds to start on a small machine, longer than a one-second
+    token lives in real time; holding the emulator's time still while they run keeps the test
+    about coordination, not about how fast this machine is.
+    """
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def test_sixteen_processes_after_expiry_share_one_refresh(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    clock = SteppedClock()
+    with Emulator(redirect_uris=(redirect_uri,), access_token_ttl=1, clock=clock) as emulator:
+        assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+        clock.advance(5)  # the access token has expired at the server
+        time.sleep(1.1)  # and by the clients' own clock
+        command = [
+            sys.executable,
+            "-m",
+            "mightycli",
+            "api",
+            "graphql",
+            "-f",
+            "query={ me { name } }",
+        ]
+        procs = [
+            subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                env=dict(os.environ),
+            )
+            for _ in range(16)
+        ]
+        results = [(p.wait(120), *p.communicate()) for p in procs]
+        failures = [(code, err) for code, _, err in results if code != 0]
+        assert failures == []
+        assert all('"Ada Lovelace"' in out for _, out, _ in results)
+        assert emulator.refresh_count == 1
+        # Nobody presented a rotated refresh token (that would have revoked the grant).
+        assert run_mighty("whoami").code == 0
+
+
+def _session(token_endpoint: str, store, state_path):  # type: ignore[no-untyped-def]
+    from mightycli import config
+    from mightycli.session import Session
+    from mightycli.tokens import Token
+
+    record = config.LoginRecord(
+        network="demo",
+        api_url="http://127.0.0.1:1",
+        issuer="http://127.0.0.1:1",
+        client_id="cid",
+        authorization_endpoint="http://127.0.0.1:1/a",
+        token_endpoint=token_endpoint,
+        has_refresh_token=True,
+    )
+    config.write_state(state_path, config.LoginState().with_login(record))
+    store.save("demo", "access-1", "refresh-1")
+    token = Token(access_token="access-1", refresh_token="refresh-1", expires_at=0.0)
+    return Session("demo", record.api_url, token, record=record, store=store, state_path=state_path)
+
+
+class RotatedBehindOurBack:
+    """A real keyring store in which another process rotates the tokens after our first read."""
+
+    def __init__(self) -> None:
+        from mightycli.tokens import KeyringStore
+
+        self.inner = KeyringStore()
+        self.loads = 0
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+    def load(self, network: str):  # type: ignore[no-untyped-def]
+        self.loads += 1
+        if self.loads == 2:
+            self.inner.save(network, "access-2", "refresh-2")
+        return self.inner.load(network)
+
+
+def test_invalid_grant_adopts_a_token_rotated_elsewhere(isolated) -> None:  # type: ignore[no-untyped-def]
+    from localserver import Reply, serve
+
+    refused = Reply(400, {"error": "invalid_grant", "error_description": "rotated"})
+    with serve({("POST", "/token"): refused}) as server:
+        store = RotatedBehindOurBack()
+        session = _session(f"{server.url}/token", store, isolated / "state" / "logins.json")
+        store.loads = 0
+        token = session.refresh()
+    assert token.access_token == "access-2" and session.adoptions == 1
+    assert len(server.requests) == 1  # it asked once, then found the newer token
+
+
+def test_invalid_grant_with_nothing_newer_means_login_again(isolated) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    from localserver import Reply, serve
+
+    from mightycli.errors import RefreshFailedError
+    from mightycli.tokens import KeyringStore
+
+    refused = Reply(400, {"error": "invalid_grant", "error_description": "revoked"})
+    with serve({("POST", "/token"): refused}) as server:
+        store = KeyringStore()
+        session = _session(f"{server.url}/token", store, isolated / "state" / "logins.json")
+        with pytest.raises(RefreshFailedError, match="revoked") as info:
+            session.refresh()
+    assert info.value.exit_code == 4 and "mighty login --network demo" in (info.value.hint or "")
+    kept = store.load("demo")  # nothing the user might still need is deleted
+    assert (kept.access_token, kept.refresh_token) == ("access-1", "refresh-1")

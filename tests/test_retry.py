@@ -1,0 +1,117 @@
+"""Retry decisions, shaped with httpx.MockTransport (faults the emulator cannot produce)."""
+
+from __future__ import annotations
+
+import email.utils
+
+import httpx
+import pytest
+
+from mightycli import retry
+from mightycli.errors import NetworkError
+
+
+def _policy(waits: list[float]) -> retry.RetryPolicy:
+    return retry.RetryPolicy(sleep=waits.append, jitter=lambda: 1.0, clock=lambda: 1_000_000.0)
+
+
+def _client(answers: list[object], seen: list[str]) -> httpx.Client:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, httpx.Response)
+        return answer
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def _send(
+    answers: list[object],
+    method: str = "GET",
+    *,
+    idempotent: bool = True,
+    waits: list[float] | None = None,
+    notes: list[str] | None = None,
+    **kwargs: object,
+) -> tuple[httpx.Response, list[str]]:
+    seen: list[str] = []
+    with _client(answers, seen) as client:
+        response = retry.send(
+            client,
+            client.build_request(method, "http://127.0.0.1/x"),
+            idempotent=idempotent,
+            policy=_policy([] if waits is None else waits),
+            notify=(notes if notes is not None else []).append,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    return response, seen
+
+
+def test_retry_after_forms() -> None:
+    assert retry.parse_retry_after("7", now=0) == 7
+    date = email.utils.formatdate(1_000_030, usegmt=True)
+    assert retry.parse_retry_after(date, now=1_000_000) == pytest.approx(30)
+    assert retry.parse_retry_after("soon", now=0) is None
+    assert retry.parse_retry_after(None, now=0) is None
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = retry.RetryPolicy(jitter=lambda: 1.0, max_delay=5)
+    assert [policy.backoff(n) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 5, 5]
+    low = retry.RetryPolicy(jitter=lambda: 0.0)
+    assert low.backoff(3) == 2  # jitter keeps at least half
+
+
+def test_429_then_success_honours_retry_after() -> None:
+    waits: list[float] = []
+    notes: list[str] = []
+    answers: list[object] = [httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200)]
+    response, seen = _send(answers, "POST", idempotent=False, waits=waits, notes=notes)
+    assert response.status_code == 200 and waits == [3.0] and seen == ["POST", "POST"]
+    assert "retrying in 3.0 s (attempt 2 of 5)" in notes[0]
+
+
+def test_gateway_errors_repeat_only_idempotent_requests() -> None:
+    for idempotent, expected in ((True, 200), (False, 502)):
+        answers: list[object] = [httpx.Response(502), httpx.Response(200)]
+        response, _ = _send(answers, idempotent=idempotent)
+        assert response.status_code == expected
+
+
+def test_gives_up_after_five_attempts() -> None:
+    waits: list[float] = []
+    response, seen = _send([httpx.Response(503) for _ in range(5)], waits=waits)
+    assert response.status_code == 503 and len(seen) == 5 and waits == [1, 2, 4, 8]
+
+
+def test_too_long_retry_after_is_not_waited_for() -> None:
+    waits: list[float] = []
+    response, _ = _send([httpx.Response(429, headers={"Retry-After": "3600"})], waits=waits)
+    assert response.status_code == 429 and waits == []
+
+
+def test_connection_errors() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1/x")
+    # Nothing was sent: safe to repeat even a POST.
+    refused: list[object] = [httpx.ConnectError("refused", request=request), httpx.Response(200)]
+    ok, seen = _send(refused, "POST", idempotent=False)
+    assert ok.status_code == 200 and len(seen) == 2
+    # The connection broke mid-request: a POST may have run, so it is not repeated.
+    with pytest.raises(NetworkError, match="connection failed"):
+        _send([httpx.ReadError("reset", request=request)], "POST", idempotent=False)
+    reset: list[object] = [httpx.ReadError("reset", request=request), httpx.Response(200)]
+    again, seen = _send(reset)
+    assert again.status_code == 200 and len(seen) == 2
+
+
+def test_throttled_graphql_is_retried() -> None:
+    from mightycli.pagination import is_throttled
+
+    throttled = httpx.Response(
+        200, json={"errors": [{"message": "x", "extensions": {"code": "THROTTLED"}}]}
+    )
+    answers: list[object] = [throttled, httpx.Response(200, json={"data": {}})]
+    response, seen = _send(answers, "POST", idempotent=False, throttled=is_throttled)
+    assert response.json() == {"data": {}} and len(seen) == 2
