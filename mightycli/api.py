@@ -221,10 +221,8 @@ def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) ->
     from mightycli.auth import BearerAuth
     from mightycli.session import KIND_ADMIN
 
-    with (
-        make_http_client(transport=transport) as token_http,
-        make_http_client(auth=BearerAuth(session, token_http), transport=transport) as client,
-    ):
+    auth = BearerAuth(session)
+    with auth.attach(make_http_client(auth=auth, transport=transport)) as client:
         if session.kind == KIND_ADMIN:
             try:
                 return fetch_admin_identity(client, session.api_url, session.network)
@@ -239,7 +237,7 @@ def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) ->
             # layer cannot see that, so the one retry after a refresh happens here.
             if not session.can_refresh or session.token.access_token != token_before:
                 raise _relogin(session) from None
-            session.refresh(token_http, rejected=session.token.access_token)
+            session.refresh(client, rejected=session.token.access_token)
             try:
                 return fetch_identity(client, url)
             except ApiAuthError:

@@ -885,15 +885,13 @@ def api(
             )
     policy = retry.RetryPolicy()
     output = _Output(paginate=paginate, slurp=slurp, silent=silent, include=include)
-    with (
-        make_http_client(timeout=timeout) as token_http,
-        make_http_client(auth=BearerAuth(session, token_http), timeout=timeout) as client,
-    ):
+    auth = BearerAuth(session)
+    with auth.attach(make_http_client(auth=auth, timeout=timeout)) as client:
 
         def renew() -> bool:
             if not session.can_refresh:
                 return False
-            session.refresh(token_http, rejected=session.token.access_token)
+            session.refresh(client, rejected=session.token.access_token)
             return True
 
         if is_graphql:

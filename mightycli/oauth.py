@@ -157,6 +157,10 @@ def validate_callback(request: AuthorizationRequest, callback: Callback) -> str:
 
 # --------------------------------------------------------------------------- token endpoint
 
+# The base Auth sends requests unchanged: token and revocation requests must not pick up the
+# bearer token of the client they travel on.
+_NO_AUTH = httpx.Auth()
+
 _TOKEN_ERROR_HINTS = {
     "invalid_client": (
         "The server does not accept this client: check --client-id, and set MIGHTY_CLIENT_SECRET "
@@ -172,7 +176,8 @@ def _post_token_endpoint(
     http: httpx.Client, url: str, form: dict[str, str], what: str
 ) -> dict[str, Any]:
     try:
-        response = http.post(url, data=form, headers={"Accept": "application/json"})
+        # Never let a client's bearer token ride along to the token endpoint.
+        response = http.post(url, data=form, headers={"Accept": "application/json"}, auth=_NO_AUTH)
     except httpx.TimeoutException as exc:
         raise NetworkError(f"The token endpoint timed out during {what}.") from exc
     except httpx.HTTPError as exc:
@@ -317,7 +322,7 @@ def revoke_token(
     """Best-effort RFC 7009 revocation: the outcome is reported, never raised."""
     form = {"token": token, "token_type_hint": token_type_hint, **client.form()}
     try:
-        response = http.post(revocation_endpoint, data=form)
+        response = http.post(revocation_endpoint, data=form, auth=_NO_AUTH)
     except httpx.HTTPError:
         return RevocationOutcome.FAILED
     if response.status_code == 200:
