@@ -114,10 +114,27 @@ def _describe_expiry(expires_at: float | None, now: float) -> str:
     return f"expires in {left / 3600:.1f} h ({when})"
 
 
-def _store() -> Any:
-    from mightycli.tokens import KeyringStore
+def _login_store(insecure: bool, file_config: config.FileConfig, network: str) -> Any:
+    """Where a new login's secrets go: the keyring, unless the user opted in to a file."""
+    from mightycli.tokens import ENV_STORAGE, STORAGE_FILE, STORAGE_KEYRING, open_store
 
-    return KeyringStore()
+    kind = (
+        STORAGE_FILE if insecure else _setting("storage", None, ENV_STORAGE, file_config, network)
+    )
+    kind = str(kind or STORAGE_KEYRING).strip().lower()
+    if kind not in (STORAGE_FILE, STORAGE_KEYRING):
+        raise UsageError(
+            f"Unknown storage {kind!r} (from {ENV_STORAGE} or the config file).",
+            hint=f"Use {STORAGE_KEYRING} (the default) or {STORAGE_FILE}.",
+        )
+    store = open_store(kind)
+    if kind == STORAGE_FILE:
+        say(
+            f"Warning: tokens will be kept unencrypted in {store.path}, "
+            "readable only by you. Anyone with your account's files can use them.",
+            style="yellow",
+        )
+    return store
 
 
 def _version_callback(value: bool) -> None:
@@ -251,6 +268,14 @@ def login(
             show_default=False,
         ),
     ] = None,
+    insecure_storage: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-storage",
+            help="Keep the tokens in a plain file (mode 0600) instead of the OS keyring "
+            "(also MIGHTY_STORAGE=file).",
+        ),
+    ] = False,
     with_token: Annotated[
         bool,
         typer.Option(
@@ -300,7 +325,7 @@ def login(
             key,
             token_api_url,
             _read_secret_from_stdin("Admin API token"),
-            store=_store(),
+            store=_login_store(insecure_storage, file_config, key),
             state_path=config.state_file_path(),
         )
         say(
@@ -353,7 +378,7 @@ def login(
     try:
         result = login_flow.login(
             options,
-            store=_store(),
+            store=_login_store(insecure_storage, file_config, key),
             state_path=config.state_file_path(),
             notify=say,
             show_url=show_url,
@@ -402,7 +427,7 @@ def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
     from mightycli.api import whoami as fetch_whoami
     from mightycli.session import open_session
 
-    session = open_session(network, store=_store())
+    session = open_session(network)
     identity = fetch_whoami(session)
     data = {
         "network": session.network,
@@ -447,7 +472,7 @@ def token(
     """
     from mightycli.session import API_ADMIN, API_ANY, open_session
 
-    session = open_session(network, store=_store(), api=API_ADMIN if admin else API_ANY)
+    session = open_session(network, api=API_ADMIN if admin else API_ANY)
     sys.stdout.write(session.valid_token().access_token + "\n")
     sys.stdout.flush()
 
@@ -463,7 +488,7 @@ def status(as_json: JsonOption = False) -> None:
     """
     from mightycli.login import list_logins
 
-    statuses = list_logins(store=_store(), state_path=config.state_file_path())
+    statuses = list_logins(state_path=config.state_file_path())
     env_token = bool(os.environ.get("MIGHTY_TOKEN"))
     now = time.time()
     if as_json:
@@ -558,11 +583,10 @@ def logout(
         if as_json:
             emit_json([])
         return
-    store = _store()
     secret = os.environ.get("MIGHTY_CLIENT_SECRET") or None
     results = []
     for target in targets:
-        result = do_logout(target, store=store, state_path=state_path, client_secret=secret)
+        result = do_logout(target, state_path=state_path, client_secret=secret)
         results.append(result)
         if not result.was_logged_in:
             say(f"Not logged in to {target}; nothing to do.")
@@ -849,7 +873,7 @@ def api(
                 hint="e.g. query($endCursor: String) { network { members(first: 50, after: "
                 "$endCursor) { nodes { name } pageInfo { hasNextPage endCursor } } } }",
             )
-        session = open_session(network, store=_store(), api=API_HEADLESS)
+        session = open_session(network, api=API_HEADLESS)
         gql_call = pagination.GraphQLCall(
             url=graphql_url(session.api_url, session.network),
             query=query,
@@ -863,7 +887,7 @@ def api(
         verb = (method or ("POST" if input_file else "GET")).upper()
         if not verb.isalpha():
             raise UsageError(f"{method!r} is not an HTTP method.")
-        session = open_session(network, store=_store(), api=API_ADMIN)
+        session = open_session(network, api=API_ADMIN)
         url = admin_url(session.api_url, session.network, endpoint.strip())
         rest = pagination.RestCall(method=verb, url=url, headers=headers)
         if input_file:

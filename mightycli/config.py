@@ -77,7 +77,16 @@ class FileConfig:
         return self.top.get(name)
 
 
-_KNOWN_KEYS = {"network", "client_id", "scopes", "redirect_uri", "issuer", "api_url", "timeout"}
+_KNOWN_KEYS = {
+    "network",
+    "client_id",
+    "scopes",
+    "redirect_uri",
+    "issuer",
+    "api_url",
+    "timeout",
+    "storage",
+}
 
 
 def load_file_config(path: Path) -> FileConfig:

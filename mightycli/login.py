@@ -21,10 +21,17 @@ from mightycli.api import (
     make_http_client,
 )
 from mightycli.discovery import ServerMetadata, discover
-from mightycli.errors import ApiAuthError, MightyError, UsageError
+from mightycli.errors import (
+    ApiAuthError,
+    KeyringUnavailableError,
+    LoginError,
+    MightyError,
+    StateFileError,
+    UsageError,
+)
 from mightycli.loopback import LoopbackReceiver, render_page
 from mightycli.session import Session, refresh_lock
-from mightycli.tokens import Token, TokenStore
+from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, open_store
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,7 @@ def login(
     browser: Callable[[str], bool] = webbrowser.open,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
+    stores: Callable[[str], TokenStore] = open_store,
 ) -> LoginResult:
     """Run the authorization code flow with PKCE through the system browser."""
     store.check(options.network)  # fail now, not after the browser dance, if there is no keyring
@@ -108,7 +116,9 @@ def login(
                 notify("Authorization received; exchanging the code for tokens...")
                 token = oauth.exchange_code(http, metadata, options.client, request, code, clock())
                 identity = _identify(http, options, token)
-                record = _save_login(options, metadata, token, identity, store, state_path, clock)
+                record = _save_tokens_or_revoke(
+                    http, options, metadata, token, identity, store, state_path, clock, stores
+                )
             except MightyError as exc:
                 receiver.respond(400, render_page("Login failed", exc.message, success=False))
                 raise
@@ -123,6 +133,38 @@ def login(
                 ),
             )
     return LoginResult(record=record, identity=identity, storage=storage)
+
+
+def _save_tokens_or_revoke(
+    http: httpx.Client,
+    options: LoginOptions,
+    metadata: ServerMetadata,
+    token: Token,
+    identity: Identity,
+    store: TokenStore,
+    state_path: Path,
+    clock: Callable[[], float],
+    stores: Callable[[str], TokenStore],
+) -> config.LoginRecord:
+    """Store the new login; if that fails, revoke the tokens nobody will be able to use."""
+    try:
+        return _save_login(options, metadata, token, identity, store, state_path, clock, stores)
+    except (KeyringUnavailableError, StateFileError) as exc:
+        endpoint = metadata.revocation_endpoint or f"{metadata.issuer.rstrip('/')}/oauth/revoke"
+        outcomes = [
+            oauth.revoke_token(http, endpoint, options.client, value, hint)
+            for value, hint in (
+                (token.refresh_token, "refresh_token"),
+                (token.access_token, "access_token"),
+            )
+            if value
+        ]
+        revoked = all(o is oauth.RevocationOutcome.REVOKED for o in outcomes)
+        raise LoginError(
+            f"The login succeeded but its tokens could not be saved: {exc.message} "
+            + ("The unused tokens were revoked." if revoked else "Revoking them failed too."),
+            hint=(exc.hint or "") + " Nothing was stored; fix the storage and log in again.",
+        ) from exc
 
 
 def _identify(http: httpx.Client, options: LoginOptions, token: Token) -> Identity:
@@ -142,6 +184,14 @@ def fetch_identity_with_token(http: httpx.Client, url: str, access_token: str) -
             http.headers["Authorization"] = original
 
 
+def _forget_elsewhere(previous: config.LoginRecord, stores: Callable[[str], TokenStore]) -> None:
+    """A login moving to another store leaves nothing behind in the old one."""
+    try:
+        stores(previous.storage).delete(previous.network)
+    except MightyError:
+        pass  # best effort: the old store may be the very thing that stopped working
+
+
 def _save_login(
     options: LoginOptions,
     metadata: ServerMetadata,
@@ -150,6 +200,7 @@ def _save_login(
     store: TokenStore,
     state_path: Path,
     clock: Callable[[], float],
+    stores: Callable[[str], TokenStore],
 ) -> config.LoginRecord:
     state = config.read_state(state_path)
     previous = state.logins.get(options.network)
@@ -169,10 +220,12 @@ def _save_login(
         expires_at=token.expires_at,
         obtained_at=clock(),
         has_refresh_token=token.refresh_token is not None,
-        storage="keyring",
+        storage=store.kind,
         created_at=clock(),
     )
-    if previous is not None and previous.has_admin_token and previous.api_url == options.api_url:
+    if previous is not None and previous.storage != store.kind:
+        _forget_elsewhere(previous, stores)
+    elif previous is not None and previous.has_admin_token and previous.api_url == options.api_url:
         # An Admin API token for the same network stays: the two APIs need both.
         record = dataclasses.replace(
             record,
@@ -226,6 +279,7 @@ def login_with_token(
     store: TokenStore,
     state_path: Path,
     transport: httpx.BaseTransport | None = None,
+    stores: Callable[[str], TokenStore] = open_store,
 ) -> tuple[config.LoginRecord, Identity]:
     """Verify an Admin API token with ``GET me`` and keep it beside any OAuth login."""
     token = admin_token.strip()
@@ -249,6 +303,9 @@ def login_with_token(
             ) from exc
     state = config.read_state(state_path)
     previous = state.logins.get(network)
+    if previous is not None and previous.storage != store.kind:
+        _forget_elsewhere(previous, stores)
+        previous = None
     if previous is not None and previous.api_url == api_url:
         record = dataclasses.replace(
             previous, network_title=previous.network_title or identity.network_title
@@ -290,7 +347,7 @@ class LogoutResult:
 def logout(
     network: str,
     *,
-    store: TokenStore,
+    stores: Callable[[str], TokenStore] = open_store,
     state_path: Path,
     client_secret: str | None = None,
     transport: httpx.BaseTransport | None = None,
@@ -298,6 +355,7 @@ def logout(
     """Revoke (best effort), then forget the tokens and the state. Safe to repeat."""
     state = config.read_state(state_path)
     record = state.logins.get(network)
+    store = stores(record.storage if record else STORAGE_KEYRING)
     secrets = store.load(network)
     revocations: dict[str, oauth.RevocationOutcome] = {}
     if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
@@ -338,12 +396,15 @@ class LoginStatus:
     problem: str | None = None
 
 
-def list_logins(*, store: TokenStore, state_path: Path) -> list[LoginStatus]:
+def list_logins(
+    *, stores: Callable[[str], TokenStore] = open_store, state_path: Path
+) -> list[LoginStatus]:
     state = config.read_state(state_path)
     statuses = []
     for network, record in sorted(state.logins.items()):
         is_default = network == state.default
         try:
+            store = stores(record.storage)
             secrets = store.load(network)
         except MightyError as exc:
             statuses.append(

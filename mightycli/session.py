@@ -28,7 +28,7 @@ from mightycli.errors import (
     SessionExpiredError,
     TokenRequestError,
 )
-from mightycli.tokens import Token, TokenStore
+from mightycli.tokens import Token, TokenStore, open_store
 
 if TYPE_CHECKING:
     import httpx
@@ -284,7 +284,7 @@ def choose_network(
 def open_session(
     network_option: str | None,
     *,
-    store: TokenStore,
+    stores: Callable[[str], TokenStore] = open_store,
     api: str = API_ANY,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
@@ -328,6 +328,7 @@ def open_session(
             hint=login_hint(network),
         )
     kind = _pick_kind(record, api)
+    store = stores(record.storage)
     secrets = store.load(network)
     wanted = secrets.access_token if kind == KIND_OAUTH else secrets.admin_token
     if not wanted and kind == KIND_OAUTH and state_path.exists():

@@ -6,10 +6,18 @@ near 1,280 characters, and a rotated refresh token can then be saved without tou
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
-from mightycli.errors import KeyringUnavailableError
+from mightycli.config import config_dir, write_private_file
+from mightycli.errors import ConfigError, KeyringUnavailableError, StateFileError
 
 SERVICE_PREFIX = "mighty-cli"
 ACCESS_ENTRY = "access_token"
@@ -39,7 +47,9 @@ class StoredSecrets:
 
 
 class TokenStore(Protocol):
-    """Somewhere secrets live, one pair per network."""
+    """Somewhere secrets live, one set per network."""
+
+    kind: str
 
     @property
     def description(self) -> str: ...
@@ -65,84 +75,240 @@ def service_name(network: str) -> str:
     return f"{SERVICE_PREFIX}:{network}"
 
 
+ENV_STORAGE = "MIGHTY_STORAGE"
+ENV_KEYRING_TIMEOUT = "MIGHTY_KEYRING_TIMEOUT"
+STORAGE_KEYRING = "keyring"
+STORAGE_FILE = "file"
+DEFAULT_KEYRING_TIMEOUT = 30.0
+
 _NO_BACKEND_HINT = (
     "mighty keeps tokens in the operating system's keyring. On Linux that needs a Secret Service "
-    "provider (gnome-keyring or KWallet) running in your session; on macOS and Windows it is built "
-    "in. To choose another backend, set PYTHON_KEYRING_BACKEND (see the keyring package's docs)."
+    "provider (gnome-keyring or KWallet) unlocked in your session; on macOS and Windows it is "
+    "built in. PYTHON_KEYRING_BACKEND chooses another keyring backend. Where no keyring can "
+    "work (a container, a server), log in with --insecure-storage (or MIGHTY_STORAGE=file) to "
+    "keep the tokens in a file readable only by you."
 )
 
+# Backends worth explaining when none is usable, by platform.
+_EXPLAINED_BACKENDS = {
+    "linux": (
+        ("keyring.backends.SecretService", "Keyring"),
+        ("keyring.backends.kwallet", "DBusKeyring"),
+    ),
+    "darwin": (("keyring.backends.macOS", "Keyring"),),
+    "win32": (("keyring.backends.Windows", "WinVaultKeyring"),),
+}
 
-class KeyringStore:
-    """Secrets in the OS keyring through the ``keyring`` package."""
 
-    @property
-    def description(self) -> str:
-        backend = self._backend()
-        name = getattr(backend, "name", None) or type(backend).__name__
-        return f"system keyring ({name})"
-
-    def _backend(self) -> object:
+def _why_no_backend() -> str:
+    """Each platform backend's own reason for being unusable (their ``priority`` says why)."""
+    reasons = []
+    for module_name, class_name in _EXPLAINED_BACKENDS.get(sys.platform, ()):
+        label = module_name.rsplit(".", 1)[-1]
         try:
-            import keyring
-        except Exception as exc:  # a broken install: report it like a missing backend
-            raise KeyringUnavailableError(
-                f"The keyring library cannot be loaded: {exc}", hint=_NO_BACKEND_HINT
-            ) from exc
-        return keyring.get_keyring()
-
-    def _call(self, what: str, action: str, network: str, *args: str) -> str | None:
-        import keyring
-        import keyring.errors
-
-        func = getattr(keyring, action)
-        try:
-            result = func(service_name(network), *args)
-        except keyring.errors.PasswordDeleteError:
-            return None  # deleting what is absent: already gone
-        except keyring.errors.NoKeyringError as exc:
-            raise KeyringUnavailableError(
-                f"No OS keyring is available to {what} ({exc}).", hint=_NO_BACKEND_HINT
-            ) from exc
+            backend = getattr(importlib.import_module(module_name), class_name)
+            backend.priority  # noqa: B018 - raises with the reason when the backend cannot work
         except Exception as exc:
-            # Backends raise many types (KeyringError, D-Bus errors, OSError): one clear message.
-            # Only the exception type and its text are shown: keyring errors carry no secrets.
-            raise KeyringUnavailableError(
-                f"The keyring failed to {what}: {type(exc).__name__}: {exc}",
-                hint=_NO_BACKEND_HINT,
-            ) from exc
-        return result if isinstance(result, str) else None
+            reasons.append(f"{label}: {exc}")
+    return "; ".join(reasons)
+
+
+class _EntryStore:
+    """The token operations, over three named entries per network."""
+
+    def _get(self, network: str, entry: str, what: str) -> str | None:
+        raise NotImplementedError
+
+    def _set(self, network: str, entry: str, value: str, what: str) -> None:
+        raise NotImplementedError
+
+    def _delete(self, network: str, entry: str, what: str) -> None:
+        raise NotImplementedError
 
     def check(self, network: str) -> None:
-        """Fail now, before a browser login, if the keyring cannot be used."""
-        self._call("read the keyring", "get_password", network, ACCESS_ENTRY)
+        """Fail now, before a browser login, if the store cannot be used."""
+        self._get(network, ACCESS_ENTRY, "read the stored tokens")
 
     def load(self, network: str) -> StoredSecrets:
-        access = self._call("read the access token", "get_password", network, ACCESS_ENTRY)
-        refresh = self._call("read the refresh token", "get_password", network, REFRESH_ENTRY)
-        admin = self._call("read the Admin API token", "get_password", network, ADMIN_ENTRY)
-        return StoredSecrets(access_token=access, refresh_token=refresh, admin_token=admin)
+        return StoredSecrets(
+            access_token=self._get(network, ACCESS_ENTRY, "read the access token"),
+            refresh_token=self._get(network, REFRESH_ENTRY, "read the refresh token"),
+            admin_token=self._get(network, ADMIN_ENTRY, "read the Admin API token"),
+        )
 
     def save(self, network: str, access_token: str, refresh_token: str | None) -> None:
         # The refresh token first: if the second write fails, a valid refresh token is kept.
         if refresh_token is not None:
             self.save_refresh_token(network, refresh_token)
         else:
-            self._call("remove the old refresh token", "delete_password", network, REFRESH_ENTRY)
-        self._call("save the access token", "set_password", network, ACCESS_ENTRY, access_token)
+            self._delete(network, REFRESH_ENTRY, "remove the old refresh token")
+        self._set(network, ACCESS_ENTRY, access_token, "save the access token")
 
     def save_refresh_token(self, network: str, refresh_token: str) -> None:
-        self._call("save the refresh token", "set_password", network, REFRESH_ENTRY, refresh_token)
+        self._set(network, REFRESH_ENTRY, refresh_token, "save the refresh token")
 
     def save_admin_token(self, network: str, admin_token: str) -> None:
-        self._call("save the Admin API token", "set_password", network, ADMIN_ENTRY, admin_token)
+        self._set(network, ADMIN_ENTRY, admin_token, "save the Admin API token")
 
     def delete_oauth(self, network: str) -> None:
-        self._call("delete the access token", "delete_password", network, ACCESS_ENTRY)
-        self._call("delete the refresh token", "delete_password", network, REFRESH_ENTRY)
+        self._delete(network, ACCESS_ENTRY, "delete the access token")
+        self._delete(network, REFRESH_ENTRY, "delete the refresh token")
 
     def delete_admin_token(self, network: str) -> None:
-        self._call("delete the Admin API token", "delete_password", network, ADMIN_ENTRY)
+        self._delete(network, ADMIN_ENTRY, "delete the Admin API token")
 
     def delete(self, network: str) -> None:
         self.delete_oauth(network)
         self.delete_admin_token(network)
+
+
+class KeyringStore(_EntryStore):
+    """Secrets in the OS keyring through the ``keyring`` package.
+
+    Every call runs with a deadline: a keyring waiting for an unlock prompt that nobody can
+    answer (a script, an SSH session) must not freeze the command.
+    """
+
+    kind = STORAGE_KEYRING
+
+    def __init__(self, timeout: float | None = None) -> None:
+        if timeout is None:
+            raw = os.environ.get(ENV_KEYRING_TIMEOUT)
+            try:
+                timeout = float(raw) if raw else DEFAULT_KEYRING_TIMEOUT
+            except ValueError:
+                timeout = DEFAULT_KEYRING_TIMEOUT
+        self.timeout = timeout
+
+    @property
+    def description(self) -> str:
+        return f"system keyring ({self._backend_name()})"
+
+    def _backend_name(self) -> str:
+        try:
+            import keyring
+        except Exception as exc:  # a broken install: report it like a missing backend
+            raise KeyringUnavailableError(
+                f"The keyring library cannot be loaded: {exc}", hint=_NO_BACKEND_HINT
+            ) from exc
+        backend = keyring.get_keyring()
+        return str(getattr(backend, "name", None) or type(backend).__name__)
+
+    def _call(self, what: str, action: str, network: str, *args: str) -> str | None:
+        import keyring
+        import keyring.errors
+
+        func = getattr(keyring, action)
+        outcome: list[tuple[bool, object]] = []
+
+        def run() -> None:
+            try:
+                outcome.append((True, func(service_name(network), *args)))
+            except BaseException as exc:  # handed to the calling thread below
+                outcome.append((False, exc))
+
+        worker = threading.Thread(target=run, name="mighty-keyring", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if not outcome:
+            raise KeyringUnavailableError(
+                f"The keyring ({self._backend_name()}) did not answer within {self.timeout:g} s "
+                f"when asked to {what}; it may be locked and waiting for an unlock prompt.",
+                hint="Unlock it (log in to the desktop session, or run the command there), set "
+                f"{ENV_KEYRING_TIMEOUT} to wait longer, or use --insecure-storage.",
+            )
+        succeeded, value = outcome[0]
+        if succeeded:
+            return value if isinstance(value, str) else None
+        exc = value if isinstance(value, BaseException) else RuntimeError(str(value))
+        if isinstance(exc, keyring.errors.PasswordDeleteError):
+            return None  # deleting what is absent: already gone
+        if isinstance(exc, keyring.errors.NoKeyringError):
+            why = _why_no_backend()
+            raise KeyringUnavailableError(
+                f"No usable OS keyring to {what}" + (f" ({why})." if why else "."),
+                hint=_NO_BACKEND_HINT,
+            ) from exc
+        if not isinstance(exc, Exception):
+            raise exc  # KeyboardInterrupt and friends
+        # Backends raise many types (KeyringError, D-Bus errors, OSError): one clear message.
+        # Only the exception type and its text are shown: keyring errors carry no secrets.
+        raise KeyringUnavailableError(
+            f"The keyring ({self._backend_name()}) failed to {what}: {type(exc).__name__}: {exc}",
+            hint=_NO_BACKEND_HINT,
+        ) from exc
+
+    def _get(self, network: str, entry: str, what: str) -> str | None:
+        return self._call(what, "get_password", network, entry)
+
+    def _set(self, network: str, entry: str, value: str, what: str) -> None:
+        self._call(what, "set_password", network, entry, value)
+
+    def _delete(self, network: str, entry: str, what: str) -> None:
+        self._call(what, "delete_password", network, entry)
+
+
+class FileStore(_EntryStore):
+    """Secrets in a plain JSON file readable only by its owner: for machines without a keyring,
+    and only when the user asks for it. Written atomically; callers hold the refresh lock."""
+
+    kind = STORAGE_FILE
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def description(self) -> str:
+        return f"plain file {self.path} (not encrypted)"
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StateFileError(f"Cannot read {self.path}: {exc.strerror}") from exc
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+                raise ValueError("unexpected layout")
+        except ValueError as exc:
+            raise StateFileError(
+                f"The token file {self.path} is damaged ({exc}).",
+                hint="Move it aside and run mighty login again.",
+            ) from None  # the text of a JSON error could quote a token
+        return data
+
+    def _write(self, data: dict[str, dict[str, str]]) -> None:
+        data = {k: v for k, v in data.items() if v}
+        write_private_file(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+
+    def _get(self, network: str, entry: str, what: str) -> str | None:
+        value = self._read().get(network, {}).get(entry)
+        return value if isinstance(value, str) else None
+
+    def _set(self, network: str, entry: str, value: str, what: str) -> None:
+        data = self._read()
+        data.setdefault(network, {})[entry] = value
+        self._write(data)
+
+    def _delete(self, network: str, entry: str, what: str) -> None:
+        data = self._read()
+        if entry in data.get(network, {}):
+            del data[network][entry]
+            self._write(data)
+
+
+def token_file_path(env: Mapping[str, str] | None = None) -> Path:
+    return config_dir(env) / "tokens.json"
+
+
+def open_store(kind: str, env: Mapping[str, str] | None = None) -> TokenStore:
+    """The store a login's ``storage`` names."""
+    if kind == STORAGE_FILE:
+        return FileStore(token_file_path(env))
+    if kind == STORAGE_KEYRING:
+        return KeyringStore()
+    raise ConfigError(
+        f"Unknown token storage {kind!r}.", hint=f"Use {STORAGE_KEYRING!r} or {STORAGE_FILE!r}."
+    )

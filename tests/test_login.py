@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import keyring
 import pytest
+from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from mightycli import config, oauth
@@ -18,6 +19,7 @@ from mightycli.errors import (
     AuthorizationDeniedError,
     IssuerMismatchError,
     KeyringUnavailableError,
+    LoginError,
     StateMismatchError,
     TokenRequestError,
 )
@@ -165,7 +167,7 @@ def test_token_endpoint_errors_show_on_the_page(  # type: ignore[no-untyped-def]
 def test_no_keyring_fails_before_the_browser(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
     keyring.set_keyring(fail.Keyring())
     browser = ScriptedBrowser()
-    with pytest.raises(KeyringUnavailableError, match="No OS keyring") as info:
+    with pytest.raises(KeyringUnavailableError, match="No usable OS keyring") as info:
         login(
             _options(auto_emulator, redirect_uri),
             store=KeyringStore(),
@@ -176,3 +178,31 @@ def test_no_keyring_fails_before_the_browser(auto_emulator, redirect_uri, isolat
         )
     assert not browser.done.is_set() and not browser.pages
     assert "PYTHON_KEYRING_BACKEND" in (info.value.hint or "")
+
+
+class WriteOnlyFails(KeyringBackend):  # type: ignore[misc]
+    """Reads work (so the pre-flight check passes), writes fail: a keyring locked mid-login."""
+
+    priority = 1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise OSError("the collection is locked")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise OSError("the collection is locked")
+
+
+def test_storage_failure_after_exchange_revokes_and_reports(
+    auto_emulator, redirect_uri, isolated
+) -> None:  # type: ignore[no-untyped-def]
+    keyring.set_keyring(WriteOnlyFails())
+    browser = ScriptedBrowser()
+    with pytest.raises(LoginError, match="could not be saved.*were revoked") as info:
+        _login(auto_emulator, redirect_uri, browser, isolated)
+    assert "locked" in info.value.message
+    assert len(auto_emulator.revoked_tokens()) == 2  # the access and the refresh token
+    assert browser.pages[0].status_code == 400
+    assert config.read_state(isolated / "config" / "logins.json").logins == {}

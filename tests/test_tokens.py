@@ -31,7 +31,7 @@ def test_round_trip_separate_entries_and_networks() -> None:
 
 def test_no_backend_is_a_clear_error() -> None:
     keyring.set_keyring(fail.Keyring())
-    with pytest.raises(KeyringUnavailableError, match="No OS keyring") as info:
+    with pytest.raises(KeyringUnavailableError, match="No usable OS keyring") as info:
         KeyringStore().load("x")
     assert info.value.exit_code == 2
     assert "gnome-keyring" in (info.value.hint or "")
@@ -62,3 +62,69 @@ def test_token_repr_hides_secrets() -> None:
     assert "secret" not in repr(token)
     assert token.expires_within(60, now=0) and not token.expires_within(5, now=0)
     assert not Token(access_token="x").expires_within(60, now=0)
+
+
+def test_no_backend_error_says_why_each_backend_failed() -> None:
+    import sys
+
+    keyring.set_keyring(fail.Keyring())
+    with pytest.raises(KeyringUnavailableError) as info:
+        KeyringStore().check("x")
+    if sys.platform == "linux":
+        assert "SecretService:" in info.value.message
+    assert "--insecure-storage" in (info.value.hint or "")
+
+
+class HangingKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        import time
+
+        time.sleep(30)  # an unlock prompt nobody answers
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise NotImplementedError
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise NotImplementedError
+
+
+def test_a_hanging_keyring_times_out() -> None:
+    keyring.set_keyring(HangingKeyring())
+    with pytest.raises(KeyringUnavailableError, match="did not answer within 0.3 s") as info:
+        KeyringStore(timeout=0.3).load("x")
+    assert "MIGHTY_KEYRING_TIMEOUT" in (info.value.hint or "")
+
+
+def test_file_store_round_trip_private_and_atomic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import stat
+
+    from mightycli.tokens import FileStore
+
+    store = FileStore(tmp_path / "cfg" / "tokens.json")
+    store.save("one", "access-1", "refresh-1")
+    store.save_admin_token("two", "admin-2")
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert json.loads(store.path.read_text()) == {
+        "one": {"access_token": "access-1", "refresh_token": "refresh-1"},
+        "two": {"admin_token": "admin-2"},
+    }
+    loaded = store.load("one")
+    assert (loaded.access_token, loaded.refresh_token, loaded.admin_token) == (
+        "access-1",
+        "refresh-1",
+        None,
+    )
+    store.delete("one")
+    store.delete("one")
+    assert store.load("one").access_token is None and store.load("two").admin_token == "admin-2"
+    assert "not encrypted" in store.description and str(store.path) in store.description
+    store.path.write_text('{"one": "access-leaked"')
+    from mightycli.errors import StateFileError
+
+    with pytest.raises(StateFileError) as info:
+        store.load("one")
+    assert "leaked" not in str(info.value)
