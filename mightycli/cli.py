@@ -116,7 +116,13 @@ def _describe_expiry(expires_at: float | None, now: float) -> str:
 
 def _login_store(insecure: bool, file_config: config.FileConfig, network: str) -> Any:
     """Where a new login's secrets go: the keyring, unless the user opted in to a file."""
-    from mightycli.tokens import ENV_STORAGE, STORAGE_FILE, STORAGE_KEYRING, open_store
+    from mightycli.tokens import (
+        ENV_STORAGE,
+        STORAGE_FILE,
+        STORAGE_KEYRING,
+        open_store,
+        token_file_path,
+    )
 
     kind = (
         STORAGE_FILE if insecure else _setting("storage", None, ENV_STORAGE, file_config, network)
@@ -130,7 +136,7 @@ def _login_store(insecure: bool, file_config: config.FileConfig, network: str) -
     store = open_store(kind)
     if kind == STORAGE_FILE:
         say(
-            f"Warning: tokens will be kept unencrypted in {store.path}, "
+            f"Warning: tokens will be kept unencrypted in {token_file_path()}, "
             "readable only by you. Anyone with your account's files can use them.",
             style="yellow",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from localserver import Reply, Request, serve
+
 from mightycli import config
 from mightycli.api import make_http_client
 from mightycli.auth import BearerAuth
