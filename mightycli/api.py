@@ -26,12 +26,16 @@ def make_http_client(
 ) -> httpx.Client:
     """One client per command: keep-alive, a User-Agent on every request (api.mn.co answers a
     request without one with an HTML bot challenge), and no silent redirects."""
+    from mightycli import debug
+
+    log = debug.current()
     return httpx.Client(
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         auth=auth,
         transport=transport,
         follow_redirects=False,
+        event_hooks=debug.http_hooks(log) if log is not None else None,
     )
 
 

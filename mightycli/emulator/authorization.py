@@ -244,6 +244,7 @@ class AuthorizationServer:
         self._access: dict[str, _AccessToken] = {}
         self._refresh: dict[str, _RefreshToken] = {}
         self._revoked: set[str] = set()
+        self._secrets_seen: set[str] = set()
         self._token_requests: list[dict[str, str]] = []
         self._refresh_count = 0
 
@@ -382,6 +383,7 @@ class AuthorizationServer:
         with self._lock:
             self._prune_locked()
             self._codes[code] = _Code(request, self._clock())
+            self._secrets_seen.add(code)
         # RFC 9207 §2: iss in the response lets the client detect a mix-up between servers.
         return _with_query(
             request.redirect_uri, [("code", code), ("state", request.state), ("iss", issuer)]
@@ -469,6 +471,9 @@ class AuthorizationServer:
         code = _param(form, "code")
         redirect_uri = _param(form, "redirect_uri")
         verifier = _param(form, "code_verifier")
+        if verifier:
+            with self._lock:
+                self._secrets_seen.add(verifier)
         if code is None:
             raise OAuthError("invalid_request", "The code parameter is required.")
         if redirect_uri is None:
@@ -564,11 +569,13 @@ class AuthorizationServer:
     ) -> TokenResponse:
         access = secrets.token_urlsafe(32)
         self._access[access] = _AccessToken(grant_id, client_id, scopes, self._clock() + self._ttl)
+        self._secrets_seen.add(access)
         self._grant_tokens[grant_id].append(access)
         refresh: str | None = None
         if with_refresh:
             refresh = secrets.token_urlsafe(32)
             self._refresh[refresh] = _RefreshToken(grant_id, client_id)
+            self._secrets_seen.add(refresh)
             self._grant_tokens[grant_id].append(refresh)
         return TokenResponse(access, max(1, math.ceil(self._ttl)), join_scope(scopes), refresh)
 
@@ -659,6 +666,11 @@ class AuthorizationServer:
     def revoked_tokens(self) -> set[str]:
         with self._lock:
             return set(self._revoked)
+
+    def secrets_seen(self) -> set[str]:
+        """Every code and token issued and every PKCE verifier received: canaries for tests."""
+        with self._lock:
+            return set(self._secrets_seen)
 
     def expire_access_tokens(self) -> None:
         with self._lock:

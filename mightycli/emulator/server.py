@@ -302,6 +302,10 @@ class Emulator:
     def revoked_tokens(self) -> set[str]:
         return self._auth.revoked_tokens()
 
+    def secrets_seen(self) -> set[str]:
+        """Every code and token issued and every PKCE verifier received (canaries for tests)."""
+        return self._auth.secrets_seen()
+
     def expire_access_tokens(self) -> None:
         self._auth.expire_access_tokens()
 
