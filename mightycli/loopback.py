@@ -70,7 +70,10 @@ class RedirectTarget:
 
 def parse_redirect_uri(uri: str) -> RedirectTarget:
     """A redirect URI mighty can listen on: http, a loopback host, an explicit port."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:  # an unbalanced [ in the host
+        raise UsageError(f"The redirect URI {uri!r} is not a valid URL.") from exc
     if parts.scheme != "http" or not parts.hostname or not is_loopback_host(parts.hostname):
         raise UsageError(
             f"The redirect URI {uri!r} is not on this machine.",

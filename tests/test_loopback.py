@@ -460,6 +460,7 @@ def test_listens_on_loopback_only(redirect_uri: str) -> None:
         "http://localhost:3000/callback?x=1",
         "http://localhost:99999/callback",
         "http://localhost:0/callback",
+        "http://[::1/callback",  # urlsplit's ValueError used to escape
     ],
 )
 def test_redirect_uri_must_be_plain_loopback(uri: str) -> None:
