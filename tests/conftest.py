@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import keyring
 import pytest
@@ -136,15 +137,17 @@ def login_args(emulator: object, redirect_uri: str, *extra: str) -> list[str]:
 # --------------------------------------------------------------------------- real components
 
 
-def require_tools(*tools: str, packages: str) -> None:
+def unavailable(message: str) -> NoReturn:
     """Skip a test whose real component is not installed here; in CI, fail instead."""
-    missing = [tool for tool in tools if shutil.which(tool) is None]
-    if not missing:
-        return
-    message = f"{', '.join(missing)} not found (Debian packages: {packages})"
     if os.environ.get("CI"):
         pytest.fail(f"CI must run this test: {message}", pytrace=False)
     pytest.skip(message)
+
+
+def require_tools(*tools: str, packages: str) -> None:
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        unavailable(f"{', '.join(missing)} not found (Debian packages: {packages})")
 
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
