@@ -272,25 +272,27 @@ def test_a_silent_connection_is_dropped_and_does_not_block_the_callback(
     def client() -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as silent:
             silent.sendall(b"GET /callback?code=slow")  # never finishes its head
-            started = time.monotonic()
-            seen.append(silent.recv(100))  # b"" once the receiver gives up on it
-            seen.append(str(time.monotonic() - started < 8).encode())
+            # b"" once the receiver gives up on it; were it never dropped, the wait below would
+            # time out first and the real callback would find the listener closed.
+            seen.append(silent.recv(100))
         seen.append(_exchange(("127.0.0.1", port), _get("/callback?fast=1", f"localhost:{port}")))
 
     with LoopbackReceiver(redirect_uri, connection_timeout=0.3) as receiver:
         assert _serve(receiver, client) == "fast=1"
-    assert seen[0] == b"" and seen[1] == b"True"
-    assert seen[2].startswith(b"HTTP/1.1 200")
+    assert seen[0] == b""
+    assert seen[1].startswith(b"HTTP/1.1 200")
 
 
-def test_many_idle_connections_cannot_starve_the_callback(redirect_uri: str) -> None:
+def test_idle_connections_beyond_the_cap_close_the_oldest(redirect_uri: str) -> None:
+    # Each held connection costs a file descriptor; a flood must not exhaust them.
     port = parse_redirect_uri(redirect_uri).port
     idle: list[socket.socket] = []
+    oldest: list[bytes] = []
 
     def client() -> None:
         for _ in range(12):
-            idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
-        time.sleep(0.2)
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        oldest.append(idle[0].recv(100))  # b"": closed while the receiver still waits
         answer = _exchange(("127.0.0.1", port), _get("/callback?real=1", f"localhost:{port}"))
         assert answer.startswith(b"HTTP/1.1 200")
 
@@ -300,6 +302,7 @@ def test_many_idle_connections_cannot_starve_the_callback(redirect_uri: str) -> 
     finally:
         for sock in idle:
             sock.close()
+    assert oldest == [b""]
 
 
 def test_times_out_with_a_clear_error(redirect_uri: str) -> None:
