@@ -86,7 +86,7 @@ def _server_error_text(response: httpx.Response) -> str | None:
     """The ``error`` (or ``message``) a JSON error body carries, if any."""
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
         return None
     if isinstance(body, dict):
         for key in ("error", "message"):
@@ -134,7 +134,7 @@ def post_graphql(
     response = _checked_request(client, "POST", url, "GraphQL API", json=payload)
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
         raise ApiError(
             f"The GraphQL API answered {_describe_status(response)} with a body that is not JSON."
         ) from None

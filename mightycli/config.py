@@ -144,7 +144,10 @@ def parse_network(value: str) -> NetworkRef:
         return NetworkRef(key=text, issuer=None)
     host = text
     if "://" in text:
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError as exc:  # an unbalanced [ in the host
+            raise UsageError(f"{value!r} is not a community URL.") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"{value!r} is not a community URL.")
         host = parts.hostname
@@ -176,7 +179,10 @@ def is_loopback_host(host: str) -> bool:
 
 def check_endpoint_url(url: str, what: str) -> str:
     """Refuse anything but https, except plain http to this machine (tests, the emulator)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unbalanced [ in the host
+        raise UsageError(f"The {what} {url!r} is not a valid URL.") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"The {what} {url!r} is not an http(s) URL.")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):

@@ -84,7 +84,7 @@ def discover(
             continue
         try:
             document = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
             continue  # an HTML page at the well-known path is no metadata
         if not isinstance(document, dict):
             continue

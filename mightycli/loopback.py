@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import html
+import re
 import selectors
 import socket
 import sys
@@ -23,28 +24,56 @@ from mightycli.errors import LoginError, LoginTimedOutError, PortInUseError, Usa
 
 MAX_REQUEST_BYTES = 16 * 1024
 CONNECTION_TIMEOUT = 10.0
+# Browsers open a few speculative connections; far more than that is someone else's doing, and
+# holding them all would let a local process run the receiver out of file descriptors.
+MAX_CONNECTIONS = 32
 _REASONS = {
     200: "OK",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
+    421: "Misdirected Request",
     431: "Request Header Fields Too Large",
 }
+# Where the machine has no IPv6 loopback: socket() or bind() fails with one of these.
+_NO_IPV6 = (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2
+_LISTENER = object()  # selector data marking a listening socket
+_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
 
 
 @dataclass(frozen=True)
 class RedirectTarget:
     uri: str
-    host: str
+    host: str  # lowercase, without brackets
     port: int
     path: str
-    bind_host: str
-    family: socket.AddressFamily
+    bind_hosts: tuple[str, ...]  # each must be listened on
+    optional_bind_hosts: tuple[str, ...] = ()  # listened on where the machine has them
+
+    @property
+    def bind_host(self) -> str:
+        return self.bind_hosts[0]
+
+    @property
+    def host_headers(self) -> frozenset[str]:
+        """The Host values a browser sends for this URI (RFC 9110 section 7.2).
+
+        The port may be left out only when it is the scheme's default.
+        """
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        values = {f"{name}:{self.port}"}
+        if self.port == 80:
+            values.add(name)
+        return frozenset(values)
 
 
 def parse_redirect_uri(uri: str) -> RedirectTarget:
     """A redirect URI mighty can listen on: http, a loopback host, an explicit port."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:  # an unbalanced [ in the host
+        raise UsageError(f"The redirect URI {uri!r} is not a valid URL.") from exc
     if parts.scheme != "http" or not parts.hostname or not is_loopback_host(parts.hostname):
         raise UsageError(
             f"The redirect URI {uri!r} is not on this machine.",
@@ -53,17 +82,73 @@ def parse_redirect_uri(uri: str) -> RedirectTarget:
     if parts.query or parts.fragment:
         raise UsageError(f"The redirect URI {uri!r} must not have a query or fragment.")
     try:
-        port = parts.port or 80
+        port = 80 if parts.port is None else parts.port
     except ValueError as exc:
         raise UsageError(f"The redirect URI {uri!r} has an invalid port.") from exc
-    host = parts.hostname
-    if ":" in host:
-        bind_host, family = host, socket.AF_INET6
-    elif host == "localhost" or host.endswith(".localhost"):
-        bind_host, family = "127.0.0.1", socket.AF_INET
+    if port == 0:
+        # Port 0 would mean "any free port", which no registered redirect URI can match.
+        raise UsageError(f"The redirect URI {uri!r} has an invalid port.")
+    host = parts.hostname.lower()
+    optional: tuple[str, ...] = ()
+    if host == "localhost" or host.endswith(".localhost"):
+        # A browser may resolve localhost to either family, so listen on both loopbacks.
+        bind_hosts, optional = ("127.0.0.1",), ("::1",)
     else:
-        bind_host, family = host, socket.AF_INET
-    return RedirectTarget(uri, host, port, parts.path or "/", bind_host, family)
+        bind_hosts = (host,)
+    return RedirectTarget(uri, host, port, parts.path or "/", bind_hosts, optional)
+
+
+class _Refused(Exception):
+    """A request the receiver answers with an error page instead of accepting it."""
+
+    def __init__(self, status: int, title: str, message: str = "") -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.message = message
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    query: str
+
+
+def _head_end(buffer: bytes | bytearray) -> int:
+    """Where the request head ends (after its blank line), or -1 if it has not yet."""
+    ends = [i + len(mark) for mark in (b"\r\n\r\n", b"\n\n") if (i := buffer.find(mark)) >= 0]
+    return min(ends) if ends else -1
+
+
+def _parse_head(head: bytes, target: RedirectTarget) -> _Request:
+    """Read a request line and headers strictly; anything odd is refused, never guessed at."""
+    lines = [line.removesuffix("\r") for line in head.decode("latin-1").split("\n")]
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not _VERSION.fullmatch(parts[2]):
+        raise _Refused(400, "Bad request")
+    method, request_target = parts[0], parts[1]
+    if not request_target.startswith("/"):
+        # Browsers send the origin form to a server; an absolute URI or * is not a callback.
+        raise _Refused(400, "Bad request")
+    hosts = []
+    for line in lines[1:]:
+        if not line:
+            break
+        name, colon, value = line.partition(":")
+        # No folded lines and no space before the colon (RFC 9112 sections 5.1 and 5.2).
+        if not colon or not _TOKEN.fullmatch(name):
+            raise _Refused(400, "Bad request")
+        if name.lower() == "host":
+            hosts.append(value.strip(" \t").lower())
+    if len(hosts) != 1:
+        raise _Refused(400, "Bad request", "The request needs exactly one Host header.")
+    if hosts[0] not in target.host_headers:
+        # A page on another site can point its own name at 127.0.0.1 (DNS rebinding); its
+        # requests carry that name, so only the redirect URI's host and port are served.
+        raise _Refused(421, "Wrong host", "This server only answers the login callback.")
+    path, _, query = request_target.partition("?")
+    return _Request(method, path, query.partition("#")[0])
 
 
 def render_page(title: str, message: str, *, success: bool) -> str:
@@ -90,22 +175,50 @@ class LoopbackReceiver:
         *,
         connection_timeout: float = CONNECTION_TIMEOUT,
         max_request_bytes: int = MAX_REQUEST_BYTES,
+        max_connections: int = MAX_CONNECTIONS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.target = parse_redirect_uri(redirect_uri)
         self._connection_timeout = connection_timeout
         self._max_request_bytes = max_request_bytes
+        self._max_connections = max_connections
         self._clock = clock
-        self._listener: socket.socket | None = None
+        self._listeners: list[socket.socket] = []
         self._pending: socket.socket | None = None
         self.stray_requests = 0
 
     # ----------------------------------------------------------------- lifecycle
 
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """The (address, port) pairs being listened on."""
+        return [(str(s.getsockname()[0]), int(s.getsockname()[1])) for s in self._listeners]
+
     def open(self) -> None:
         """Bind before the browser opens, so a busy port fails at once."""
+        wanted = [(host, False) for host in self.target.bind_hosts]
+        wanted += [(host, True) for host in self.target.optional_bind_hosts]
+        try:
+            for host, optional in wanted:
+                listener = self._listen(host, optional=optional)
+                if listener is not None:
+                    self._listeners.append(listener)
+        except BaseException:
+            self.close()
+            raise
+
+    def _listen(self, host: str, *, optional: bool) -> socket.socket | None:
+        """A listening socket on host, or None when an optional address does not exist here."""
         target = self.target
-        sock = socket.socket(target.family, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        if optional and family == socket.AF_INET6 and not socket.has_ipv6:
+            return None
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:
+            if optional and exc.errno in _NO_IPV6:
+                return None
+            raise LoginError(f"Cannot listen on {host} port {target.port}: {exc.strerror}") from exc
         try:
             if sys.platform == "win32":
                 # Windows' SO_REUSEADDR would let another program steal the port.
@@ -114,14 +227,16 @@ class LoopbackReceiver:
                 # Lets a new login bind while the last one's connections sit in TIME_WAIT;
                 # on POSIX it does not allow two listeners on one port.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((target.bind_host, target.port))
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((host, target.port))
             sock.listen(16)
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
                 raise PortInUseError(
-                    f"Port {target.port} on {target.bind_host} is already in use, so mighty "
+                    f"Port {target.port} on {host} is already in use, so mighty "
                     f"cannot receive the login redirect at {target.uri}.",
                     hint=(
                         f"Stop the program using port {target.port} (see `lsof -i :{target.port}`)"
@@ -129,20 +244,20 @@ class LoopbackReceiver:
                         "--redirect-uri."
                     ),
                 ) from exc
-            raise LoginError(
-                f"Cannot listen on {target.bind_host} port {target.port}: {exc.strerror}"
-            ) from exc
-        self._listener = sock
+            if optional and exc.errno in _NO_IPV6:
+                return None
+            raise LoginError(f"Cannot listen on {host} port {target.port}: {exc.strerror}") from exc
+        return sock
 
     def close(self) -> None:
-        for sock in (self._pending, self._listener):
+        for sock in (self._pending, *self._listeners):
             if sock is not None:
                 try:
                     sock.close()
                 except OSError:
                     pass
         self._pending = None
-        self._listener = None
+        self._listeners = []
 
     def __enter__(self) -> LoopbackReceiver:
         self.open()
@@ -161,14 +276,16 @@ class LoopbackReceiver:
     def wait(self, timeout: float) -> str:
         """Serve until a GET to the callback path arrives; return its raw query string.
 
-        Other paths get 404 and the wait goes on. Connections are read side by side, so an idle
+        Anything else (another path or method, another Host, a malformed or oversized request)
+        gets an error page and the wait goes on. Connections are read side by side, so an idle
         one (browsers open speculative connections) cannot hold up the real callback.
         """
-        if self._listener is None:
+        if not self._listeners:
             raise RuntimeError("open() the receiver first")
         deadline = self._clock() + timeout
         selector = selectors.DefaultSelector()
-        selector.register(self._listener, selectors.EVENT_READ, None)
+        for listener in self._listeners:
+            selector.register(listener, selectors.EVENT_READ, _LISTENER)
         clients: dict[socket.socket, tuple[float, bytearray]] = {}
         try:
             while True:
@@ -183,12 +300,14 @@ class LoopbackReceiver:
                         self._drop(selector, clients, sock)
                 wait_for = min(deadline - now, 0.5)
                 for key, _ in selector.select(wait_for):
-                    if key.fileobj is self._listener:
-                        self._accept(selector, clients)
-                        continue
                     conn = key.fileobj
                     if not isinstance(conn, socket.socket):
                         continue
+                    if key.data is _LISTENER:
+                        self._accept(selector, clients, conn)
+                        continue
+                    if conn not in clients:
+                        continue  # dropped earlier in this round
                     query = self._read(selector, clients, conn)
                     if query is not None:
                         self._pending = conn
@@ -204,12 +323,17 @@ class LoopbackReceiver:
         self,
         selector: selectors.BaseSelector,
         clients: dict[socket.socket, tuple[float, bytearray]],
+        listener: socket.socket,
     ) -> None:
-        assert self._listener is not None
         try:
-            conn, _ = self._listener.accept()
-        except (BlockingIOError, InterruptedError):
+            conn, _ = listener.accept()
+        except OSError:
+            # Nothing to accept after all, a client that gave up (ECONNABORTED), or no file
+            # descriptors left: none of these should end the wait for the real callback.
             return
+        if len(clients) >= self._max_connections:
+            oldest = min(clients, key=lambda sock: clients[sock][0])
+            self._drop(selector, clients, oldest)
         conn.setblocking(False)
         clients[conn] = (self._clock(), bytearray())
         selector.register(conn, selectors.EVENT_READ, None)
@@ -248,33 +372,27 @@ class LoopbackReceiver:
             self._drop(selector, clients, sock)
             return None
         buffer.extend(chunk)
-        if b"\r\n\r\n" not in buffer and b"\n\n" not in buffer:
-            if len(buffer) > self._max_request_bytes:
-                self._send(sock, 431, render_page("Request too large", "", success=False))
-                self._drop(selector, clients, sock)
-            return None
-        request_line = bytes(buffer).split(b"\n", 1)[0].strip()
-        parts = request_line.split(b" ")
-        if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
-            self._send(sock, 400, render_page("Bad request", "", success=False))
-            self._drop(selector, clients, sock)
-            return None
-        method, target = parts[0], parts[1].decode("latin-1")
-        split = urlsplit(target)
-        if split.path != self.target.path:
+        end = _head_end(buffer)
+        try:
+            if end < 0:
+                if len(buffer) > self._max_request_bytes:
+                    raise _Refused(431, "Request too large")
+                return None
+            if end > self._max_request_bytes:
+                raise _Refused(431, "Request too large")
+            request = _parse_head(bytes(buffer[:end]), self.target)
+            if request.path != self.target.path:
+                raise _Refused(404, "Not found", "This is not the login callback.")
+            if request.method != "GET":
+                raise _Refused(405, "Method not allowed")
+        except _Refused as refusal:
             self.stray_requests += 1
             self._send(
-                sock,
-                404,
-                render_page("Not found", "This is not the login callback.", success=False),
+                sock, refusal.status, render_page(refusal.title, refusal.message, success=False)
             )
             self._drop(selector, clients, sock)
             return None
-        if method != b"GET":
-            self._send(sock, 405, render_page("Method not allowed", "", success=False))
-            self._drop(selector, clients, sock)
-            return None
-        return split.query
+        return request.query
 
     # ----------------------------------------------------------------- answering
 

@@ -184,7 +184,7 @@ def _post_token_endpoint(
         raise NetworkError(f"Cannot reach the token endpoint for {what}: {exc}") from exc
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
         body = None
     if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
         raise token_error(response, body, what)
@@ -242,6 +242,8 @@ def parse_token_response(
             seconds = float(expires_in)
         except (TypeError, ValueError):
             raise TokenRequestError("The token endpoint's expires_in is not a number.") from None
+        except OverflowError:  # an integer too large for a float
+            raise TokenRequestError("The token endpoint's expires_in is out of range.") from None
         if math.isnan(seconds) or seconds < 0 or seconds > 10 * 365 * 86400:
             raise TokenRequestError("The token endpoint's expires_in is out of range.")
         expires_at = now + seconds
@@ -331,7 +333,7 @@ def revoke_token(
         return RevocationOutcome.UNSUPPORTED
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
         body = None
     if isinstance(body, dict) and body.get("error") == "unsupported_token_type":
         return RevocationOutcome.UNSUPPORTED  # RFC 7009 section 2.2.1

@@ -30,4 +30,8 @@ def states_match(expected: str, received: str | None) -> bool:
     """Compare in constant time so the comparison leaks nothing about the expected value."""
     if received is None:
         return False
-    return secrets.compare_digest(expected.encode("utf-8"), received.encode("utf-8"))
+    # surrogatepass: a value read from a terminal in a C locale can hold lone surrogates, which
+    # plain UTF-8 refuses to encode; such a value simply does not match.
+    return secrets.compare_digest(
+        expected.encode("utf-8"), received.encode("utf-8", errors="surrogatepass")
+    )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import select
+import shutil
 import socket
 import stat
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import keyring
 import pytest
@@ -130,3 +134,165 @@ def login_args(emulator: object, redirect_uri: str, *extra: str) -> list[str]:
         "30",
         *extra,
     ]
+
+
+# --------------------------------------------------------------------------- real components
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip a test whose real component is not installed here; in CI, fail instead."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run this test: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def require_tools(*tools: str, packages: str) -> None:
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        unavailable(f"{', '.join(missing)} not found (Debian packages: {packages})")
+
+
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+@dataclass(frozen=True)
+class SecretServiceBus:
+    """A private D-Bus session bus with an unlocked gnome-keyring on it."""
+
+    address: str
+
+    def connect(self):  # type: ignore[no-untyped-def]
+        from jeepney.io.blocking import open_dbus_connection
+
+        return open_dbus_connection(bus=self.address)
+
+    def clear(self) -> None:
+        """Delete every item, so each test starts from an empty keyring."""
+        import secretstorage
+
+        with self.connect() as connection:
+            for item in secretstorage.get_default_collection(connection).get_all_items():
+                item.delete()
+
+
+def _read_line(pipe: object, timeout: float) -> str:
+    ready, _, _ = select.select([pipe], [], [], timeout)
+    return pipe.readline().decode().strip() if ready else ""  # type: ignore[attr-defined]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def secret_service_bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretServiceBus]:
+    """Start dbus-daemon and gnome-keyring-daemon for this test session only.
+
+    The bus has its own configuration (no service activation, so nothing else is started on
+    it), and the keyring daemon gets a throwaway password on stdin and an empty home, so it
+    creates and unlocks a fresh login collection. Both are stopped at the end.
+    """
+    require_tools("dbus-daemon", "gnome-keyring-daemon", packages="dbus-daemon, gnome-keyring")
+    root = tmp_path_factory.mktemp("secret-service")
+    runtime = root / "run"
+    runtime.mkdir(mode=0o700)
+    config = root / "bus.conf"
+    config.write_text(_BUS_CONFIG.format(socket=runtime / "bus"))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(root / "home"),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_DATA_HOME": str(root / "data"),
+        "XDG_CONFIG_HOME": str(root / "config"),
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "LANG": "C.UTF-8",
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        bus = subprocess.Popen(
+            ["dbus-daemon", f"--config-file={config}", "--print-address=1", "--nofork"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        processes.append(bus)
+        address = _read_line(bus.stdout, 10)
+        if not address:
+            pytest.fail("dbus-daemon did not start", pytrace=False)
+        env["DBUS_SESSION_BUS_ADDRESS"] = address
+        daemon = subprocess.Popen(
+            ["gnome-keyring-daemon", "--unlock", "--components=secrets", "--foreground"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        processes.append(daemon)
+        assert daemon.stdin is not None
+        daemon.stdin.write(b"throwaway-test-password")
+        daemon.stdin.close()  # end of the password
+        service = SecretServiceBus(address)
+        _wait_until_unlocked(service, daemon)
+        yield service
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+def _wait_until_unlocked(service: SecretServiceBus, daemon: subprocess.Popen[bytes]) -> None:
+    import secretstorage
+
+    deadline = time.monotonic() + 15
+    problem = "no answer"
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            pytest.fail(f"gnome-keyring-daemon exited with {daemon.returncode}", pytrace=False)
+        try:
+            with service.connect() as connection:
+                if secretstorage.check_service_availability(connection):
+                    if not secretstorage.get_default_collection(connection).is_locked():
+                        return
+                    problem = "the login collection stays locked"
+        except Exception as exc:  # the daemon is still starting
+            problem = f"{type(exc).__name__}: {exc}"
+        time.sleep(0.1)
+    pytest.fail(f"gnome-keyring did not come up unlocked: {problem}", pytrace=False)
+
+
+SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
+
+
+@pytest.fixture
+def secret_service(
+    isolated: Path, secret_service_bus: SecretServiceBus, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SecretServiceBus]:
+    """This test (and the mighty subprocesses it starts) use the real Secret Service keyring."""
+    from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service_bus.address)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", SECRET_SERVICE_BACKEND)
+    secret_service_bus.clear()
+    keyring.set_keyring(SecretServiceKeyring())
+    try:
+        yield secret_service_bus
+    finally:
+        secret_service_bus.clear()

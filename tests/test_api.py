@@ -1,438 +1,52 @@
-"""`mighty api` end to end: the real command against the emulator or a recording local server."""
+"""GraphQL over real HTTP to a scripted local server: answers the emulator does not give."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
-
-import httpx
 import pytest
-from conftest import login_args
-from localserver import Reply, Request, serve
+from localserver import Reply, serve
 
-from mightycli.emulator import ADMIN_API_TOKEN, Emulator
+from mightycli import api
+from mightycli.errors import ApiAuthError, ApiError
 
-MEMBERS_PATH = "/admin/v1/networks/emulated/members"
-GRAPHQL_PATH = "/networks/emulated/graphql"
-MEMBERS_QUERY = (
-    "query($endCursor: String) { network { members(first: 50, after: $endCursor) "
-    "{ nodes { name } pageInfo { hasNextPage endCursor } } } }"
-)
+PATH = "/networks/demo/graphql"
 
 
-@pytest.fixture
-def oauth_login(emulator, redirect_uri, run_mighty):  # type: ignore[no-untyped-def]
-    result = run_mighty(*login_args(emulator, redirect_uri))
-    assert result.code == 0, result.stderr
-    return emulator
+def _identity(reply: Reply) -> api.Identity:
+    with serve({("POST", PATH): reply}) as server:
+        with api.make_http_client() as http:
+            return api.fetch_identity(http, server.url + PATH)
 
 
-def _admin_login(run_mighty, emulator) -> None:  # type: ignore[no-untyped-def]
-    result = run_mighty(
-        "login",
-        "--with-token",
-        "--network",
-        "emulated",
-        "--api-url",
-        emulator.url,
-        input=ADMIN_API_TOKEN + "\n",
-    )
-    assert result.code == 0, result.stderr
-    assert "Stored the Admin API token for Emulated Network" in result.stderr
-
-
-@pytest.fixture
-def admin_login(emulator, run_mighty):  # type: ignore[no-untyped-def]
-    _admin_login(run_mighty, emulator)
-    return emulator
-
-
-# --------------------------------------------------------------------------- GraphQL
-
-
-def test_graphql_output_is_the_body_byte_for_byte(oauth_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    result = run_mighty("api", "graphql", "-f", "query={ me { name } network { title } }")
-    assert result.code == 0, result.stderr
-    assert json.loads(result.stdout) == {
-        "data": {"me": {"name": "Ada Lovelace"}, "network": {"title": "Emulated Network"}}
-    }
-    token = run_mighty("token").stdout.strip()
-    direct = httpx.post(
-        oauth_login.graphql_url,
-        json={"query": "{ me { name } network { title } }", "variables": {}},
-        headers={"Authorization": f"Bearer {token}", "User-Agent": "test"},
-    )
-    assert result.stdout.encode() == direct.content
-    assert result.stderr == ""
-
-
-def test_graphql_variables_and_query_file(oauth_login, run_mighty, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    query = tmp_path / "q.graphql"
-    query.write_text("query($n: Int) { network { members(first: $n) { nodes { name } } } }")
-    result = run_mighty("api", "graphql", "--query-file", str(query), "-F", "n=2")
-    assert result.code == 0, result.stderr
-    names = [n["name"] for n in json.loads(result.stdout)["data"]["network"]["members"]["nodes"]]
-    assert names == ["Ada Lovelace", "Grace Hopper"]
-    piped = run_mighty("api", "graphql", "--query-file", "-", "-F", "n=1", input=query.read_text())
-    assert len(json.loads(piped.stdout)["data"]["network"]["members"]["nodes"]) == 1
-
-
-def test_graphql_errors_print_data_and_exit_1(oauth_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    result = run_mighty("api", "graphql", "-f", "query={ nope }")
-    assert result.code == 1
-    assert "errors" in json.loads(result.stdout)
-    assert "mighty: GraphQL: Cannot query field 'nope'" in result.stderr
-    bad_input = run_mighty(
-        "api", "graphql", "-f", "query={ network { members(first: 51) { nodes { id } } } }"
-    )
-    assert bad_input.code == 1 and "50" in bad_input.stderr
-
-
-def test_graphql_pagination(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    with Emulator(redirect_uris=(redirect_uri,), extra_members=297) as emulator:
-        assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
-        result = run_mighty("api", "graphql", "-f", f"query={MEMBERS_QUERY}", "--paginate")
-        assert result.code == 0, result.stderr
-        lines = result.stdout.splitlines()
-        assert len(lines) == 300
-        assert json.loads(lines[0]) == {"name": "Ada Lovelace"}
-        assert json.loads(lines[-1]) == {"name": "Member 300"}
-        slurped = run_mighty("api", "graphql", "-f", f"query={MEMBERS_QUERY}", "--slurp")
-        assert [m["name"] for m in json.loads(slurped.stdout)] == [
-            json.loads(x)["name"] for x in lines
-        ]
-        missing = run_mighty("api", "graphql", "-f", "query={ me { name } }", "--paginate")
-        assert missing.code == 2 and "$endCursor" in missing.stderr
-
-
-def test_unauthenticated_is_refreshed_once(oauth_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    oauth_login.expire_access_tokens()
-    result = run_mighty("api", "graphql", "-f", "query={ me { name } }")
-    assert result.code == 0, result.stderr
-    assert oauth_login.refresh_count == 1
-
-
-def test_http_401_is_refreshed_once_then_exit_4(oauth_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    body = '{"errors": [{"message": "bad token"}]}'
-    oauth_login.inject_fault(GRAPHQL_PATH, 401, body, content_type="application/json")
-    ok = run_mighty("api", "graphql", "-f", "query={ me { name } }")
-    assert ok.code == 0, ok.stderr
-    assert oauth_login.refresh_count == 1
-    oauth_login.inject_fault(GRAPHQL_PATH, 401, body, content_type="application/json", times=2)
-    refused = run_mighty("api", "graphql", "-f", "query={ me { name } }")
-    assert refused.code == 4 and "HTTP 401" in refused.stderr
-    assert oauth_login.refresh_count == 2  # one refresh per command, no more
-
-
-def test_throttled_is_retried(oauth_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    throttled = json.dumps(
-        {"data": None, "errors": [{"message": "slow down", "extensions": {"code": "THROTTLED"}}]}
-    )
-    oauth_login.inject_fault(
-        GRAPHQL_PATH, 200, throttled, content_type="application/json", headers={"Retry-After": "0"}
-    )
-    result = run_mighty("api", "graphql", "-f", "query={ me { name } }")
-    assert result.code == 0, result.stderr
-    assert "GraphQL THROTTLED" in result.stderr and "attempt 2 of 5" in result.stderr
-
-
-# --------------------------------------------------------------------------- Admin API
-
-
-def test_admin_token_login_whoami_status_token_logout(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    whoami = json.loads(run_mighty("whoami", "--json").stdout)
-    assert whoami["name"] == "Ada Lovelace" and whoami["network_title"] == "Emulated Network"
-    assert run_mighty("token").stdout == ADMIN_API_TOKEN + "\n"
-    status = json.loads(run_mighty("status", "--json").stdout)["logins"][0]
-    assert status["admin_token"] is True and status["oauth"] is False
-    assert "Admin API" in run_mighty("status").stdout
-    members = run_mighty("api", "members", "-f", "per_page=2")
-    assert members.code == 0, members.stderr
-    body = json.loads(members.stdout)
-    assert [m["name"] for m in body["items"]] == ["Ada Lovelace", "Grace Hopper"]
-    assert "page=2" in body["links"]["next"]
-    logout = run_mighty("logout")
-    assert logout.code == 0 and "API Keys" in logout.stderr
-    assert run_mighty("api", "members").code == 4
-
-
-def test_admin_token_errors(emulator, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    args = ("login", "--with-token", "--network", "emulated", "--api-url", emulator.url)
-    bad = run_mighty(*args, input="not-a-token\n")
-    assert bad.code == 4 and "does not accept this token" in bad.stderr
-    assert "not-a-token" not in bad.stderr
-    empty = run_mighty(*args, input="")
-    assert empty.code == 2 and "No Admin API token" in empty.stderr
-    mixed = run_mighty(*args, "--client-id", "x", input=ADMIN_API_TOKEN)
-    assert mixed.code == 2
-    assert run_mighty("status").code == 4
-
-
-def test_each_api_needs_its_own_login(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    _admin_login(run_mighty, emulator)
-    graphql = run_mighty("api", "graphql", "-f", "query={ me { name } }")
-    assert graphql.code == 4 and "needs an OAuth login" in graphql.stderr
-    assert "mighty login --network emulated --client-id" in graphql.stderr
-    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
-    # Both now: each API gets its own credential, and the admin token survived the OAuth login.
-    assert run_mighty("api", "graphql", "-f", "query={ me { name } }").code == 0
-    assert run_mighty("api", "members").code == 0
-    assert run_mighty("token", "--admin").stdout == ADMIN_API_TOKEN + "\n"
-    assert run_mighty("token").stdout != ADMIN_API_TOKEN + "\n"
-    run_mighty("logout")
-    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
-    rest = run_mighty("api", "members")
-    assert rest.code == 4 and "needs an Admin API token" in rest.stderr
-    assert "--with-token" in rest.stderr
-
-
-def test_http_errors_print_body_and_exit_1(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    result = run_mighty("api", "members/424242")
-    assert result.code == 1
-    assert json.loads(result.stdout) == {"error": "Not Found"}
-    assert "mighty: HTTP 404 Not Found" in result.stderr
-    over = run_mighty("api", "members", "-F", "per_page=500")
-    assert over.code == 1 and "HTTP 422" in over.stderr and "error" in json.loads(over.stdout)
-
-
-def test_rest_pagination_and_slurp(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    with Emulator(redirect_uris=(redirect_uri,), extra_members=2497) as emulator:
-        _admin_login(run_mighty, emulator)
-        result = run_mighty("api", "members", "-f", "per_page=100", "--paginate")
-        assert result.code == 0, result.stderr
-        lines = result.stdout.splitlines()
-        assert len(lines) == 2500
-        ids = [json.loads(line)["id"] for line in lines]
-        assert len(set(ids)) == 2500
-        slurped = json.loads(run_mighty("api", "members", "-f", "per_page=100", "--slurp").stdout)
-        assert [m["id"] for m in slurped] == ids
-
-
-def test_items_are_written_before_the_last_page_is_fetched(
-    redirect_uri, run_mighty, browser_script
-) -> None:  # type: ignore[no-untyped-def]
-    with Emulator(redirect_uris=(redirect_uri,), extra_members=997, page_delay=0.3) as emulator:
-        _admin_login(run_mighty, emulator)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mightycli",
-                "api",
-                "members",
-                "-f",
-                "per_page=100",
-                "--paginate",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        still_running = proc.poll() is None  # ten slow pages: the first item came long before
-        rest = proc.stdout.read()
-        proc.wait(60)
-    assert json.loads(first)["name"] == "Ada Lovelace"
-    assert still_running
-    assert len(rest.splitlines()) == 999 and proc.returncode == 0
-
-
-def test_head_stops_the_fetching_early() -> None:
-    served: list[int] = []
-
-    def page(request: Request) -> Reply:
-        number = int(parse_qs(urlsplit(request.path).query).get("page", ["1"])[0])
-        served.append(number)
-        time.sleep(0.05)
-        items = [{"n": (number - 1) * 10 + i} for i in range(10)]
-        return Reply(
-            200,
-            {
-                "items": items,
-                "links": {"next": f"/admin/v1/networks/demo/things?page={number + 1}"},
-            },
-        )
-
-    with serve({("GET", "/admin/v1/networks/demo/things"): page}) as server:
-        env = {
-            **os.environ,
-            "MIGHTY_TOKEN": "t",
-            "MIGHTY_NETWORK": "demo",
-            "MIGHTY_API_URL": server.url,
+def test_identity_from_the_me_query() -> None:
+    body = {
+        "data": {
+            "me": {"id": "m1", "name": "Ada", "email": None, "networkRole": "HOST"},
+            "network": {"title": "Demo"},
         }
-        command = f"{sys.executable} -m mightycli api things --paginate | head -n 5"
-        proc = subprocess.run(
-            ["bash", "-o", "pipefail", "-c", command],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-        )
-    assert proc.stdout.splitlines() == [
-        json.dumps({"n": i}, separators=(",", ":")) for i in range(5)
-    ]
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert len(served) < 5  # an endless list, abandoned as soon as head had its lines
-
-
-def test_retry_after_is_honoured_then_succeeds(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    admin_login.inject_fault(
-        MEMBERS_PATH,
-        429,
-        '{"error": "Too Many Requests"}',
-        content_type="application/json",
-        times=2,
-        headers={"Retry-After": "1"},
-    )
-    started = time.monotonic()
-    result = run_mighty("api", "members")
-    assert result.code == 0, result.stderr
-    assert result.stderr.count("HTTP 429 Too Many Requests") == 2
-    assert "retrying in 1.0 s (attempt 2 of 5)" in result.stderr
-    assert "attempt 3 of 5" in result.stderr
-    assert time.monotonic() - started >= 2  # it waited as asked, not less
-    assert json.loads(result.stdout)["items"][0]["name"] == "Ada Lovelace"
-
-
-def test_retries_give_up_after_five_attempts(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    admin_login.inject_fault(
-        MEMBERS_PATH, 503, "<html>busy</html>", times=5, headers={"Retry-After": "0"}
-    )
-    result = run_mighty("api", "members")
-    assert result.code == 1
-    assert "attempt 5 of 5" in result.stderr and "mighty: HTTP 503" in result.stderr
-    assert result.stdout == "<html>busy</html>"
-
-
-# --------------------------------------------------------------------------- what is sent
-
-
-@pytest.fixture
-def recorder():  # type: ignore[no-untyped-def]
-    def echo(request: Request) -> Reply:
-        return Reply(200, {"ok": True})
-
-    routes = {
-        (m, "/admin/v1/networks/demo/things"): echo
-        for m in ("GET", "POST", "PATCH", "PUT", "DELETE")
     }
-    with serve(routes) as server:
-        yield server
-
-
-def _env(server) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"MIGHTY_TOKEN": "tok-123", "MIGHTY_NETWORK": "demo", "MIGHTY_API_URL": server.url}
-
-
-def test_fields_become_query_for_get_and_json_otherwise(
-    recorder, run_mighty, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    env = _env(recorder)
-    assert (
-        run_mighty("api", "things", "-f", "a=1", "-F", "b=true", "-H", "X-Trace: yes", env=env).code
-        == 0
-    )
-    get = recorder.requests[-1]
-    assert parse_qs(urlsplit(get.path).query) == {"a": ["1"], "b": ["true"]}
-    assert get.headers["X-Trace"] == "yes"
-    assert get.headers["Authorization"] == "Bearer tok-123"
-    assert get.headers["User-Agent"].startswith("mighty-cli/")
-    note = tmp_path / "note.txt"
-    note.write_text("from a file")
-    args = [
-        "-F",
-        "n=5",
-        "-F",
-        "x=1.5",
-        "-F",
-        "flag=false",
-        "-F",
-        "nothing=null",
-        "-f",
-        "s=5",
-        "-F",
-        "tags[]=a",
-        "-F",
-        "tags[]=b",
-        "-F",
-        "profile[bio]=hi",
-        "-F",
-        f"text=@{note}",
-    ]
-    assert run_mighty("api", "-X", "PATCH", "things", *args, env=env).code == 0
-    patch = recorder.requests[-1]
-    assert patch.method == "PATCH"
-    assert json.loads(patch.body) == {
-        "n": 5,
-        "x": 1.5,
-        "flag": False,
-        "nothing": None,
-        "s": "5",
-        "tags": ["a", "b"],
-        "profile": {"bio": "hi"},
-        "text": "from a file",
-    }
-
-
-def test_input_sends_a_raw_body(recorder, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    raw = '{"name": "x",   "kept": "exactly"}'
-    result = run_mighty(
-        "api", "things", "--input", "-", "-f", "dry_run=1", env=_env(recorder), input=raw
-    )
-    assert result.code == 0, result.stderr
-    sent = recorder.requests[-1]
-    assert sent.method == "POST" and sent.body == raw.encode()
-    assert sent.headers["Content-Type"] == "application/json"
-    assert parse_qs(urlsplit(sent.path).query) == {"dry_run": ["1"]}
-
-
-def test_include_and_silent(recorder, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    result = run_mighty("api", "things", "-i", "--silent", env=_env(recorder))
-    assert result.code == 0 and result.stdout == ""
-    assert (
-        result.stderr.startswith("HTTP/1.1 200 OK\n")
-        and "content-type: application/json" in result.stderr.lower()
-    )
+    identity = _identity(Reply(200, body))
+    assert (identity.user_id, identity.name, identity.role) == ("m1", "Ada", "HOST")
+    assert identity.email is None and identity.network_title == "Demo"
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("reply", "error", "message"),
     [
-        (["things", "-f", "novalue"], "not key=value"),
-        (["things", "-H", "Authorization: Bearer x"], "MIGHTY_TOKEN"),
-        (["things", "-H", "bad header"], "Name: value"),
-        (["https://elsewhere.example/admin/v1/x"], "not on the API host"),
-        (["graphql"], "needs a query"),
-        (["graphql", "-X", "GET", "-f", "query={ a }"], "always POST"),
-        (["things", "--timeout", "0"], "positive"),
-        (["things", "-F", "x=@/no/such/file"], "Cannot read"),
-        (["things", "--input", "-", "-F", "x=@-"], "already used"),
+        (Reply(401, b""), ApiAuthError, "HTTP 401"),
+        (Reply(403, "<html>bot check</html>", "text/html"), ApiError, "HTML page"),
+        (Reply(429, {"error": "slow down"}), ApiError, "HTTP 429.*slow down"),
+        (Reply(200, "<html/>", "text/html"), ApiError, "not JSON"),
+        (Reply(200, {"data": None, "errors": "boom"}), ApiError, "not a list"),
+        (
+            Reply(200, {"errors": [{"message": "no", "extensions": {"code": "UNAUTHENTICATED"}}]}),
+            ApiAuthError,
+            "UNAUTHENTICATED",
+        ),
+        # Found by test_properties.py: deep nesting made json.loads raise RecursionError.
+        (Reply(200, b"[" * 100_000), ApiError, "not JSON"),
+        (Reply(500, b'{"a":' * 100_000), ApiError, "HTTP 500"),
     ],
 )
-def test_bad_input_is_a_usage_error(recorder, run_mighty, args, message) -> None:  # type: ignore[no-untyped-def]
-    result = run_mighty("api", *args, env=_env(recorder), input="")
-    assert result.code == 2, result.stderr
-    assert message in result.stderr and "Traceback" not in result.stderr
-    assert recorder.requests == []
-
-
-def test_connection_failure_is_reported(run_mighty) -> None:  # type: ignore[no-untyped-def]
-    from conftest import free_port
-
-    env = {
-        "MIGHTY_TOKEN": "t",
-        "MIGHTY_NETWORK": "demo",
-        "MIGHTY_API_URL": f"http://127.0.0.1:{free_port()}",
-    }
-    result = run_mighty("api", "things", env=env)
-    assert (
-        result.code == 1 and "cannot connect" in result.stderr and "attempt 5 of 5" in result.stderr
-    )
+def test_failures_are_clear_errors(reply: Reply, error: type[ApiError], message: str) -> None:
+    with pytest.raises(error, match=message):
+        _identity(reply)

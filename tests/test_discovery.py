@@ -66,6 +66,17 @@ def test_falls_back_to_fixed_paths_and_says_so() -> None:
     assert notes and "standard" in notes[0]
 
 
+def test_deeply_nested_document_is_no_metadata() -> None:
+    # Found by test_properties.py: json.loads raised RecursionError instead of ValueError.
+    with serve({}) as server:
+        server.routes[("GET", "/.well-known/oauth-authorization-server")] = Reply(
+            200, b"[" * 100_000
+        )
+        with httpx.Client() as http:
+            meta = discover(http, server.url)
+    assert meta.source == SOURCE_FIXED
+
+
 def test_issuer_mismatch_is_refused() -> None:
     with serve({}) as server:
         server.routes[("GET", "/.well-known/oauth-authorization-server")] = Reply(
@@ -83,6 +94,7 @@ def test_issuer_mismatch_is_refused() -> None:
         ({"token_endpoint": "http://remote.example/token"}, "plain http"),
         ({"token_endpoint": 42}, "token_endpoint"),
         ({"scopes_supported": "read:network"}, "list of strings"),
+        ({"token_endpoint": "http://[::1/token"}, "not a valid URL"),  # urlsplit's ValueError
     ],
 )
 def test_unusable_documents(extra: dict[str, object], message: str) -> None:

@@ -105,6 +105,8 @@ def test_token_response_parsing() -> None:
         ({"access_token": "x"}, "Bearer"),
         ({"access_token": "x", "token_type": "Bearer", "expires_in": "soon"}, "not a number"),
         ({"access_token": "x", "token_type": "Bearer", "expires_in": -5}, "out of range"),
+        # Found by test_properties.py: float() of a huge integer raised OverflowError.
+        ({"access_token": "x", "token_type": "Bearer", "expires_in": 10**400}, "out of range"),
         ({"access_token": "x", "token_type": "Bearer", "scope": ["a"]}, "scope"),
     ]:
         with pytest.raises(TokenRequestError, match=message):
@@ -122,6 +124,9 @@ def test_token_response_parsing() -> None:
         (Reply(500, "<html><body>Oops</body></html>", "text/html"), "HTTP 500.*text/html"),
         (Reply(200, "{truncated", "application/json"), "no JSON object"),
         (Reply(200, {"error": "invalid_request"}), "invalid_request"),
+        # Found by test_properties.py: deep nesting made json.loads raise RecursionError.
+        (Reply(200, b"[" * 100_000), "no JSON object"),
+        (Reply(502, b'{"a":' * 100_000), "HTTP 502"),
     ],
 )
 def test_token_endpoint_failures(reply: Reply, message: str) -> None:
@@ -164,6 +169,7 @@ def test_refresh_keeps_old_refresh_token_when_none_is_returned() -> None:
         (Reply(404, "<html/>", "text/html"), oauth.RevocationOutcome.UNSUPPORTED),
         (Reply(400, {"error": "unsupported_token_type"}), oauth.RevocationOutcome.UNSUPPORTED),
         (Reply(503, "busy", "text/plain"), oauth.RevocationOutcome.FAILED),
+        (Reply(400, b"[" * 100_000), oauth.RevocationOutcome.FAILED),
     ],
 )
 def test_revocation_outcomes(reply: Reply, outcome: oauth.RevocationOutcome) -> None:

@@ -25,3 +25,10 @@ def test_state_is_fresh_and_compared_exactly() -> None:
     assert not pkce.states_match(first, second)
     assert not pkce.states_match(first, None)
     assert not pkce.states_match(first, first + "x")
+
+
+def test_a_state_that_cannot_be_utf8_encoded_simply_does_not_match() -> None:
+    # Found by tests/test_properties.py: a lone surrogate used to raise UnicodeEncodeError.
+    state = pkce.generate_state()
+    assert not pkce.states_match(state, "\ud800")
+    assert not pkce.states_match(state, state + "\udcff")
