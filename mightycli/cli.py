@@ -160,8 +160,24 @@ def _root(
             help="Show the version and exit.",
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="MIGHTY_DEBUG",
+            help="Log every HTTP exchange to stderr, secrets redacted (also MIGHTY_DEBUG=1).",
+        ),
+    ] = False,
 ) -> None:
-    pass
+    if debug:
+        from mightycli import debug as debug_log
+
+        def write(text: str) -> None:
+            sys.stderr.write("".join(f"[debug] {line}\n" for line in text.splitlines()))
+            sys.stderr.flush()
+
+        log = debug_log.enable(write)
+        log.register(os.environ.get("MIGHTY_TOKEN"), os.environ.get("MIGHTY_CLIENT_SECRET"))
 
 
 # --------------------------------------------------------------------------- login
@@ -282,6 +298,24 @@ def login(
             "(also MIGHTY_STORAGE=file).",
         ),
     ] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Only print the authorization URL (and, with --json, what to run next); finish "
+            "later with --complete.",
+        ),
+    ] = False,
+    complete: Annotated[
+        str | None,
+        typer.Option(
+            "--complete",
+            metavar="ADDRESS",
+            help="Finish a --no-wait login from the address the browser was sent to after "
+            "approving (- reads it from stdin, which keeps it out of shell history).",
+            show_default=False,
+        ),
+    ] = None,
     with_token: Annotated[
         bool,
         typer.Option(
@@ -307,6 +341,19 @@ def login(
     from mightycli import oauth
 
     file_config = config.load_file_config(config.config_file_path())
+    if complete is not None:
+        if no_wait or with_token:
+            raise UsageError("--complete finishes a login: it goes with no other mode.")
+        address = sys.stdin.readline() if complete == "-" else complete
+        result = login_flow.complete_login(
+            address,
+            store=_login_store(insecure_storage, file_config, network or ""),
+            state_path=config.state_file_path(),
+            notify=say,
+            client_secret=os.environ.get("MIGHTY_CLIENT_SECRET") or None,
+        )
+        _report_login(result, as_json)
+        return
     raw_network = _setting("network", network, "MIGHTY_NETWORK", file_config, None)
     if not raw_network:
         raw_network = _ask(
@@ -381,20 +428,56 @@ def login(
         timeout=wait,
         open_browser=not no_browser,
     )
+    store = _login_store(insecure_storage, file_config, key)
+    if no_wait:
+        pending = login_flow.start_login(
+            options, store=store, state_path=config.state_file_path(), notify=say
+        )
+        next_step = "mighty login --complete '<the address your browser shows after approving>'"
+        if as_json:
+            emit_json(
+                {
+                    "authorization_url": pending.authorization_url,
+                    "redirect_uri": pending.redirect_uri,
+                    "network": pending.network,
+                    "expires_at": _iso(pending.expires_at),
+                    "next": next_step,
+                }
+            )
+        else:
+            show_url(pending.authorization_url)
+            say(
+                f"After approving, the browser goes to {pending.redirect_uri}?... (the page will "
+                "not load; nothing listens there). Within ten minutes, run:"
+            )
+            sys.stderr.write(f"  {next_step}\n")
+        return
+    from mightycli.launcher import choose_browser
+
+    choice = choose_browser(os.environ, no_browser=no_browser)
+    paste = not choice.usable and sys.stdin.isatty() and os.name == "posix"
     try:
         result = login_flow.login(
             options,
-            store=_login_store(insecure_storage, file_config, key),
+            store=store,
             state_path=config.state_file_path(),
             notify=say,
             show_url=show_url,
+            browser=choice.opener,
+            no_browser_reason=choice.reason,
+            terminal=sys.stdin.fileno() if paste else None,
         )
     except KeyboardInterrupt:
         say("\nLogin cancelled; nothing was stored.")
         raise
+    _report_login(result, as_json)
+
+
+def _report_login(result: Any, as_json: bool) -> None:
     record = result.record
     say(
-        f"Logged in to {result.identity.network_title or key} as {result.identity.name}.",
+        f"Logged in to {result.identity.network_title or record.network} as "
+        f"{result.identity.name}.",
         style="green",
     )
     if not record.has_refresh_token:

@@ -309,10 +309,23 @@ def write_state(path: Path, state: LoginState) -> None:
     write_private_file(path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
 
 
+def make_private_dir(path: Path) -> None:
+    """Create a folder and any missing parents readable by the owner only (``mkdir -p`` would
+    give the parents the default mode)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+
+
 def write_private_file(path: Path, data: bytes) -> None:
     """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc

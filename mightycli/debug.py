@@ -108,7 +108,7 @@ def redact_body(content: bytes, content_type: str) -> str:
     except UnicodeDecodeError:
         return f"<{len(content)} bytes of binary data>"
     if kind == "application/x-www-form-urlencoded":
-        text = urlencode(redact_pairs(parse_qsl(text, keep_blank_values=True)))
+        text = urlencode(redact_pairs(parse_qsl(text, keep_blank_values=True)), safe="[]")
     elif kind.endswith("json") or text.lstrip()[:1] in ("{", "["):
         try:
             text = json.dumps(redact_json(json.loads(text)), ensure_ascii=False)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import socket
 import threading
 import time
 import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from mightycli import config, oauth
+from mightycli import config, debug, oauth
 from mightycli.api import (
     Identity,
     fetch_admin_identity,
@@ -29,7 +34,12 @@ from mightycli.errors import (
     StateFileError,
     UsageError,
 )
-from mightycli.loopback import LoopbackReceiver, render_page
+from mightycli.loopback import (
+    LoopbackReceiver,
+    parse_redirect_uri,
+    query_from_redirect,
+    render_page,
+)
 from mightycli.session import Session, refresh_lock
 from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, open_store
 
@@ -88,12 +98,19 @@ def login(
     state_path: Path,
     notify: Callable[[str], None],
     show_url: Callable[[str], None],
-    browser: Callable[[str], bool] = webbrowser.open,
+    browser: Callable[[str], bool] | None = webbrowser.open,
+    no_browser_reason: str | None = None,
+    terminal: int | None = None,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
     stores: Callable[[str], TokenStore] = open_store,
 ) -> LoginResult:
-    """Run the authorization code flow with PKCE through the system browser."""
+    """Run the authorization code flow with PKCE through the system browser.
+
+    With no usable ``browser`` the URL is only shown, and ``terminal`` (a file descriptor) may
+    receive the address the browser was sent to, pasted by the user, while the receiver keeps
+    listening: whichever arrives first completes the login.
+    """
     store.check(options.network)  # fail now, not after the browser dance, if there is no keyring
     storage = store.description
     with make_http_client(transport=transport) as http:
@@ -104,20 +121,33 @@ def login(
         )
         with LoopbackReceiver(options.redirect_uri) as receiver:  # binds before the browser opens
             show_url(request.url)
-            if options.open_browser:
+            if browser is not None and options.open_browser:
                 _open_in_background(browser, request.url, notify)
+            else:
+                _explain_manual_login(notify, receiver.target.port, no_browser_reason, terminal)
             notify(
                 f"Waiting for the browser to return to {options.redirect_uri} (Ctrl-C to cancel)..."
             )
-            query = receiver.wait(options.timeout)
+            query = receiver.wait(
+                options.timeout,
+                terminal=terminal,
+                on_bad_paste=lambda exc: notify(f"{exc.message} {exc.hint or ''}".strip()),
+            )
+            log = debug.current()
+            if log is not None:
+                log.line(f"callback: GET {debug.redact_url(options.redirect_uri + '?' + query)}")
             try:
-                callback = oauth.parse_callback_query(query)
-                code = oauth.validate_callback(request, callback)
-                notify("Authorization received; exchanging the code for tokens...")
-                token = oauth.exchange_code(http, metadata, options.client, request, code, clock())
-                identity = _identify(http, options, token)
-                record = _save_tokens_or_revoke(
-                    http, options, metadata, token, identity, store, state_path, clock, stores
+                record, identity = _finish(
+                    http,
+                    options,
+                    metadata,
+                    request,
+                    query,
+                    store,
+                    state_path,
+                    clock,
+                    stores,
+                    notify,
                 )
             except MightyError as exc:
                 receiver.respond(400, render_page("Login failed", exc.message, success=False))
@@ -133,6 +163,201 @@ def login(
                 ),
             )
     return LoginResult(record=record, identity=identity, storage=storage)
+
+
+def _explain_manual_login(
+    notify: Callable[[str], None], port: int, reason: str | None, terminal: int | None
+) -> None:
+    notify(f"Not opening a browser here ({reason or 'none can be used'}).")
+    notify("Open the URL above in a browser on any device and approve. Then either:")
+    notify(
+        f"  - if that browser is on another machine, forward the port first so the redirect "
+        f"reaches this one: ssh -L {port}:localhost:{port} {socket.gethostname()}"
+    )
+    if terminal is not None:
+        notify(
+            "  - or paste here the address the browser shows after approving (the page that "
+            "failed to load) and press Enter."
+        )
+
+
+def _finish(
+    http: httpx.Client,
+    options: LoginOptions,
+    metadata: ServerMetadata,
+    request: oauth.AuthorizationRequest,
+    query: str,
+    store: TokenStore,
+    state_path: Path,
+    clock: Callable[[], float],
+    stores: Callable[[str], TokenStore],
+    notify: Callable[[str], None],
+) -> tuple[config.LoginRecord, Identity]:
+    """From the redirect's query string to a stored login."""
+    callback = oauth.parse_callback_query(query)
+    code = oauth.validate_callback(request, callback)
+    notify("Authorization received; exchanging the code for tokens...")
+    token = oauth.exchange_code(http, metadata, options.client, request, code, clock())
+    identity = _identify(http, options, token)
+    record = _save_tokens_or_revoke(
+        http, options, metadata, token, identity, store, state_path, clock, stores
+    )
+    return record, identity
+
+
+# --------------------------------------------------------------------------- two-step login
+
+PENDING_LIFETIME = 600.0  # an authorization code lives about ten minutes
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    authorization_url: str
+    redirect_uri: str
+    network: str
+    expires_at: float
+
+
+def pending_dir(state_path: Path) -> Path:
+    return state_path.parent / "pending"
+
+
+def _pending_path(directory: Path, state: str) -> Path:
+    # Named by a hash of the state: the file name gives nothing away, and the redirected address
+    # (which carries the state) finds its file without being told the network.
+    return directory / (hashlib.sha256(state.encode("utf-8")).hexdigest()[:32] + ".json")
+
+
+def _prune_pending(directory: Path, now: float) -> None:
+    for path in directory.glob("*.json"):
+        try:
+            if json.loads(path.read_text(encoding="utf-8")).get("expires_at", 0) < now:
+                path.unlink()
+        except (OSError, ValueError, AttributeError):
+            continue
+
+
+def start_login(
+    options: LoginOptions,
+    *,
+    store: TokenStore,
+    state_path: Path,
+    notify: Callable[[str], None],
+    clock: Callable[[], float] = time.time,
+    transport: httpx.BaseTransport | None = None,
+) -> PendingLogin:
+    """First half of a login for scripts and agents: the URL to open, the verifier kept 0600."""
+    store.check(options.network)
+    with make_http_client(transport=transport) as http:
+        metadata = discover(http, options.issuer, notify=notify)
+    _check_scopes(metadata, options.scopes)
+    request = oauth.begin_authorization(
+        metadata, options.client, options.redirect_uri, options.scopes
+    )
+    now = clock()
+    directory = pending_dir(state_path)
+    _prune_pending(directory, now)
+    pending = {
+        "network": options.network,
+        "issuer": options.issuer,
+        "api_url": options.api_url,
+        "client_id": options.client.client_id,
+        "confidential": options.client.client_secret is not None,
+        "scopes": list(options.scopes),
+        "redirect_uri": options.redirect_uri,
+        "state": request.state,
+        "verifier": request.verifier,
+        "metadata": dataclasses.asdict(metadata),
+        "created_at": now,
+        "expires_at": now + PENDING_LIFETIME,
+    }
+    config.write_private_file(
+        _pending_path(directory, request.state), json.dumps(pending).encode("utf-8")
+    )
+    return PendingLogin(request.url, options.redirect_uri, options.network, now + PENDING_LIFETIME)
+
+
+def complete_login(
+    address: str,
+    *,
+    store: TokenStore,
+    state_path: Path,
+    notify: Callable[[str], None],
+    client_secret: str | None = None,
+    clock: Callable[[], float] = time.time,
+    transport: httpx.BaseTransport | None = None,
+    stores: Callable[[str], TokenStore] = open_store,
+) -> LoginResult:
+    """Second half: finish a login from the address the browser was redirected to."""
+    try:
+        query = urlsplit(address.strip().strip("'\"<>")).query
+    except ValueError:
+        query = ""
+    callback = oauth.parse_callback_query(query)
+    if not callback.state:
+        raise UsageError(
+            "That address carries no state, so it is not a redirect from a mighty login.",
+            hint="Copy the whole address from the browser's address bar after approving.",
+        )
+    path = _pending_path(pending_dir(state_path), callback.state)
+    try:
+        pending = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise LoginError(
+            "No pending login matches that address: it was completed, expired, or started "
+            "on another machine.",
+            hint="Start again: mighty login --no-wait",
+        ) from None
+    try:
+        if float(pending["expires_at"]) < clock():
+            raise LoginError(
+                "That login was started more than ten minutes ago and has expired.",
+                hint="Start again: mighty login --no-wait",
+            )
+        query_from_redirect(parse_redirect_uri(pending["redirect_uri"]), address)
+        if pending.get("confidential") and not client_secret:
+            raise UsageError(
+                "This login was started for a confidential application: set MIGHTY_CLIENT_SECRET."
+            )
+        saved: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in pending["metadata"].items()
+        }
+        metadata = ServerMetadata(**saved)
+        options = LoginOptions(
+            network=pending["network"],
+            issuer=pending["issuer"],
+            api_url=pending["api_url"],
+            client=oauth.ClientCredentials(pending["client_id"], client_secret),
+            scopes=tuple(pending["scopes"]),
+            redirect_uri=pending["redirect_uri"],
+        )
+        request = oauth.AuthorizationRequest(
+            url="",
+            redirect_uri=options.redirect_uri,
+            issuer=metadata.issuer,
+            scopes=options.scopes,
+            iss_required=metadata.iss_parameter_supported,
+            state=pending["state"],
+            verifier=pending["verifier"],
+        )
+        debug.register_secret(request.verifier)
+        store.check(options.network)
+        with make_http_client(transport=transport) as http:
+            record, identity = _finish(
+                http, options, metadata, request, query, store, state_path, clock, stores, notify
+            )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise LoginError(
+            f"The pending login file {path} is damaged ({type(exc).__name__}).",
+            hint="Start again: mighty login --no-wait",
+        ) from None
+    finally:
+        # A code is single-use: whatever happened, this pending login cannot be completed twice.
+        try:
+            path.unlink()
+        except OSError:
+            pass
+    return LoginResult(record=record, identity=identity, storage=store.description)
 
 
 def _save_tokens_or_revoke(
@@ -283,6 +508,7 @@ def login_with_token(
 ) -> tuple[config.LoginRecord, Identity]:
     """Verify an Admin API token with ``GET me`` and keep it beside any OAuth login."""
     token = admin_token.strip()
+    debug.register_secret(token)
     if not token:
         raise UsageError(
             "No Admin API token on standard input.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import html
+import os
 import re
 import selectors
 import socket
@@ -39,6 +40,7 @@ _REASONS = {
 _NO_IPV6 = (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2
 _LISTENER = object()  # selector data marking a listening socket
+_TERMINAL = object()  # selector data marking the terminal a redirect address may be pasted on
 _VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
 
 
@@ -149,6 +151,30 @@ def _parse_head(head: bytes, target: RedirectTarget) -> _Request:
         raise _Refused(421, "Wrong host", "This server only answers the login callback.")
     path, _, query = request_target.partition("?")
     return _Request(method, path, query.partition("#")[0])
+
+
+def query_from_redirect(target: RedirectTarget, address: str) -> str:
+    """The query string of an address the browser was sent to, checked against the redirect URI
+    exactly as the receiver checks a callback: scheme, host, port and path."""
+    text = address.strip().strip("'\"<>")
+    try:
+        parts = urlsplit(text)
+        port = parts.port if parts.port is not None else (80 if parts.scheme == "http" else None)
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme != "http"
+        or (parts.hostname or "").lower() != target.host
+        or port != target.port
+        or (parts.path or "/") != target.path
+    ):
+        raise LoginError(
+            f"That is not an address under {target.uri}.",
+            hint="Copy the whole address from the browser's address bar after approving; it "
+            f"starts with {target.uri}?",
+        )
+    return parts.query
 
 
 def render_page(title: str, message: str, *, success: bool) -> str:
@@ -273,12 +299,22 @@ class LoopbackReceiver:
 
     # ----------------------------------------------------------------- waiting
 
-    def wait(self, timeout: float) -> str:
+    def wait(
+        self,
+        timeout: float,
+        *,
+        terminal: int | None = None,
+        on_bad_paste: Callable[[LoginError], None] | None = None,
+    ) -> str:
         """Serve until a GET to the callback path arrives; return its raw query string.
 
         Anything else (another path or method, another Host, a malformed or oversized request)
         gets an error page and the wait goes on. Connections are read side by side, so an idle
         one (browsers open speculative connections) cannot hold up the real callback.
+
+        With ``terminal`` (a file descriptor, POSIX only), a line pasted there that is an address
+        under the redirect URI ends the wait just like the callback would: whichever comes first
+        wins. A line that is not is reported through ``on_bad_paste`` and the wait goes on.
         """
         if not self._listeners:
             raise RuntimeError("open() the receiver first")
@@ -286,6 +322,9 @@ class LoopbackReceiver:
         selector = selectors.DefaultSelector()
         for listener in self._listeners:
             selector.register(listener, selectors.EVENT_READ, _LISTENER)
+        pasted = bytearray()
+        if terminal is not None:
+            selector.register(terminal, selectors.EVENT_READ, _TERMINAL)
         clients: dict[socket.socket, tuple[float, bytearray]] = {}
         try:
             while True:
@@ -300,6 +339,11 @@ class LoopbackReceiver:
                         self._drop(selector, clients, sock)
                 wait_for = min(deadline - now, 0.5)
                 for key, _ in selector.select(wait_for):
+                    if key.data is _TERMINAL:
+                        query = self._read_terminal(selector, terminal, pasted, on_bad_paste)
+                        if query is not None:
+                            return query
+                        continue
                     conn = key.fileobj
                     if not isinstance(conn, socket.socket):
                         continue
@@ -318,6 +362,37 @@ class LoopbackReceiver:
             for sock in list(clients):
                 self._drop(selector, clients, sock)
             selector.close()
+
+    def _read_terminal(
+        self,
+        selector: selectors.BaseSelector,
+        terminal: int | None,
+        pasted: bytearray,
+        on_bad_paste: Callable[[LoginError], None] | None,
+    ) -> str | None:
+        assert terminal is not None
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:  # end of input: keep waiting for the browser alone
+            selector.unregister(terminal)
+            return None
+        pasted.extend(chunk)
+        if len(pasted) > self._max_request_bytes:
+            pasted.clear()
+        while b"\n" in pasted:
+            line, _, rest = bytes(pasted).partition(b"\n")
+            pasted[:] = rest
+            text = line.decode("utf-8", "replace").strip()
+            if not text:
+                continue
+            try:
+                return query_from_redirect(self.target, text)
+            except LoginError as exc:
+                if on_bad_paste is not None:
+                    on_bad_paste(exc)
+        return None
 
     def _accept(
         self,

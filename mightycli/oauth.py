@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from mightycli import pkce
+from mightycli import debug, pkce
 from mightycli.discovery import ServerMetadata, same_issuer
 from mightycli.errors import (
     AuthorizationDeniedError,
@@ -67,6 +67,7 @@ def begin_authorization(
 ) -> AuthorizationRequest:
     verifier = pkce.generate_verifier()
     state = pkce.generate_state()
+    debug.register_secret(verifier, state, client.client_secret)
     params = {
         "response_type": "code",
         "client_id": client.client_id,
@@ -152,6 +153,7 @@ def validate_callback(request: AuthorizationRequest, callback: Callback) -> str:
         raise AuthorizationDeniedError(message, hint=hints.get(callback.error))
     if not callback.code:
         raise LoginError("The redirect carried neither a code nor an error.")
+    debug.register_secret(callback.code)
     return callback.code
 
 
@@ -227,6 +229,11 @@ def parse_token_response(
 ) -> Token:
     """Check a token response (RFC 6749 section 5.1) and make a Token of it."""
     access_token = body.get("access_token")
+    refresh_value = body.get("refresh_token")
+    debug.register_secret(
+        access_token if isinstance(access_token, str) else None,
+        refresh_value if isinstance(refresh_value, str) else None,
+    )
     if not isinstance(access_token, str) or not access_token:
         raise TokenRequestError("The token endpoint's answer has no access_token.")
     token_type = body.get("token_type")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mightycli import config
+from mightycli import config, debug
 from mightycli.errors import (
     AuthRequiredError,
     MightyError,
@@ -252,7 +252,7 @@ def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
     import filelock  # deferred: only a refresh needs it
 
     lock_path = config.lock_file_path(state_path)
-    lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config.make_private_dir(lock_path.parent)
     lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT, mode=0o600)
     try:
         lock.acquire()
@@ -330,6 +330,7 @@ def open_session(
     kind = _pick_kind(record, api)
     store = stores(record.storage)
     secrets = store.load(network)
+    debug.register_secret(secrets.access_token, secrets.refresh_token, secrets.admin_token)
     wanted = secrets.access_token if kind == KIND_OAUTH else secrets.admin_token
     if not wanted and kind == KIND_OAUTH and state_path.exists():
         # A refresh in another process may be rewriting the store this instant (file-backed
