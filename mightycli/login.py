@@ -309,15 +309,19 @@ def complete_login(
             hint="Start again: mighty login --no-wait",
         ) from None
     try:
-        if float(pending["expires_at"]) < clock():
-            raise LoginError(
-                "That login was started more than ten minutes ago and has expired.",
-                hint="Start again: mighty login --no-wait",
-            )
+        # Slips in the address or the environment leave the pending login for another try.
         query_from_redirect(parse_redirect_uri(pending["redirect_uri"]), address)
         if pending.get("confidential") and not client_secret:
             raise UsageError(
                 "This login was started for a confidential application: set MIGHTY_CLIENT_SECRET."
+            )
+    except (KeyError, TypeError, AttributeError):
+        pass  # a damaged file is reported below, and removed
+    try:
+        if float(pending["expires_at"]) < clock():
+            raise LoginError(
+                "That login was started more than ten minutes ago and has expired.",
+                hint="Start again: mighty login --no-wait",
             )
         saved: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in pending["metadata"].items()

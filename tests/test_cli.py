@@ -325,3 +325,41 @@ def test_insecure_storage_when_there_is_no_keyring(
     assert again.code == 0 and "unencrypted" in again.stderr
     bad = run_mighty(*login_args(emulator, redirect_uri), env={"MIGHTY_STORAGE": "floppy"})
     assert bad.code == 2 and "floppy" in bad.stderr
+
+
+def test_two_step_login(redirect_uri, run_mighty, isolated) -> None:  # type: ignore[no-untyped-def]
+    from mightycli.emulator import Emulator
+
+    with Emulator(redirect_uris=(redirect_uri,), auto_approve=True) as emulator:
+        args = [a for a in login_args(emulator, redirect_uri) if a not in ("--timeout", "30")]
+        started = run_mighty(*args, "--no-wait", "--json")
+        assert started.code == 0, started.stderr
+        plan = json.loads(started.stdout)
+        assert plan["redirect_uri"] == redirect_uri and "--complete" in plan["next"]
+        (pending,) = (isolated / "config" / "pending").iterdir()
+        assert stat.S_IMODE(pending.stat().st_mode) == 0o600
+        address = httpx.get(plan["authorization_url"], headers={"User-Agent": "t"}).headers[
+            "location"
+        ]
+        wrong = run_mighty("login", "--complete", address.replace("/callback", "/elsewhere"))
+        assert wrong.code == 1 and "not an address under" in wrong.stderr
+        done = run_mighty("login", "--complete", "-", input=address + "\n")
+        assert done.code == 0, done.stderr
+        assert "Logged in to Emulated Network as Ada Lovelace" in done.stderr
+        assert list((isolated / "config" / "pending").iterdir()) == []
+        assert run_mighty("whoami").code == 0
+        again = run_mighty("login", "--complete", address)
+        assert again.code == 1 and "No pending login" in again.stderr
+        # A pending login expires with the code's lifetime.
+        plan = json.loads(run_mighty(*args, "--no-wait", "--json").stdout)
+        (pending,) = (isolated / "config" / "pending").iterdir()
+        data = json.loads(pending.read_text())
+        data["expires_at"] = time.time() - 1
+        pending.write_text(json.dumps(data))
+        address = httpx.get(plan["authorization_url"], headers={"User-Agent": "t"}).headers[
+            "location"
+        ]
+        late = run_mighty("login", "--complete", address)
+        assert late.code == 1 and "expired" in late.stderr
+        junk = run_mighty("login", "--complete", "not a url at all")
+        assert junk.code == 2 and "no state" in junk.stderr

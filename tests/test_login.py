@@ -206,3 +206,64 @@ def test_storage_failure_after_exchange_revokes_and_reports(
     assert len(auto_emulator.revoked_tokens()) == 2  # the access and the refresh token
     assert browser.pages[0].status_code == 400
     assert config.read_state(isolated / "config" / "logins.json").logins == {}
+
+
+def _approved_redirect(url: str) -> str:
+    """What an auto-approving emulator sends the browser to."""
+    return httpx.get(url, headers={"User-Agent": "test"}).headers["location"]
+
+
+def test_pasted_address_completes_the_login(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    read_end, write_end = os.pipe()
+    notes: list[str] = []
+
+    def person_on_another_device(url: str) -> None:
+        address = _approved_redirect(url)
+        os.write(write_end, b"http://localhost:1/not-it\n")  # a slip first: reported, not fatal
+        os.write(write_end, address.encode() + b"\n")
+
+    def show_url(url: str) -> None:
+        notes.append(url)
+        threading.Thread(target=person_on_another_device, args=(url,), daemon=True).start()
+
+    try:
+        result = login(
+            _options(auto_emulator, redirect_uri),
+            store=KeyringStore(),
+            state_path=isolated / "config" / "logins.json",
+            notify=notes.append,
+            show_url=show_url,
+            browser=None,
+            no_browser_reason="this is an SSH session",
+            terminal=read_end,
+        )
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert result.identity.name == "Ada Lovelace"
+    text = "\n".join(notes)
+    assert "this is an SSH session" in text and "ssh -L" in text and "paste here" in text
+    assert "not an address under" in text
+
+
+def test_browser_still_wins_while_the_terminal_waits(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    read_end, write_end = os.pipe()
+    browser = ScriptedBrowser()
+    try:
+        result = login(
+            _options(auto_emulator, redirect_uri),
+            store=KeyringStore(),
+            state_path=isolated / "config" / "logins.json",
+            notify=lambda _: None,
+            show_url=lambda _: None,
+            browser=browser,
+            terminal=read_end,
+        )
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert result.identity.name == "Ada Lovelace" and browser.pages[0].status_code == 200
