@@ -363,3 +363,27 @@ def test_two_step_login(redirect_uri, run_mighty, isolated) -> None:  # type: ig
         assert late.code == 1 and "expired" in late.stderr
         junk = run_mighty("login", "--complete", "not a url at all")
         assert junk.code == 2 and "no state" in junk.stderr
+
+
+def test_logout_when_revocation_fails(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    emulator.inject_fault("/oauth/revoke", 500, "<html>broken</html>", times=2)
+    result = run_mighty("logout")
+    assert result.code == 0
+    assert "Refresh token: revocation failed" in result.stderr
+    assert "Logged out of emulated" in result.stderr
+    assert _secrets() == (None, None) and run_mighty("status").code == 4
+
+
+def test_discovery_issuer_mismatch_stops_login(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    from localserver import Reply, serve
+
+    with serve({}) as server:
+        server.routes[("GET", "/.well-known/oauth-authorization-server")] = Reply(
+            200, {"issuer": "https://impostor.example", "authorization_endpoint": "x", "token_endpoint": "y"}
+        )
+        args = ["login", "--network", "emulated", "--issuer", server.url, "--client-id", "c",
+                "--redirect-uri", redirect_uri]
+        result = run_mighty(*args)
+    assert result.code == 1 and "impostor.example" in result.stderr
+    assert "Open this URL" not in result.stderr and run_mighty("status").code == 4

@@ -183,3 +183,42 @@ def test_revocation_outcomes(reply: Reply, outcome: oauth.RevocationOutcome) -> 
                 "access_token",
             )
     assert got is outcome
+
+
+def test_token_endpoint_reset_and_timeout_are_network_errors() -> None:
+    import socket
+    import struct
+    import threading
+
+    from mightycli.errors import NetworkError
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def reset_everything() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            # SO_LINGER with a zero timeout turns close() into a TCP reset.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    threading.Thread(target=reset_everything, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with httpx.Client() as http, pytest.raises(NetworkError, match="Cannot reach the token"):
+            oauth.exchange_code(http, fixed_metadata(url), oauth.ClientCredentials("c"), _request(), "x", 0)
+    finally:
+        listener.close()
+
+    def too_slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(too_slow)) as http, pytest.raises(
+        NetworkError, match="timed out"
+    ):
+        oauth.exchange_code(http, fixed_metadata("https://x.example"), oauth.ClientCredentials("c"), _request(), "x", 0)
