@@ -266,4 +266,5 @@ def test_browser_still_wins_while_the_terminal_waits(auto_emulator, redirect_uri
     finally:
         os.close(read_end)
         os.close(write_end)
+    browser.done.wait(10)  # the page reaches the browser just after login() returns
     assert result.identity.name == "Ada Lovelace" and browser.pages[0].status_code == 200
