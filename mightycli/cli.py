@@ -6,7 +6,6 @@ becomes a message and an exit code.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import signal
@@ -97,12 +96,16 @@ def _interactive() -> bool:
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
+    import datetime as dt
+
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
 def _describe_expiry(expires_at: float | None, now: float) -> str:
     if expires_at is None:
         return "expiry unknown"
+    import datetime as dt
+
     left = expires_at - now
     when = dt.datetime.fromtimestamp(expires_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     if left <= 0:
@@ -1155,8 +1158,48 @@ def render_error(error: MightyError) -> None:
         console.print(Text(error.hint, style="yellow"))
 
 
+def _fast_token(args: list[str]) -> int | None:
+    """``mighty token`` and ``mighty --version`` without building the Typer app.
+
+    Scripts call ``mighty token`` in loops, and Typer builds every command's parameters (with
+    pydantic adapters) before running any: for these two hot paths that is most of the time.
+    Anything but the plain forms below goes through Typer as usual.
+    """
+    if args == ["--version"]:
+        sys.stdout.write(f"mighty {__version__}\n")
+        return 0
+    if not args or args[0] != "token":
+        return None
+    network: str | None = None
+    admin = False
+    rest = args[1:]
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--admin" and not admin:
+            admin = True
+        elif arg in ("--network", "-n") and rest and network is None:
+            network = rest.pop(0)
+        elif arg.startswith("--network=") and network is None:
+            network = arg.split("=", 1)[1]
+        else:
+            return None  # help, typos, repeats: Typer explains them
+    if os.environ.get("MIGHTY_DEBUG"):
+        return None
+    try:
+        token(network=network, admin=admin)
+    except MightyError as error:
+        render_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status instead of exiting."""
+    fast = _fast_token(sys.argv[1:] if argv is None else list(argv))
+    if fast is not None:
+        return fast
     try:
         app(args=argv, prog_name="mighty", standalone_mode=True)
     except SystemExit as exit_:

@@ -7,12 +7,9 @@ network's table in the config file, then the config file's top level, then the d
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import os
 import re
-import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +94,8 @@ def load_file_config(path: Path) -> FileConfig:
         return FileConfig(path=path)
     except OSError as exc:
         raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}") from exc
+    import tomllib  # deferred: most runs have no config file
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -168,6 +167,8 @@ def parse_network(value: str) -> NetworkRef:
 
 
 def is_loopback_host(host: str) -> bool:
+    import ipaddress  # deferred, like the other imports here that `mighty token` never needs
+
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -326,6 +327,8 @@ def write_private_file(path: Path, data: bytes) -> None:
     """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
     try:
         make_private_dir(path.parent)
+        import tempfile
+
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc

@@ -380,10 +380,24 @@ def test_discovery_issuer_mismatch_stops_login(redirect_uri, run_mighty) -> None
 
     with serve({}) as server:
         server.routes[("GET", "/.well-known/oauth-authorization-server")] = Reply(
-            200, {"issuer": "https://impostor.example", "authorization_endpoint": "x", "token_endpoint": "y"}
+            200,
+            {
+                "issuer": "https://impostor.example",
+                "authorization_endpoint": "x",
+                "token_endpoint": "y",
+            },
         )
-        args = ["login", "--network", "emulated", "--issuer", server.url, "--client-id", "c",
-                "--redirect-uri", redirect_uri]
+        args = [
+            "login",
+            "--network",
+            "emulated",
+            "--issuer",
+            server.url,
+            "--client-id",
+            "c",
+            "--redirect-uri",
+            redirect_uri,
+        ]
         result = run_mighty(*args)
     assert result.code == 1 and "impostor.example" in result.stderr
     assert "Open this URL" not in result.stderr and run_mighty("status").code == 4

@@ -211,14 +211,24 @@ def test_token_endpoint_reset_and_timeout_are_network_errors() -> None:
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     try:
         with httpx.Client() as http, pytest.raises(NetworkError, match="Cannot reach the token"):
-            oauth.exchange_code(http, fixed_metadata(url), oauth.ClientCredentials("c"), _request(), "x", 0)
+            oauth.exchange_code(
+                http, fixed_metadata(url), oauth.ClientCredentials("c"), _request(), "x", 0
+            )
     finally:
         listener.close()
 
     def too_slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("no answer", request=request)
 
-    with httpx.Client(transport=httpx.MockTransport(too_slow)) as http, pytest.raises(
-        NetworkError, match="timed out"
+    with (
+        httpx.Client(transport=httpx.MockTransport(too_slow)) as http,
+        pytest.raises(NetworkError, match="timed out"),
     ):
-        oauth.exchange_code(http, fixed_metadata("https://x.example"), oauth.ClientCredentials("c"), _request(), "x", 0)
+        oauth.exchange_code(
+            http,
+            fixed_metadata("https://x.example"),
+            oauth.ClientCredentials("c"),
+            _request(),
+            "x",
+            0,
+        )

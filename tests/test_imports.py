@@ -1,0 +1,80 @@
+"""Start-up guard: the hot paths do not load the heavy modules (a structural fact, not a timing).
+
+`mighty token` runs in loops in scripts; it must not pay for httpx, rich, the GraphQL engine, the
+emulator, or the pydantic adapters Typer builds for the full command line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mightycli import config
+from mightycli.tokens import KeyringStore
+
+HEAVY = ("httpx", "rich", "graphql", "pydantic", "mightycli.emulator", "typer._adapters")
+
+PROBE = """
+import json, sys
+from mightycli.cli import main
+code = main(sys.argv[1:])
+sys.stdout.flush()
+sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _run(*args: str) -> tuple[str, int, list[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60
+    )
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    return proc.stdout, report["code"], report["modules"]
+
+
+def _loaded(modules: list[str]) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+def _store_valid_login(isolated: Path) -> None:
+    record = config.LoginRecord(
+        network="demo",
+        api_url="https://api.example.invalid",
+        issuer="https://demo.example.invalid",
+        client_id="cid",
+        authorization_endpoint="https://demo.example.invalid/oauth/authorize",
+        token_endpoint="https://demo.example.invalid/oauth/token",
+        expires_at=time.time() + 3600,
+        has_refresh_token=True,
+    )
+    config.write_state(isolated / "config" / "logins.json", config.LoginState().with_login(record))
+    KeyringStore().save("demo", "stored-access-token", "stored-refresh-token")
+
+
+def test_token_path_stays_light(isolated: Path) -> None:
+    _store_valid_login(isolated)
+    stdout, code, modules = _run("token")
+    assert (stdout, code) == ("stored-access-token\n", 0)
+    assert _loaded(modules) == []
+    stdout, code, modules = _run("token", "--network", "demo")
+    assert code == 0 and _loaded(modules) == []
+
+
+def test_version_stays_light() -> None:
+    stdout, code, modules = _run("--version")
+    assert code == 0 and stdout.startswith("mighty ")
+    assert _loaded(modules) == []
+
+
+def test_not_logged_in_token_still_reports_clearly() -> None:
+    _, code, _ = _run("token")
+    assert code == 4
+
+
+def test_other_forms_go_through_the_full_command_line(isolated: Path) -> None:
+    _store_valid_login(isolated)
+    stdout, code, modules = _run("token", "--help")
+    assert code == 0 and "Usage" in stdout
+    assert "typer._adapters" in modules  # the full command line was built, as expected
