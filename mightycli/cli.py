@@ -39,7 +39,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals can hold tokens
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain help and usage errors: identical in `mighty --help` (rendered without building the
+    # command line, see _fast_help) and every command's help, and no rich import to pay for.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 NetworkOption = Annotated[
@@ -334,11 +337,11 @@ def login(
     server on this machine and mighty stores the tokens. With --with-token, stores an Admin API
     token (Network Admin > Settings > API Keys) read from standard input, for the REST Admin API.
 
-    Example: mighty login --network mycommunity --client-id abc123
-
-    Example: mighty login -n mycommunity --client-id abc123 -s read:posts -s read:network
-
-    Example: mighty login --with-token --network mycommunity < admin-token.txt
+    \b
+    Examples:
+      mighty login --network mycommunity --client-id abc123
+      mighty login -n mycommunity --client-id abc123 -s read:posts -s read:network
+      mighty login --with-token --network mycommunity < admin-token.txt
     """
     from mightycli import login as login_flow
     from mightycli import oauth
@@ -512,9 +515,10 @@ def _login_json(record: config.LoginRecord) -> dict[str, Any]:
 def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
     """Show who you are logged in as.
 
-    Example: mighty whoami
-
-    Example: mighty whoami --network mycommunity --json
+    \b
+    Examples:
+      mighty whoami
+      mighty whoami --network mycommunity --json
     """
     from mightycli.api import whoami as fetch_whoami
     from mightycli.session import open_session
@@ -560,7 +564,9 @@ def token(
     Prints the token and a newline on stdout, nothing else. Without --admin it is the OAuth
     access token when there is an OAuth login, else the Admin API token.
 
-    Example: curl -H "Authorization: Bearer $(mighty token)" ...
+    \b
+    Examples:
+      curl -H "Authorization: Bearer $(mighty token)" ...
     """
     from mightycli.session import API_ADMIN, API_ANY, open_session
 
@@ -576,7 +582,9 @@ def token(
 def status(as_json: JsonOption = False) -> None:
     """Show every stored login: network, user, scopes, expiry, refresh token, storage.
 
-    Example: mighty status --json
+    \b
+    Examples:
+      mighty status --json
     """
     from mightycli.login import list_logins
 
@@ -647,9 +655,10 @@ def logout(
 ) -> None:
     """Revoke the tokens and forget the login. Safe to run twice.
 
-    Example: mighty logout
-
-    Example: mighty logout --all
+    \b
+    Examples:
+      mighty logout
+      mighty logout --all
     """
     from mightycli.login import logout as do_logout
     from mightycli.session import choose_network
@@ -890,15 +899,13 @@ def api(
     GraphQL calls use your OAuth login; Admin API (REST) calls use an Admin API token stored with
     mighty login --with-token. 429, 502, 503, 504 and THROTTLED answers are retried with backoff.
 
-    Example: mighty api graphql -f query='{ me { name } }'
-
-    Example: mighty api graphql -F first=10 --query-file members.graphql --paginate
-
-    Example: mighty api members -f per_page=100 --paginate | head -n 5
-
-    Example: mighty api -X PATCH members/42 -F admin=false
-
-    Example: mighty api spaces/12/members --slurp > members.json
+    \b
+    Examples:
+      mighty api graphql -f query='{ me { name } }'
+      mighty api graphql -F first=10 --query-file members.graphql --paginate
+      mighty api members -f per_page=100 --paginate | head -n 5
+      mighty api -X PATCH members/42 -F admin=false
+      mighty api spaces/12/members --slurp > members.json
     """
     from mightycli import fields as fieldmod
     from mightycli import pagination, retry
@@ -1072,7 +1079,9 @@ def emulator(
 
     Prints its base URL on stdout and how to log in to it on stderr.
 
-    Example: mighty emulator --port 4010 --auto-approve
+    \b
+    Examples:
+      mighty emulator --port 4010 --auto-approve
     """
     from mightycli.config import is_loopback_host
     from mightycli.emulator import (
@@ -1195,9 +1204,82 @@ def _fast_token(args: list[str]) -> int | None:
     return 0
 
 
+def _short_help(text: str, limit: int) -> str:
+    """A command's one-line summary: its first sentence, or as many words as fit, then '...'."""
+    words = text.split()
+    length = 0
+    for index, word in enumerate(words):
+        length += len(word) + (index > 0)
+        if length > limit:
+            break
+        if word.endswith("."):
+            return " ".join(words[: index + 1])
+    else:
+        return " ".join(words)
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) + 3 > limit:
+            break
+        kept.append(word)
+    return " ".join(kept) + "..."
+
+
+def _fast_help(args: list[str]) -> int | None:
+    """``mighty --help`` drawn from the same docstrings and options, without building every
+    command's parameters first (Typer's full build costs more than the rest of the process)."""
+    if args not in (["--help"], ["-h"]):
+        return None
+    import shutil
+    import textwrap
+    import typing
+
+    width = max(min(shutil.get_terminal_size().columns, 100) - 2, 50)
+
+    def wrapped(text: str, indent: str) -> list[str]:
+        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent)
+
+    lines = ["Usage: mighty [OPTIONS] COMMAND [ARGS]...", ""]
+    for paragraph in (app.info.help or "").split("\n\n"):
+        lines += wrapped(" ".join(paragraph.split()), "  ") + [""]
+    rows: list[tuple[str, str]] = []
+    hints = typing.get_type_hints(_root, include_extras=True)
+    for name in ("version", "debug"):
+        info = next(m for m in hints[name].__metadata__ if hasattr(m, "param_decls"))
+        # With Annotated, Typer keeps the first declaration in ``default``.
+        decls = [d for d in (info.default, *info.param_decls) if isinstance(d, str)]
+        text = str(info.help)
+        if info.envvar:
+            text += f"  [env var: {info.envvar}]"
+        rows.append((", ".join(decls), text))
+    rows.append(("-h, --help", "Show this message and exit."))
+    commands = []
+    for command in app.registered_commands:
+        callback = command.callback
+        if callback is None:
+            continue
+        paragraph = (callback.__doc__ or "").strip().split("\n\n")[0]
+        commands.append((command.name or callback.__name__, paragraph))
+    limit = width - 6 - max(len(name) for name, _ in commands)
+    commands = [(name, _short_help(text, limit)) for name, text in commands]
+    for title, entries in (("Options", rows), ("Commands", commands)):
+        lines.append(f"{title}:")
+        column = max(len(left) for left, _ in entries) + 4
+        for left, text in entries:
+            room = width - column
+            body = textwrap.wrap(text, max(room, 20)) or [""]
+            lines.append(f"  {left.ljust(column - 2)}{body[0]}")
+            lines += [" " * column + more for more in body[1:]]
+        lines.append("")
+    sys.stdout.write("\n".join(lines[:-1]) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status instead of exiting."""
-    fast = _fast_token(sys.argv[1:] if argv is None else list(argv))
+    args = sys.argv[1:] if argv is None else list(argv)
+    fast = _fast_token(args)
+    if fast is None:
+        fast = _fast_help(args)
     if fast is not None:
         return fast
     try:

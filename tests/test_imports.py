@@ -78,3 +78,19 @@ def test_other_forms_go_through_the_full_command_line(isolated: Path) -> None:
     stdout, code, modules = _run("token", "--help")
     assert code == 0 and "Usage" in stdout
     assert "typer._adapters" in modules  # the full command line was built, as expected
+
+
+def test_help_stays_light_and_matches_the_full_help(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from mightycli.cli import app, main
+
+    stdout, code, modules = _run("--help")
+    assert code == 0 and "Commands:" in stdout and _loaded(modules) == []
+    for columns in ("60", "80", "100", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert main(["--help"]) == 0
+        fast = capsys.readouterr().out
+        with pytest.raises(SystemExit):
+            app(["--help"], prog_name="mighty")
+        assert fast == capsys.readouterr().out, columns
