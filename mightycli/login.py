@@ -137,18 +137,8 @@ def login(
             if log is not None:
                 log.line(f"callback: GET {debug.redact_url(options.redirect_uri + '?' + query)}")
             try:
-                record, identity = _finish(
-                    http,
-                    options,
-                    metadata,
-                    request,
-                    query,
-                    store,
-                    state_path,
-                    clock,
-                    stores,
-                    notify,
-                )
+                saving = _Saving(options, metadata, store, state_path, clock, stores)
+                record, identity = _finish(http, saving, request, query, notify)
             except MightyError as exc:
                 receiver.respond(400, render_page("Login failed", exc.message, success=False))
                 raise
@@ -181,28 +171,35 @@ def _explain_manual_login(
         )
 
 
+@dataclass(frozen=True)
+class _Saving:
+    """What turning an authorization into a stored login needs, whichever way it arrived."""
+
+    options: LoginOptions
+    metadata: ServerMetadata
+    store: TokenStore
+    state_path: Path
+    clock: Callable[[], float]
+    stores: Callable[[str], TokenStore]
+
+
 def _finish(
     http: httpx.Client,
-    options: LoginOptions,
-    metadata: ServerMetadata,
+    saving: _Saving,
     request: oauth.AuthorizationRequest,
     query: str,
-    store: TokenStore,
-    state_path: Path,
-    clock: Callable[[], float],
-    stores: Callable[[str], TokenStore],
     notify: Callable[[str], None],
 ) -> tuple[config.LoginRecord, Identity]:
     """From the redirect's query string to a stored login."""
+    options = saving.options
     callback = oauth.parse_callback_query(query)
     code = oauth.validate_callback(request, callback)
     notify("Authorization received; exchanging the code for tokens...")
-    token = oauth.exchange_code(http, metadata, options.client, request, code, clock())
-    identity = _identify(http, options, token)
-    record = _save_tokens_or_revoke(
-        http, options, metadata, token, identity, store, state_path, clock, stores
+    token = oauth.exchange_code(
+        http, saving.metadata, options.client, request, code, saving.clock()
     )
-    return record, identity
+    identity = _identify(http, options, token)
+    return _save_tokens_or_revoke(http, saving, token, identity), identity
 
 
 # --------------------------------------------------------------------------- two-step login
@@ -347,9 +344,8 @@ def complete_login(
         debug.register_secret(request.verifier)
         store.check(options.network)
         with make_http_client(transport=transport) as http:
-            record, identity = _finish(
-                http, options, metadata, request, query, store, state_path, clock, stores, notify
-            )
+            saving = _Saving(options, metadata, store, state_path, clock, stores)
+            record, identity = _finish(http, saving, request, query, notify)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LoginError(
             f"The pending login file {path} is damaged ({type(exc).__name__}).",
@@ -365,19 +361,12 @@ def complete_login(
 
 
 def _save_tokens_or_revoke(
-    http: httpx.Client,
-    options: LoginOptions,
-    metadata: ServerMetadata,
-    token: Token,
-    identity: Identity,
-    store: TokenStore,
-    state_path: Path,
-    clock: Callable[[], float],
-    stores: Callable[[str], TokenStore],
+    http: httpx.Client, saving: _Saving, token: Token, identity: Identity
 ) -> config.LoginRecord:
     """Store the new login; if that fails, revoke the tokens nobody will be able to use."""
+    options, metadata = saving.options, saving.metadata
     try:
-        return _save_login(options, metadata, token, identity, store, state_path, clock, stores)
+        return _save_login(saving, token, identity)
     except (KeyringUnavailableError, StateFileError) as exc:
         endpoint = metadata.revocation_endpoint or f"{metadata.issuer.rstrip('/')}/oauth/revoke"
         outcomes = [
@@ -421,16 +410,14 @@ def _forget_elsewhere(previous: config.LoginRecord, stores: Callable[[str], Toke
         pass  # best effort: the old store may be the very thing that stopped working
 
 
-def _save_login(
-    options: LoginOptions,
-    metadata: ServerMetadata,
-    token: Token,
-    identity: Identity,
-    store: TokenStore,
-    state_path: Path,
-    clock: Callable[[], float],
-    stores: Callable[[str], TokenStore],
-) -> config.LoginRecord:
+def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.LoginRecord:
+    options, metadata, store, state_path = (
+        saving.options,
+        saving.metadata,
+        saving.store,
+        saving.state_path,
+    )
+    clock, stores = saving.clock, saving.stores
     state = config.read_state(state_path)
     previous = state.logins.get(options.network)
     record = config.LoginRecord(
