@@ -726,6 +726,8 @@ class _Output:
         self.pretty = sys.stdout.isatty()
         self.collected: list[Any] = []
         self.out = sys.stdout.buffer
+        # One encoder for every item: json.dumps with options builds a new one per call.
+        self.encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
     def page(self, response: Any, items: list[Any] | None) -> None:
         if self.include:
@@ -740,8 +742,8 @@ class _Output:
         elif self.slurp:
             self.collected.extend(items)
         else:
-            lines = (json.dumps(i, ensure_ascii=False, separators=(",", ":")) for i in items)
-            self.out.write("".join(line + "\n" for line in lines).encode("utf-8"))
+            encode = self.encoder.encode
+            self.out.write("".join(encode(item) + "\n" for item in items).encode("utf-8"))
         self.out.flush()
 
     def _body(self, content: bytes) -> None:
@@ -1034,8 +1036,8 @@ def api(
             extract = pagination.rest_items
         failure: MightyError | None = None
         try:
-            for response in pages:
-                body = pagination.parse_json(response)
+            for page in pages:
+                response, body = page.response, page.body
                 failure = _response_failure(response, body, session, is_graphql)
                 items = extract(body) if paginate and failure is None and body is not None else None
                 output.page(response, items)

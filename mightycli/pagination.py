@@ -20,6 +20,14 @@ from mightycli.errors import ApiError
 
 
 @dataclass(frozen=True)
+class Page:
+    """One response and its body, decoded once (None when it is not JSON)."""
+
+    response: httpx.Response
+    body: Any
+
+
+@dataclass(frozen=True)
 class RestCall:
     method: str
     url: str
@@ -65,7 +73,7 @@ def rest_pages(
     api_url: str,
     policy: retry.RetryPolicy,
     notify: Callable[[str], None],
-) -> Generator[httpx.Response, None, None]:
+) -> Generator[Page, None, None]:
     idempotent = call.method in retry.IDEMPOTENT_METHODS
     url, params = call.url, call.params
     seen: set[str] = set()
@@ -79,10 +87,10 @@ def rest_pages(
             headers=call.headers,
         )
         response = retry.send(client, request, idempotent=idempotent, policy=policy, notify=notify)
-        yield response
+        body = parse_json(response)
+        yield Page(response, body)
         if not paginate or response.status_code >= 400:
             return
-        body = parse_json(response)
         links = body.get("links") if isinstance(body, dict) else None
         following = links.get("next") if isinstance(links, dict) else None
         if not following or not isinstance(following, str):
@@ -138,7 +146,7 @@ def graphql_pages(
     policy: retry.RetryPolicy,
     notify: Callable[[str], None],
     renew: Callable[[], bool] = lambda: False,
-) -> Generator[httpx.Response, None, None]:
+) -> Generator[Page, None, None]:
     """POST the operation; with ``paginate``, again with ``$endCursor`` until the last page.
 
     ``renew`` is called at most once, on UNAUTHENTICATED, to refresh the token (GraphQL reports
@@ -164,7 +172,7 @@ def graphql_pages(
             renewed = True
             if renew():
                 continue
-        yield response
+        yield Page(response, body)
         if not paginate or response.status_code >= 400 or graphql_errors(body):
             return
         connection = find_connection(body.get("data") if isinstance(body, dict) else None)

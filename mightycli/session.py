@@ -86,7 +86,11 @@ class Session:
 
     @property
     def can_refresh(self) -> bool:
-        return self.kind == KIND_OAUTH and self.token.refresh_token is not None
+        # The refresh token itself is read from the store only when a refresh happens.
+        return self.kind == KIND_OAUTH and (
+            self.token.refresh_token is not None
+            or (self.record is not None and self.record.has_refresh_token)
+        )
 
     def valid_token(self, http: httpx.Client | None = None) -> Token:
         """The access token, renewed first if it expires within a minute."""
@@ -154,8 +158,12 @@ class Session:
         was obtained moments ago.
         """
         assert self.store is not None
-        secrets = self.store.load(self.network)
+        secrets = self.store.load(self.network, admin=False)
+        debug.register_secret(secrets.access_token, secrets.refresh_token)
         stored = secrets.access_token
+        if secrets.refresh_token and stored == self.token.access_token:
+            # Our own token is current: pick up its refresh token, which is read only now.
+            self.token = dataclasses.replace(self.token, refresh_token=secrets.refresh_token)
         if not stored or stored == rejected:
             return False
         record = self.record
@@ -186,7 +194,11 @@ class Session:
 
         record = self.record
         assert record is not None and record.client_id and record.token_endpoint
-        assert self.token.refresh_token is not None
+        if self.token.refresh_token is None:
+            raise SessionExpiredError(
+                f"Your login to {self.network} has no refresh token in the store any more.",
+                hint=login_hint(self.network),
+            )
         credentials = oauth.ClientCredentials(record.client_id, self.client_secret)
         own_client = http is None
         if http is None:
@@ -329,14 +341,15 @@ def open_session(
         )
     kind = _pick_kind(record, api)
     store = stores(record.storage)
-    secrets = store.load(network)
-    debug.register_secret(secrets.access_token, secrets.refresh_token, secrets.admin_token)
-    wanted = secrets.access_token if kind == KIND_OAUTH else secrets.admin_token
-    if not wanted and kind == KIND_OAUTH and state_path.exists():
+    oauth = kind == KIND_OAUTH
+    secrets = store.load(network, access=oauth, refresh=False, admin=not oauth)
+    debug.register_secret(secrets.access_token, secrets.admin_token)
+    wanted = secrets.access_token if oauth else secrets.admin_token
+    if not wanted and oauth and state_path.exists():
         # A refresh in another process may be rewriting the store this instant (file-backed
         # keyrings rewrite in place): read again once it is done.
         with refresh_lock(state_path, network):
-            secrets = store.load(network)
+            secrets = store.load(network, refresh=False, admin=False)
             state = config.read_state(state_path)
             record = state.logins.get(network, record)
         wanted = secrets.access_token
@@ -348,12 +361,7 @@ def open_session(
     if kind == KIND_ADMIN:
         token = Token(access_token=wanted)
     else:
-        token = Token(
-            access_token=wanted,
-            expires_at=record.expires_at,
-            refresh_token=secrets.refresh_token,
-            scopes=record.scopes,
-        )
+        token = Token(access_token=wanted, expires_at=record.expires_at, scopes=record.scopes)
     return Session(
         network=network,
         api_url=record.api_url,

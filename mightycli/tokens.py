@@ -56,7 +56,9 @@ class TokenStore(Protocol):
 
     def check(self, network: str) -> None: ...
 
-    def load(self, network: str) -> StoredSecrets: ...
+    def load(
+        self, network: str, *, access: bool = True, refresh: bool = True, admin: bool = True
+    ) -> StoredSecrets: ...
 
     def save(self, network: str, access_token: str, refresh_token: str | None) -> None: ...
 
@@ -129,11 +131,20 @@ class _EntryStore:
         """Fail now, before a browser login, if the store cannot be used."""
         self._get(network, ACCESS_ENTRY, "read the stored tokens")
 
-    def load(self, network: str) -> StoredSecrets:
+    def load(
+        self, network: str, *, access: bool = True, refresh: bool = True, admin: bool = True
+    ) -> StoredSecrets:
+        """The entries asked for (each read costs a keyring round trip; hot paths ask for one)."""
         return StoredSecrets(
-            access_token=self._get(network, ACCESS_ENTRY, "read the access token"),
-            refresh_token=self._get(network, REFRESH_ENTRY, "read the refresh token"),
-            admin_token=self._get(network, ADMIN_ENTRY, "read the Admin API token"),
+            access_token=self._get(network, ACCESS_ENTRY, "read the access token")
+            if access
+            else None,
+            refresh_token=self._get(network, REFRESH_ENTRY, "read the refresh token")
+            if refresh
+            else None,
+            admin_token=self._get(network, ADMIN_ENTRY, "read the Admin API token")
+            if admin
+            else None,
         )
 
     def save(self, network: str, access_token: str, refresh_token: str | None) -> None:

@@ -101,11 +101,11 @@ class RotatedBehindOurBack:
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self.inner, name)
 
-    def load(self, network: str):  # type: ignore[no-untyped-def]
+    def load(self, network: str, **entries: bool):  # type: ignore[no-untyped-def]
         self.loads += 1
         if self.loads == 2:
             self.inner.save(network, "access-2", "refresh-2")
-        return self.inner.load(network)
+        return self.inner.load(network, **entries)
 
 
 def test_invalid_grant_adopts_a_token_rotated_elsewhere(isolated) -> None:  # type: ignore[no-untyped-def]
