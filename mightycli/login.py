@@ -40,7 +40,7 @@ from mightycli.loopback import (
     query_from_redirect,
     render_page,
 )
-from mightycli.session import Session, refresh_lock
+from mightycli.session import Session, preload_storage, refresh_lock
 from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, open_store
 
 
@@ -128,6 +128,7 @@ def login(
             notify(
                 f"Waiting for the browser to return to {options.redirect_uri} (Ctrl-C to cancel)..."
             )
+            preload_storage()
             query = receiver.wait(
                 options.timeout,
                 terminal=terminal,

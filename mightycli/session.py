@@ -258,6 +258,14 @@ class Session:
         self.refreshes += 1
 
 
+def preload_storage() -> None:
+    """Import what saving a login needs, while the person is still in the browser: once the
+    redirect arrives, every millisecond until the command exits is waiting they can feel."""
+    import tempfile  # noqa: F401
+
+    import filelock  # noqa: F401
+
+
 @contextlib.contextmanager
 def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
     """Hold the cross-process lock under which tokens are renewed and rewritten."""
