@@ -537,6 +537,7 @@ def login_with_token(
         has_admin_token=True,
         admin_user_id=identity.user_id,
         admin_user_name=identity.name,
+        storage=store.kind,
     )
     if previous is not None and previous.api_url != api_url and previous.has_oauth:
         store.delete_oauth(network)  # a login for another API host is no longer reachable

@@ -436,3 +436,28 @@ def test_connection_failure_is_reported(run_mighty) -> None:  # type: ignore[no-
     assert (
         result.code == 1 and "cannot connect" in result.stderr and "attempt 5 of 5" in result.stderr
     )
+
+
+def test_admin_token_in_file_storage_without_a_keyring(emulator, run_mighty, isolated) -> None:  # type: ignore[no-untyped-def]
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    login = run_mighty(
+        "login",
+        "--with-token",
+        "--network",
+        "emulated",
+        "--api-url",
+        emulator.url,
+        "--insecure-storage",
+        input=ADMIN_API_TOKEN,
+        env=no_keyring,
+    )
+    assert login.code == 0, login.stderr
+    assert "unencrypted" in login.stderr
+    tokens = json.loads((isolated / "config" / "tokens.json").read_text())
+    assert tokens == {"emulated": {"admin_token": ADMIN_API_TOKEN}}
+    members = run_mighty("api", "members", "-f", "per_page=1", env=no_keyring)
+    assert members.code == 0, members.stderr
+    status = json.loads(run_mighty("status", "--json", env=no_keyring).stdout)["logins"][0]
+    assert status["storage"].startswith("plain file") and status["admin_token"] is True
+    assert run_mighty("logout", env=no_keyring).code == 0
+    assert json.loads((isolated / "config" / "tokens.json").read_text()) == {}
