@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import random
 import select
 import shutil
 import socket
@@ -52,9 +54,45 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _ephemeral_range() -> range:
+    try:
+        low, high = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
+def listening_port() -> int:
+    """A free port outside the ephemeral range, for a receiver that binds it later.
+
+    A port from bind(0) is an ephemeral one: by the time the receiver binds it, an outgoing
+    connection of this very test may be using it as its source port, and the bind fails.
+    """
+    ephemeral = _ephemeral_range()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        if port in ephemeral:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as v4:
+                v4.bind(("127.0.0.1", port))
+            if socket.has_ipv6:
+                with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as v6:
+                    try:
+                        v6.bind(("::1", port))
+                    except OSError as exc:
+                        if exc.errno == errno.EADDRINUSE:
+                            continue
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port for a loopback receiver")
+
+
 @pytest.fixture
 def callback_port() -> int:
-    return free_port()
+    return listening_port()
 
 
 @pytest.fixture
