@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,12 +67,7 @@ class GraphQLResponse:
     errors: tuple[dict[str, Any], ...]
 
     def error_codes(self) -> set[str]:
-        codes = set()
-        for error in self.errors:
-            extensions = error.get("extensions")
-            if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
-                codes.add(extensions["code"])
-        return codes
+        return error_codes(self.errors)
 
     def error_messages(self) -> list[str]:
         return [str(e.get("message", "unknown error"))[:300] for e in self.errors]
@@ -82,28 +78,64 @@ def _describe_status(response: httpx.Response) -> str:
     return f"{text} {response.reason_phrase}" if response.reason_phrase else text
 
 
-def _server_error_text(response: httpx.Response) -> str | None:
-    """The ``error`` (or ``message``) a JSON error body carries, if any."""
-    try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
-        return None
+def graphql_errors(body: Any) -> list[dict[str, Any]]:
+    """The well-formed entries of a GraphQL body's ``errors`` list."""
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return [e for e in body["errors"] if isinstance(e, dict)]
+    return []
+
+
+def error_codes(errors: Iterable[dict[str, Any]]) -> set[str]:
+    """The ``extensions.code`` values of GraphQL errors (UNAUTHENTICATED, THROTTLED, ...)."""
+    codes = set()
+    for error in errors:
+        extensions = error.get("extensions")
+        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
+            codes.add(extensions["code"])
+    return codes
+
+
+def graphql_codes(body: Any) -> set[str]:
+    return error_codes(graphql_errors(body))
+
+
+def error_detail(body: Any) -> str | None:
+    """The ``error`` (or ``message``, or first GraphQL error) a decoded error body carries."""
     if isinstance(body, dict):
         for key in ("error", "message"):
             if isinstance(body.get(key), str):
                 return str(body[key])[:300]
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        errors = graphql_errors(body)
+        if errors:
             return str(errors[0].get("message", ""))[:300] or None
     return None
 
 
-def _checked_request(
-    client: httpx.Client, method: str, url: str, what: str, **kwargs: Any
-) -> httpx.Response:
-    """Send one request; unreachable servers and HTTP errors become clear errors."""
+def _server_error_text(response: httpx.Response) -> str | None:
     try:
-        response = client.request(method, url, headers={"Accept": "application/json"}, **kwargs)
+        body = json.loads(response.content)
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
+        return None
+    return error_detail(body)
+
+
+def _checked_request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    what: str,
+    access_token: str | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request; unreachable servers and HTTP errors become clear errors.
+
+    ``access_token`` authorises this request alone, for a token not yet stored anywhere.
+    """
+    headers = {"Accept": "application/json"}
+    if access_token is not None:
+        headers["Authorization"] = f"Bearer {access_token}"
+    try:
+        response = client.request(method, url, headers=headers, **kwargs)
     except httpx.TimeoutException as exc:
         raise NetworkError(f"The {what} at {url} timed out.") from exc
     except httpx.HTTPError as exc:
@@ -125,13 +157,20 @@ def _checked_request(
 
 
 def post_graphql(
-    client: httpx.Client, url: str, query: str, variables: dict[str, Any] | None = None
+    client: httpx.Client,
+    url: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    access_token: str | None = None,
 ) -> GraphQLResponse:
     """POST one GraphQL operation; HTTP and shape problems raise, GraphQL errors are returned."""
     payload: dict[str, Any] = {"query": query}
     if variables:
         payload["variables"] = variables
-    response = _checked_request(client, "POST", url, "GraphQL API", json=payload)
+    response = _checked_request(
+        client, "POST", url, "GraphQL API", access_token=access_token, json=payload
+    )
     try:
         body = json.loads(response.content)
     except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
@@ -168,9 +207,9 @@ def _member_fields(data: Any) -> tuple[Any, Any]:
     return data.get("me"), title
 
 
-def fetch_identity(client: httpx.Client, url: str) -> Identity:
+def fetch_identity(client: httpx.Client, url: str, *, access_token: str | None = None) -> Identity:
     """Who the token belongs to, from the GraphQL ``me`` query."""
-    result = post_graphql(client, url, WHOAMI_QUERY)
+    result = post_graphql(client, url, WHOAMI_QUERY, access_token=access_token)
     me, title = _member_fields(result.data)
     if isinstance(me, dict) and isinstance(me.get("id"), str) and isinstance(me.get("name"), str):
         email = me.get("email")
@@ -193,10 +232,12 @@ def fetch_identity(client: httpx.Client, url: str) -> Identity:
     raise ApiError("The API's answer to the me query does not look as expected.")
 
 
-def fetch_admin_identity(client: httpx.Client, api_url: str, network: str) -> Identity:
+def fetch_admin_identity(
+    client: httpx.Client, api_url: str, network: str, *, access_token: str | None = None
+) -> Identity:
     """Who an Admin API token belongs to, from ``GET /admin/v1/networks/<network>/me``."""
     url = admin_url(api_url, network, "me")
-    response = _checked_request(client, "GET", url, "Admin API")
+    response = _checked_request(client, "GET", url, "Admin API", access_token=access_token)
     try:
         body = json.loads(response.content)
     except ValueError:

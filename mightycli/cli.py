@@ -770,8 +770,8 @@ class _Output:
 
 def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> MightyError | None:
     """The error a response stands for, if any: HTTP 401 and UNAUTHENTICATED exit 4."""
+    from mightycli.api import error_detail, graphql_codes, graphql_errors
     from mightycli.errors import ApiAuthError, ApiError
-    from mightycli.pagination import graphql_codes, graphql_errors
     from mightycli.session import KIND_ADMIN, KIND_ENV, admin_login_hint, login_hint
 
     if session.kind == KIND_ENV:
@@ -782,15 +782,8 @@ def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> 
         auth_hint = login_hint(session.network)
     status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
     if response.status_code >= 400:
-        detail = None
-        if isinstance(body, dict):
-            for key in ("error", "message"):
-                if isinstance(body.get(key), str):
-                    detail = body[key][:300]
-                    break
-            if detail is None and graphql_errors(body):
-                detail = str(graphql_errors(body)[0].get("message", ""))[:300] or None
-        elif "html" in response.headers.get("content-type", ""):
+        detail = error_detail(body)
+        if not isinstance(body, dict) and "html" in response.headers.get("content-type", ""):
             detail = "an HTML page"
         same = detail is not None and detail.lower() == response.reason_phrase.lower()
         message = status + (f" ({detail})" if detail and not same else "")

@@ -388,19 +388,7 @@ def _save_tokens_or_revoke(
 
 def _identify(http: httpx.Client, options: LoginOptions, token: Token) -> Identity:
     url = graphql_url(options.api_url, options.network)
-    return fetch_identity_with_token(http, url, token.access_token)
-
-
-def fetch_identity_with_token(http: httpx.Client, url: str, access_token: str) -> Identity:
-    original = http.headers.get("Authorization")
-    http.headers["Authorization"] = f"Bearer {access_token}"
-    try:
-        return fetch_identity(http, url)
-    finally:
-        if original is None:
-            del http.headers["Authorization"]
-        else:
-            http.headers["Authorization"] = original
+    return fetch_identity(http, url, access_token=token.access_token)
 
 
 def _forget_elsewhere(previous: config.LoginRecord, stores: Callable[[str], TokenStore]) -> None:
@@ -510,9 +498,8 @@ def login_with_token(
         raise UsageError("The Admin API token contains spaces or line breaks; pass only the token.")
     store.check(network)
     with make_http_client(transport=transport) as http:
-        http.headers["Authorization"] = f"Bearer {token}"
         try:
-            identity = fetch_admin_identity(http, api_url, network)
+            identity = fetch_admin_identity(http, api_url, network, access_token=token)
         except ApiAuthError as exc:
             raise ApiAuthError(
                 f"The Admin API of {network} does not accept this token.",

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from mightycli import retry
+from mightycli.api import graphql_codes, graphql_errors
 from mightycli.errors import ApiError
 
 
@@ -103,21 +104,6 @@ def rest_pages(
             raise ApiError("The API returned the same next page twice; stopping.")
         seen.add(next_url)
         url, params = next_url, []
-
-
-def graphql_errors(body: Any) -> list[dict[str, Any]]:
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
-        return [e for e in body["errors"] if isinstance(e, dict)]
-    return []
-
-
-def graphql_codes(body: Any) -> set[str]:
-    codes = set()
-    for error in graphql_errors(body):
-        extensions = error.get("extensions")
-        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
-            codes.add(extensions["code"])
-    return codes
 
 
 def is_throttled(response: httpx.Response) -> bool:
