@@ -78,6 +78,15 @@ def _describe_status(response: httpx.Response) -> str:
     return f"{text} {response.reason_phrase}" if response.reason_phrase else text
 
 
+def decode_json(content: bytes) -> Any:
+    """A body from a server decoded, or None when it is not JSON (or nests deeper than Python
+    can follow: a hostile body must give a clear answer, not a RecursionError)."""
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+
+
 def graphql_errors(body: Any) -> list[dict[str, Any]]:
     """The well-formed entries of a GraphQL body's ``errors`` list."""
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
@@ -112,11 +121,7 @@ def error_detail(body: Any) -> str | None:
 
 
 def _server_error_text(response: httpx.Response) -> str | None:
-    try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
-        return None
-    return error_detail(body)
+    return error_detail(decode_json(response.content))
 
 
 def _checked_request(
@@ -238,10 +243,7 @@ def fetch_admin_identity(
     """Who an Admin API token belongs to, from ``GET /admin/v1/networks/<network>/me``."""
     url = admin_url(api_url, network, "me")
     response = _checked_request(client, "GET", url, "Admin API", access_token=access_token)
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
+    body = decode_json(response.content)
     user = body.get("user") if isinstance(body, dict) else None
     network_info = body.get("network") if isinstance(body, dict) else None
     if (

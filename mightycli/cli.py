@@ -748,12 +748,17 @@ class _Output:
 
     def _body(self, content: bytes) -> None:
         if self.pretty and content:
+            from mightycli.api import decode_json
+
             try:
-                parsed = json.loads(content)
-            except ValueError:
-                pass
-            else:
-                self.out.write((json.dumps(parsed, indent=2, ensure_ascii=False) + "\n").encode())
+                parsed = decode_json(content)
+                pretty = (
+                    json.dumps(parsed, indent=2, ensure_ascii=False) if parsed is not None else None
+                )
+            except RecursionError:
+                pretty = None
+            if pretty is not None:
+                self.out.write((pretty + "\n").encode())
                 return
         self.out.write(content)
         if self.pretty and content and not content.endswith(b"\n"):

@@ -112,7 +112,7 @@ def redact_body(content: bytes, content_type: str) -> str:
     elif kind.endswith("json") or text.lstrip()[:1] in ("{", "["):
         try:
             text = json.dumps(redact_json(json.loads(text)), ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's reach
             pass
     if len(text) > BODY_LIMIT:
         text = text[:BODY_LIMIT] + f"... ({len(text)} characters in all)"

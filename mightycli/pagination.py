@@ -6,7 +6,6 @@ and memory stays flat however many pages there are.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from mightycli import retry
-from mightycli.api import graphql_codes, graphql_errors
+from mightycli.api import decode_json, graphql_codes, graphql_errors
 from mightycli.errors import ApiError
 
 
@@ -55,10 +54,7 @@ class GraphQLCall:
 
 
 def parse_json(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
+    return decode_json(response.content)
 
 
 def same_origin(a: str, b: str) -> bool:

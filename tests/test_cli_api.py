@@ -461,3 +461,17 @@ def test_admin_token_in_file_storage_without_a_keyring(emulator, run_mighty, iso
     assert status["storage"].startswith("plain file") and status["admin_token"] is True
     assert run_mighty("logout", env=no_keyring).code == 0
     assert json.loads((isolated / "config" / "tokens.json").read_text()) == {}
+
+
+def test_a_body_nested_too_deep_is_passed_through_not_a_crash(run_mighty) -> None:  # type: ignore[no-untyped-def]
+    deep = "[" * 100_000 + "]" * 100_000
+    routes = {("GET", "/admin/v1/networks/demo/things"): Reply(200, deep)}
+    with serve(routes) as server:
+        env = {"MIGHTY_TOKEN": "t", "MIGHTY_NETWORK": "demo", "MIGHTY_API_URL": server.url}
+        plain = run_mighty("api", "things", env=env)
+        paged = run_mighty("api", "things", "--paginate", env=env)
+        debugged = run_mighty("--debug", "api", "things", env=env)
+    assert (plain.code, plain.stdout) == (0, deep)
+    for result in (plain, paged, debugged):
+        assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
+    assert paged.code == 0 and debugged.code == 0
