@@ -32,7 +32,7 @@ def oauth_login(emulator, redirect_uri, run_mighty):  # type: ignore[no-untyped-
     return emulator
 
 
-def _admin_login(run_mighty, emulator) -> None:  # type: ignore[no-untyped-def]
+def _admin_login(run_mighty, emulator, *extra: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     result = run_mighty(
         "login",
         "--with-token",
@@ -40,10 +40,13 @@ def _admin_login(run_mighty, emulator) -> None:  # type: ignore[no-untyped-def]
         "emulated",
         "--api-url",
         emulator.url,
+        *extra,
         input=ADMIN_API_TOKEN + "\n",
+        env=env,
     )
     assert result.code == 0, result.stderr
     assert "Stored the Admin API token for Emulated Network" in result.stderr
+    return result
 
 
 @pytest.fixture
@@ -440,18 +443,7 @@ def test_connection_failure_is_reported(run_mighty) -> None:  # type: ignore[no-
 
 def test_admin_token_in_file_storage_without_a_keyring(emulator, run_mighty, isolated) -> None:  # type: ignore[no-untyped-def]
     no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    login = run_mighty(
-        "login",
-        "--with-token",
-        "--network",
-        "emulated",
-        "--api-url",
-        emulator.url,
-        "--insecure-storage",
-        input=ADMIN_API_TOKEN,
-        env=no_keyring,
-    )
-    assert login.code == 0, login.stderr
+    login = _admin_login(run_mighty, emulator, "--insecure-storage", env=no_keyring)
     assert "unencrypted" in login.stderr
     tokens = json.loads((isolated / "config" / "tokens.json").read_text())
     assert tokens == {"emulated": {"admin_token": ADMIN_API_TOKEN}}
