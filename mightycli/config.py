@@ -234,16 +234,6 @@ class LoginRecord:
     def has_oauth(self) -> bool:
         return self.client_id is not None and self.token_endpoint is not None
 
-    def without_oauth(self) -> LoginRecord:
-        keep = {"network", "api_url", "storage", "network_title", "has_admin_token"}
-        keep |= {"admin_user_id", "admin_user_name"}
-        return LoginRecord(**{k: getattr(self, k) for k in keep})
-
-    def without_admin(self) -> LoginRecord:
-        return dataclasses.replace(
-            self, has_admin_token=False, admin_user_id=None, admin_user_name=None
-        )
-
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["scopes"] = list(self.scopes)

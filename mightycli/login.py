@@ -40,7 +40,7 @@ from mightycli.loopback import (
     query_from_redirect,
     render_page,
 )
-from mightycli.session import Session, preload_storage, refresh_lock
+from mightycli.session import preload_storage, refresh_lock
 from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, open_store
 
 
@@ -633,7 +633,6 @@ def list_logins(
 __all__ = [
     "LoginOptions",
     "LoginResult",
-    "Session",
     "list_logins",
     "login",
     "login_with_token",
