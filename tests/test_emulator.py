@@ -830,8 +830,8 @@ def test_me_and_network(client: httpx.Client, emu: Emulator) -> None:
         token,
         """{
       me { id resourceId name firstName lastName email avatarUrl url networkRole memberType
-           timeZone }
-      network { id resourceId title subdomain url }
+           timeZone __typename }
+      network { id resourceId title slug url }
     }""",
     )
     assert response.status_code == 200
@@ -843,12 +843,13 @@ def test_me_and_network(client: httpx.Client, emu: Emulator) -> None:
     assert me["email"] == "ada@example.com"
     assert me["timeZone"] == "Europe/London"
     assert me["networkRole"] == "HOST"
-    assert isinstance(me["resourceId"], int)
-    assert base64.b64decode(me["id"]).decode() == f"Member:{me['resourceId']}"
+    assert me["memberType"] == "NETWORK_HOST" and me["__typename"] == "User"
+    assert isinstance(me["resourceId"], str)  # ID!, as published
+    assert base64.b64decode(me["id"]).decode() == f"User:{me['resourceId']}"
     assert me["url"].startswith(emu.url)
     assert body["data"]["network"]["title"] == NETWORK_TITLE
-    assert body["data"]["network"]["resourceId"] == NETWORK_ID
-    assert body["data"]["network"]["subdomain"] == NETWORK_SUBDOMAIN
+    assert body["data"]["network"]["resourceId"] == str(NETWORK_ID)
+    assert body["data"]["network"]["slug"] == NETWORK_SUBDOMAIN
 
     by_subdomain = graphql(client, token, "{ network { title } }", network="emulated")
     assert by_subdomain.json()["data"]["network"]["title"] == NETWORK_TITLE
@@ -871,7 +872,7 @@ def test_unknown_network_is_404(client: httpx.Client) -> None:
 def test_email_and_time_zone_need_read_userinfo(client: httpx.Client) -> None:
     token = login(client, scope="read:network")["access_token"]
     me = graphql(client, token, "{ me { email timeZone } }").json()["data"]["me"]
-    assert me == {"email": "a***@example.com", "timeZone": None}
+    assert me == {"email": "a***@***.***", "timeZone": None}
 
 
 def test_members_need_a_network_scope(client: httpx.Client) -> None:
@@ -891,6 +892,7 @@ def test_members_paginate_across_pages() -> None:
       } }
     }"""
     with Emulator(extra_members=117) as server, http_client(server.url) as http:
+        # 4 seeded members and 117 generated ones
         token = login(http)["access_token"]
         names: list[str] = []
         after: str | None = None
@@ -898,7 +900,7 @@ def test_members_paginate_across_pages() -> None:
         while True:
             body = graphql(http, token, query, {"after": after}).json()
             members = body["data"]["network"]["members"]
-            assert members["totalCount"] == 120
+            assert members["totalCount"] == 121
             assert [e["node"]["name"] for e in members["edges"]] == [
                 n["name"] for n in members["nodes"]
             ]
@@ -910,9 +912,9 @@ def test_members_paginate_across_pages() -> None:
             assert after == members["edges"][-1]["cursor"]
         default = graphql(http, token, "{ network { members { nodes { name } } } }").json()
     assert pages == 3
-    assert names[:4] == ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Member 4"]
-    assert names[-1] == "Member 120"
-    assert len(names) == len(set(names)) == 120
+    assert names[:5] == ["Ada Lovelace", "Grace Hopper", "Alan Turing", None, "Member 5"]
+    assert names[-1] == "Member 121"
+    assert len(names) == len(set(names)) == 121
     assert len(default["data"]["network"]["members"]["nodes"]) == 25
 
 
@@ -1004,9 +1006,10 @@ def test_schema_is_public(client: httpx.Client) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     sdl = response.text
     for expected in (
-        "type Member implements Node",
-        "enum NetworkRole",
-        "members(first: Int, after: String): MemberConnection!",
+        "interface Member implements DatabaseRecord & Node",
+        "type User implements DatabaseRecord & Member & Node",
+        "enum MembershipRole",
+        "sort: MemberSort = LAST_VISIT",
         "type Query",
         "me: Member",
     ):
@@ -1025,6 +1028,16 @@ def test_admin_me(client: httpx.Client) -> None:
     assert body["user"]["email"] == "ada@example.com"
     assert body["user"]["admin"] is True
     assert "short_bio" in body["user"]
+    assert set(body["network"]) == {
+        "id",
+        "created_at",
+        "updated_at",
+        "subdomain",
+        "title",
+        "subtitle",
+        "purpose",
+        "description",
+    }
     assert body["network"]["id"] == NETWORK_ID
     assert body["network"]["subdomain"] == NETWORK_SUBDOMAIN
     assert body["network"]["title"] == NETWORK_TITLE
@@ -1035,7 +1048,7 @@ def test_admin_members_follow_next_links() -> None:
         Emulator(extra_members=47) as server,
         http_client(headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"}) as http,
     ):
-        url: str | None = f"{server.url}/admin/v1/networks/{NETWORK_ID}/members/?per_page=20"
+        url: str | None = f"{server.url}/admin/v1/networks/{NETWORK_ID}/members?per_page=20"
         seen: list[int] = []
         pages = 0
         while url is not None:
@@ -1046,7 +1059,7 @@ def test_admin_members_follow_next_links() -> None:
             pages += 1
         first_page = http.get(f"{server.url}/admin/v1/networks/emulated/members").json()
     assert pages == 3
-    assert len(seen) == len(set(seen)) == 50
+    assert len(seen) == len(set(seen)) == 51
     assert len(first_page["items"]) == 25
     assert first_page["links"]["next"].endswith("page=2&per_page=25")
 
@@ -1062,11 +1075,13 @@ def test_admin_paging_out_of_range_is_422(client: httpx.Client, params: dict[str
 
 def test_admin_one_member(client: httpx.Client) -> None:
     listing = admin(client, "members").json()["items"]
-    grace = next(item for item in listing if item["name"] == "Grace Hopper")
-    response = admin(client, f"members/{grace['id']}")
+    grace = next(item for item in listing if item["first_name"] == "Grace")
+    response = admin(client, f"members/{grace['id']}/")
     assert response.status_code == 200
     assert response.json()["email"] == "grace@example.com"
-    assert admin(client, "members/999").status_code == 404
+    assert admin(client, "members/999/").status_code == 404
+    # Paths are served exactly as published: this one has a trailing slash.
+    assert admin(client, f"members/{grace['id']}").status_code == 404
     assert admin(client, "nothing-here").json() == {"error": "Not Found"}
 
 

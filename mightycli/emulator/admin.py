@@ -1,77 +1,216 @@
-"""The Admin API: REST over JSON, authenticated by a long-lived API token made by an admin."""
+"""The Admin API: REST over JSON, authenticated by a long-lived API token made by an admin.
+
+Paths, methods, status codes and bodies follow Mighty's published OpenAPI description
+(``https://api.mn.co/admin/v1/spec.json``): trailing slashes exactly as published, members as
+``MemberResponse``, ``me`` as ``UserResponse`` + ``NetworkResponse``, errors as
+``{"error": "..."}``. Lists answer ``{"items": [...], "links": {"self": ..., "next": ...}}``, the
+shape integrations that ran against live networks read (the published description names a
+``*Paged`` schema for each list but never defines it).
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
+import re
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlencode
 
 from .authorization import ADMIN_API_TOKEN
-from .directory import NETWORK_ID, NETWORK_SUBDOMAIN, NETWORK_TITLE, Member, MemberDirectory
+from .directory import (
+    LIMITED_MEMBER,
+    NETWORK_DESCRIPTION,
+    NETWORK_ID,
+    NETWORK_PURPOSE,
+    NETWORK_SUBDOMAIN,
+    NETWORK_SUBTITLE,
+    NETWORK_TITLE,
+    Member,
+    MemberDirectory,
+    Space,
+    parse_id,
+    timestamp,
+)
+from .records import RECORD_KINDS, RecordKind, RecordStore
 
 PREFIX = "/admin/v1/networks/"
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 NETWORK_KEYS = frozenset({str(NETWORK_ID), NETWORK_SUBDOMAIN})
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Fixed timestamps keep every response reproducible between runs.
-_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+# MemberCreateRequest.role and MemberUpdateRequest.role, and the network role each stands for.
+ROLES = {"host": "HOST", "moderator": "MODERATOR", "contributor": "CONTRIBUTOR"}
+MEMBER_TYPES_FOR_ROLE = {"HOST": "NETWORK_HOST", "MODERATOR": "NETWORK_MODERATOR"}
+
+
+@dataclass(frozen=True)
+class AdminRequest:
+    method: str
+    path: str  # still percent-encoded
+    query: Mapping[str, Sequence[str]]
+    body: bytes
+    bearer: str | None
 
 
 @dataclass(frozen=True)
 class AdminResponse:
     status: int
-    body: dict[str, object]
+    body: object = None
+    allow: str = ""
+
+
+class _Refusal(Exception):
+    """An error answer, raised from deep inside a handler."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.response = _error(status, message)
+
+
+def _error(status: int, message: str) -> AdminResponse:
+    return AdminResponse(status, {"error": message})
+
+
+def _not_found() -> _Refusal:
+    return _Refusal(404, "Not Found")
+
+
+_Handler = Callable[["_Call"], AdminResponse]
 
 
 @dataclass(frozen=True)
+class _Call:
+    """One routed request: its path ids, query, body and the page links' base."""
+
+    request: AdminRequest
+    ids: tuple[int, ...]
+    base_url: str
+
+    def body(self) -> dict[str, Any]:
+        """The JSON object body; the published request bodies are all objects."""
+        try:
+            decoded = json.loads(self.request.body.decode("utf-8")) if self.request.body else None
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise _Refusal(422, "The request body is not valid JSON.") from None
+        if not isinstance(decoded, dict):
+            raise _Refusal(422, "The request body must be a JSON object.")
+        return decoded
+
+    def query_value(self, name: str) -> str | None:
+        values = self.request.query.get(name)
+        return values[0] if values else None
+
+
+@dataclass
 class AdminSite:
     directory: MemberDirectory
     admin: Member
-    base_url: str
-    page_delay: float
+    page_delay: float = 0.0
+    next_links: str = "url"  # "url" or "path": both have been seen on live networks
+    empty_page_with_next: bool = False  # field report: an empty page that still has `next`
+    records: RecordStore = field(default_factory=RecordStore)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _base_url: str = ""
 
-    def handle(
-        self, method: str, path: str, query: Mapping[str, Sequence[str]], bearer: str | None
-    ) -> AdminResponse:
+    def __post_init__(self) -> None:
+        if self.next_links not in ("url", "path"):
+            raise ValueError("next_links must be 'url' or 'path'")
+        self._routes: list[tuple[re.Pattern[str], dict[str, _Handler]]] = []
+        self._route("me", GET=lambda c: AdminResponse(200, self._me_json()))
+        self._route("", GET=lambda c: AdminResponse(200, _network_json()))
+        self._route("members", GET=self._list_members, POST=self._create_member)
+        self._route("members/by_email", GET=self._member_by_email)
+        self._route(
+            r"members/(\d+)/",
+            GET=lambda c: AdminResponse(200, self._member_json(self._member(c.ids[0]))),
+            PATCH=self._update_member,
+            PUT=self._update_member,
+            DELETE=self._delete_member,
+        )
+        self._route(r"members/(\d+)/network_membership", DELETE=self._delete_member)
+        self._route("spaces", GET=self._list_spaces, POST=self._create_space)
+        self._route(
+            r"spaces/(\d+)",
+            GET=lambda c: AdminResponse(200, _space_json(self._space(c.ids[0]))),
+            PATCH=self._update_space,
+            PUT=self._update_space,
+            DELETE=self._delete_space,
+        )
+        self._route(r"spaces/(\d+)/members", GET=self._list_space, POST=self._join_space)
+        self._route(
+            r"spaces/(\d+)/members/(\d+)/",
+            GET=lambda c: AdminResponse(200, self._member_json(self._space_member(c)[1])),
+            PATCH=self._update_space_member,
+            PUT=self._update_space_member,
+            DELETE=self._leave_space,
+        )
+        self._route(r"spaces/(\d+)/members/(\d+)/ban", POST=self._ban_from_space)
+        for kind in RECORD_KINDS:
+            self._records_routes(kind)
+
+    def _route(self, pattern: str, **handlers: _Handler) -> None:
+        self._routes.append((re.compile(pattern + r"\Z"), handlers))
+
+    def _records_routes(self, kind: RecordKind) -> None:
+        name = kind.name
+        self._route(
+            name,
+            GET=lambda c: self._page(c, self.records.every(kind)),
+            POST=lambda c: AdminResponse(kind.create_status, self.records.create(kind, c.body())),
+        )
+        item: dict[str, _Handler] = {
+            "PATCH": lambda c: AdminResponse(200, self.records.update(kind, c.ids[0], c.body())),
+            "PUT": lambda c: AdminResponse(200, self.records.update(kind, c.ids[0], c.body())),
+            "DELETE": lambda c: self._delete_record(kind, c.ids[0]),
+        }
+        if kind.has_show:
+            item["GET"] = lambda c: AdminResponse(200, self.records.get(kind, c.ids[0]))
+        self._route(name + r"/(\d+)/", **item)
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def handle(self, request: AdminRequest, base_url: str) -> AdminResponse:
         # The token is checked before the path, so an unauthenticated caller learns nothing
         # about which resources exist.
-        if bearer is None:
+        if request.bearer is None:
             return _error(401, "Missing API token. Send Authorization: Bearer <token>.")
-        if not hmac.compare_digest(bearer.encode(), ADMIN_API_TOKEN.encode()):
+        if not hmac.compare_digest(request.bearer.encode(), ADMIN_API_TOKEN.encode()):
             return _error(401, "Invalid API token.")
-        if not path.startswith(PREFIX):
+        if not request.path.startswith(PREFIX):
             return _error(404, "Not Found")
-        network, _, rest = path[len(PREFIX) :].partition("/")
-        if unquote(network) not in NETWORK_KEYS:
+        network, slash, rest = request.path[len(PREFIX) :].partition("/")
+        if unquote(network) not in NETWORK_KEYS or not slash:
             return _error(404, "Not Found")
-        if rest == "me":
-            return self._only_get(method) or AdminResponse(200, self._me())
-        if rest in ("members", "members/"):
-            return self._only_get(method) or self._members(path, query)
-        head, _, member_id = rest.partition("/")
-        member_id = member_id.removesuffix("/")
-        if head == "members" and member_id and "/" not in member_id:
-            return self._only_get(method) or self._member(member_id)
+        for pattern, handlers in self._routes:
+            match = pattern.match(rest)
+            if match is None:
+                continue
+            method = "GET" if request.method == "HEAD" else request.method
+            handler = handlers.get(method)
+            if handler is None:
+                allow = ", ".join(sorted(handlers))
+                return AdminResponse(405, {"error": "Method Not Allowed"}, allow)
+            ids = tuple(parse_id(g) for g in match.groups())
+            if any(i is None for i in ids):
+                return _error(404, "Not Found")
+            try:
+                with self._lock:
+                    self._base_url = base_url
+                    return handler(_Call(request, tuple(i for i in ids if i is not None), base_url))
+            except _Refusal as refusal:
+                return refusal.response
         return _error(404, "Not Found")
 
-    @staticmethod
-    def _only_get(method: str) -> AdminResponse | None:
-        if method in ("GET", "HEAD"):
-            return None
-        return _error(405, "Method Not Allowed")
+    # -- paging --------------------------------------------------------------------------
 
-    def _me(self) -> dict[str, object]:
-        user = self._member_json(self.admin)
-        user["admin"] = True
-        return {"user": user, "network": self._network_json()}
-
-    def _members(self, path: str, query: Mapping[str, Sequence[str]]) -> AdminResponse:
-        page = _positive_int(query, "page", 1)
-        per_page = _positive_int(query, "per_page", DEFAULT_PER_PAGE)
+    def _page(self, call: _Call, items: Sequence[Any] | None = None) -> AdminResponse:
+        page = _positive_int(call.query_value("page"), 1)
+        per_page = _positive_int(call.query_value("per_page"), DEFAULT_PER_PAGE)
         if page is None:
             return _error(422, "page must be a whole number of 1 or more.")
         if per_page is None or per_page > MAX_PER_PAGE:
@@ -79,63 +218,298 @@ class AdminSite:
         if self.page_delay > 0:
             time.sleep(self.page_delay)
         offset = (page - 1) * per_page
-        items = [self._member_json(m) for m in self.directory.page(offset, per_page)]
-        links = {"self": self._page_url(path, page, per_page)}
-        # The last page is the one without a next link.
-        if offset + per_page < self.directory.count:
-            links["next"] = self._page_url(path, page + 1, per_page)
-        return AdminResponse(200, {"items": items, "links": links})
+        if items is None:
+            chosen: list[Any] = [
+                self._member_json(m) for m in self.directory.page(offset, per_page)
+            ]
+            total = self.directory.count
+        else:
+            chosen = list(items[offset : offset + per_page])
+            total = len(items)
+        links = {"self": self._page_link(call, page, per_page)}
+        # The last page is the one without a next link (unless the quirk is on).
+        if offset + per_page < total or self.empty_page_with_next:
+            links["next"] = self._page_link(call, page + 1, per_page)
+        return AdminResponse(200, {"items": chosen, "links": links})
 
-    def _member(self, member_id: str) -> AdminResponse:
-        member = None
-        if member_id.isdigit() and member_id.isascii() and len(member_id) < 20:
-            member = self.directory.by_resource_id(int(member_id))
+    def _page_link(self, call: _Call, page: int, per_page: int) -> str:
+        path = f"{call.request.path}?{urlencode({'page': page, 'per_page': per_page})}"
+        return path if self.next_links == "path" else f"{call.base_url}{path}"
+
+    # -- members -------------------------------------------------------------------------
+
+    def _member(self, resource_id: int) -> Member:
+        member = self.directory.by_resource_id(resource_id)
         if member is None:
-            return _error(404, "Not Found")
+            raise _not_found()
+        return member
+
+    def _list_members(self, call: _Call) -> AdminResponse:
+        return self._page(call)
+
+    def _member_by_email(self, call: _Call) -> AdminResponse:
+        email = call.query_value("email")
+        if not email or not EMAIL_PATTERN.match(email):
+            return _error(422, "email must be an e-mail address.")
+        member = self.directory.by_email(email)
+        if member is None:
+            raise _not_found()
         return AdminResponse(200, self._member_json(member))
 
-    def _page_url(self, path: str, page: int, per_page: int) -> str:
-        return f"{self.base_url}{path}?{urlencode({'page': page, 'per_page': per_page})}"
+    def _create_member(self, call: _Call) -> AdminResponse:
+        body = call.body()
+        missing = [k for k in ("email", "first_name", "last_name") if not body.get(k)]
+        if missing:
+            return _error(422, f"Missing required fields: {', '.join(missing)}.")
+        fields = _member_changes(body)
+        member_type = body.get("member_type", "full")
+        if member_type not in ("full", "limited"):
+            return _error(422, "member_type must be 'full' or 'limited'.")
+        space_ids = body.get("space_ids")
+        if member_type == "limited" and not space_ids:
+            return _error(422, "A limited member needs space_ids.")
+        spaces = [self._space(_id(i, "space_ids")) for i in _list(space_ids, "space_ids")]
+        if self.directory.by_email(fields["email"]) is not None:
+            return _error(422, "Email has already been taken.")
+        role = fields.pop("network_role", "CONTRIBUTOR")
+        if member_type == "limited":
+            role, kind = None, LIMITED_MEMBER
+        else:
+            kind = MEMBER_TYPES_FOR_ROLE.get(role, "FULL_MEMBER")
+        member = self.directory.create(
+            network_role=role,
+            member_type=kind,
+            time_zone="UTC",
+            short_bio="",
+            **fields,
+        )
+        for space in spaces:
+            self.directory.join_space(space, member)
+        return AdminResponse(201, self._member_json(member))
+
+    def _update_member(self, call: _Call) -> AdminResponse:
+        member = self._member(call.ids[0])
+        return AdminResponse(200, self._member_json(self._apply_update(member, call.body())))
+
+    def _apply_update(self, member: Member, body: dict[str, Any]) -> Member:
+        changes = _member_changes(body)
+        email = changes.get("email")
+        if email is not None:
+            other = self.directory.by_email(email)
+            if other is not None and other.position != member.position:
+                raise _Refusal(422, "Email has already been taken.")
+        if "network_role" in changes:
+            if member.is_limited:
+                raise _Refusal(422, "A limited member has no network role.")
+            changes["member_type"] = MEMBER_TYPES_FOR_ROLE.get(
+                changes["network_role"], "FULL_MEMBER"
+            )
+        if "first_name" in changes or "last_name" in changes:
+            first = changes.get("first_name", member.first_name)
+            last = changes.get("last_name", member.last_name)
+            changes["name"] = " ".join(p for p in (first, last) if p) or None
+        return self.directory.update(member, **changes)
+
+    def _delete_member(self, call: _Call) -> AdminResponse:
+        member = self._member(call.ids[0])
+        if member.position == self.admin.position:
+            return _error(422, "The API token's own member cannot be removed.")
+        cancel = call.query_value("cancel_plans")
+        if cancel is not None and cancel not in ("true", "false"):
+            return _error(422, "cancel_plans must be true or false.")
+        self.directory.delete(member)
+        return AdminResponse(204)
 
     def _member_json(self, member: Member) -> dict[str, object]:
-        joined = (_EPOCH + timedelta(minutes=member.position)).isoformat().replace("+00:00", "Z")
-        return {
+        # Exactly the published MemberResponse properties; optional ones without a value are
+        # left out (the schema types them as strings, never null).
+        data: dict[str, object] = {
             "id": member.resource_id,
-            "name": member.name,
-            "first_name": member.first_name,
-            "last_name": member.last_name,
+            "created_at": timestamp(member.position),
+            "updated_at": timestamp(member.position),
             "email": member.email,
-            "short_bio": member.short_bio,
-            "avatar_url": f"{self.base_url}/avatars/{member.resource_id}.png",
-            "profile_url": f"{self.base_url}/members/{member.resource_id}",
-            "role": member.network_role.lower(),
+            "member_type": "limited" if member.is_limited else "full",
             "time_zone": member.time_zone,
-            "admin": member.is_host,
-            "created_at": joined,
-            "updated_at": joined,
+            "bio": member.short_bio,
+            "referral_count": member.referral_count,
+            "avatar": f"{self._base_url}/avatars/{member.resource_id}.png",
+            "permalink": f"{self._base_url}/members/{member.resource_id}",
         }
+        if member.first_name is not None:
+            data["first_name"] = member.first_name
+        if member.last_name is not None:
+            data["last_name"] = member.last_name
+        return data
 
-    def _network_json(self) -> dict[str, object]:
-        return {
-            "id": NETWORK_ID,
-            "subdomain": NETWORK_SUBDOMAIN,
-            "title": NETWORK_TITLE,
-            "url": self.base_url,
-            "member_count": self.directory.count,
+    def _me_json(self) -> dict[str, object]:
+        admin = self.directory.at(self.admin.position) or self.admin
+        user = {
+            "id": admin.resource_id,
+            "created_at": timestamp(admin.position),
+            "updated_at": timestamp(admin.position),
+            "name": admin.display_name,
+            "email": admin.email,
+            "short_bio": admin.short_bio,
+            "admin": True,
         }
+        return {"user": user, "network": _network_json()}
+
+    # -- spaces --------------------------------------------------------------------------
+
+    def _space(self, resource_id: int) -> Space:
+        space = self.directory.space(resource_id)
+        if space is None:
+            raise _not_found()
+        return space
+
+    def _list_spaces(self, call: _Call) -> AdminResponse:
+        return self._page(call, [_space_json(s) for s in self.directory.spaces()])
+
+    def _create_space(self, call: _Call) -> AdminResponse:
+        body = call.body()
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            return _error(422, "name is required.")
+        collection = body.get("collection_id")
+        collection_id = None if collection is None else _id(collection, "collection_id")
+        minutes = 100 + len(self.directory.spaces())
+        space = self.directory.create_space(name.strip(), collection_id, minutes)
+        return AdminResponse(201, _space_json(space))
+
+    def _update_space(self, call: _Call) -> AdminResponse:
+        space = self._space(call.ids[0])
+        body = call.body()
+        changes: dict[str, object] = {}
+        if "name" in body:
+            name = body["name"]
+            if not isinstance(name, str) or not name.strip():
+                return _error(422, "name must be a non-empty string.")
+            changes["name"] = name.strip()
+        if "collection_id" in body:
+            collection = body["collection_id"]
+            changes["collection_id"] = (
+                None if collection is None else _id(collection, "collection_id")
+            )
+        return AdminResponse(200, _space_json(self.directory.update_space(space, **changes)))
+
+    def _delete_space(self, call: _Call) -> AdminResponse:
+        self.directory.delete_space(self._space(call.ids[0]))
+        return AdminResponse(204)
+
+    def _list_space(self, call: _Call) -> AdminResponse:
+        roster = self.directory.space_roster(self._space(call.ids[0]))
+        return self._page(call, [self._member_json(m) for m in roster])
+
+    def _join_space(self, call: _Call) -> AdminResponse:
+        space = self._space(call.ids[0])
+        user_id = call.query_value("user_id")
+        number = parse_id(user_id) if user_id else None
+        if number is None:
+            return _error(422, "user_id is required and must be a member id.")
+        member = self._member(number)
+        self.directory.join_space(space, member)
+        return AdminResponse(200, self._member_json(member))
+
+    def _space_member(self, call: _Call) -> tuple[Space, Member]:
+        space = self._space(call.ids[0])
+        member = self._member(call.ids[1])
+        if not self.directory.in_space(space, member):
+            raise _not_found()
+        return space, member
+
+    def _update_space_member(self, call: _Call) -> AdminResponse:
+        _space_found, member = self._space_member(call)
+        return AdminResponse(200, self._member_json(self._apply_update(member, call.body())))
+
+    def _leave_space(self, call: _Call) -> AdminResponse:
+        space, member = self._space_member(call)
+        self.directory.leave_space(space, member)
+        return AdminResponse(200, {})
+
+    def _ban_from_space(self, call: _Call) -> AdminResponse:
+        space, member = self._space_member(call)
+        body = call.body() if call.request.body else {}
+        reason = body.get("ban_reason")
+        if reason is not None and not isinstance(reason, str):
+            return _error(422, "ban_reason must be a string.")
+        self.directory.leave_space(space, member)
+        return AdminResponse(200, {})
+
+    # -- posts, events, tags, invites ----------------------------------------------------
+
+    def _delete_record(self, kind: RecordKind, resource_id: int) -> AdminResponse:
+        self.records.delete(kind, resource_id)
+        return AdminResponse(204)
 
 
-def _error(status: int, message: str) -> AdminResponse:
-    return AdminResponse(status, {"error": message})
+def _network_json() -> dict[str, object]:
+    return {
+        "id": NETWORK_ID,
+        "created_at": timestamp(0),
+        "updated_at": timestamp(0),
+        "subdomain": NETWORK_SUBDOMAIN,
+        "title": NETWORK_TITLE,
+        "subtitle": NETWORK_SUBTITLE,
+        "purpose": NETWORK_PURPOSE,
+        "description": NETWORK_DESCRIPTION,
+    }
 
 
-def _positive_int(query: Mapping[str, Sequence[str]], name: str, default: int) -> int | None:
-    values = query.get(name)
-    if not values:
+def _space_json(space: Space) -> dict[str, object]:
+    data: dict[str, object] = {
+        "id": space.resource_id,
+        "created_at": timestamp(space.created_minutes),
+        "updated_at": timestamp(space.created_minutes),
+        "name": space.name,
+    }
+    if space.collection_id is not None:
+        data["collection_id"] = space.collection_id
+    return data
+
+
+def _member_changes(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The MemberUpdateRequest (and MemberCreateRequest) fields, checked, as Member fields."""
+    changes: dict[str, Any] = {}
+    for key in ("first_name", "last_name"):
+        if key in body:
+            value = body[key]
+            if not isinstance(value, str) or not value.strip():
+                raise _Refusal(422, f"{key} must be a non-empty string.")
+            changes[key] = value.strip()
+    if "email" in body:
+        email = body["email"]
+        if not isinstance(email, str) or not EMAIL_PATTERN.match(email):
+            raise _Refusal(422, "email must be an e-mail address.")
+        changes["email"] = email
+    if "role" in body:
+        role = body["role"]
+        if role not in ROLES:
+            raise _Refusal(422, "role must be one of host, moderator, contributor.")
+        changes["network_role"] = ROLES[role]
+    if "send_welcome_email" in body and not isinstance(body["send_welcome_email"], bool):
+        raise _Refusal(422, "send_welcome_email must be true or false.")
+    if "first_name" in changes or "last_name" in changes:
+        parts = (changes.get("first_name"), changes.get("last_name"))
+        changes.setdefault("name", " ".join(p for p in parts if p) or None)
+    return changes
+
+
+def _list(value: object, name: str) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Refusal(422, f"{name} must be a list.")
+    return value
+
+
+def _id(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Refusal(422, f"{name} must hold whole numbers.")
+    return value
+
+
+def _positive_int(text: str | None, default: int) -> int | None:
+    if text is None or text == "":
         return default
-    text = values[0]
-    # Bounded length: a huge number is out of range anyway, and int() on it would be slow.
-    if not text.isdigit() or not text.isascii() or len(text) > 12:
-        return None
-    number = int(text)
-    return number if number >= 1 else None
+    number = parse_id(text)
+    return number if number is not None and number >= 1 else None

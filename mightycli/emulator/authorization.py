@@ -347,8 +347,8 @@ class AuthorizationServer:
             consent_id=consent_id,
             client_name=client.name,
             network_title=NETWORK_TITLE,
-            member_name=self._signed_in.name,
-            member_role=self._signed_in.network_role,
+            member_name=self._signed_in.display_name,
+            member_role=self._signed_in.network_role or "limited member",
             scopes=scopes,
             redirect_uri=redirect_uri,
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, TypeAlias
 
 from graphql import (
@@ -33,13 +34,19 @@ from graphql import (
 
 from .authorization import AccessContext
 from .directory import (
+    NETWORK_DESCRIPTION,
     NETWORK_GLOBAL_ID,
     NETWORK_ID,
     NETWORK_SUBDOMAIN,
+    NETWORK_SUBTITLE,
     NETWORK_TITLE,
+    SPACE_ID_BASE,
     Member,
     MemberDirectory,
+    Space,
     decode_global_id,
+    parse_id,
+    timestamp,
 )
 
 DEFAULT_PAGE_SIZE = 25
@@ -49,77 +56,10 @@ MAX_QUERY_COST = 1500
 # Bounds the parser's work on hostile documents before any validation runs.
 _MAX_TOKENS = 20_000
 
-_SDL = '''
-"""An object with a globally unique, opaque ID."""
-interface Node {
-  id: ID!
-}
 
-"""A member's role in the network."""
-enum NetworkRole {
-  CONTRIBUTOR
-  HOST
-  MODERATOR
-}
-
-"""A person in the network."""
-type Member implements Node {
-  id: ID!
-  """The member's id in the Admin API."""
-  resourceId: Int!
-  name: String!
-  firstName: String
-  lastName: String
-  """Obfuscated unless the token has read:userinfo and this is the token's own member."""
-  email: String
-  avatarUrl: String
-  url: String!
-  networkRole: NetworkRole!
-  memberType: String
-  """Null unless the token has read:userinfo and this is the token's own member."""
-  timeZone: String
-}
-
-"""Relay pagination state."""
-type PageInfo {
-  startCursor: String
-  endCursor: String
-  hasNextPage: Boolean!
-  hasPreviousPage: Boolean!
-}
-
-type MemberEdge {
-  cursor: String!
-  node: Member!
-}
-
-type MemberConnection {
-  edges: [MemberEdge!]!
-  nodes: [Member!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-"""A Mighty network."""
-type Network implements Node {
-  id: ID!
-  """The network's numeric id."""
-  resourceId: Int!
-  title: String!
-  subdomain: String!
-  url: String!
-  """Needs read:network or host:read:network_members. At most 50 per page."""
-  members(first: Int, after: String): MemberConnection!
-}
-
-type Query {
-  """The member who approved the token, or null when the token has none."""
-  me: Member
-  network: Network!
-  node(id: ID!): Node
-  nodes(ids: [ID!]!): [Node]!
-}
-'''
+def _load_sdl() -> str:
+    # The schema is kept as a file of its own, beside a note of where it comes from.
+    return resources.files(__package__).joinpath("schema.graphql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -140,9 +80,9 @@ def _error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
-def obfuscate_email(email: str) -> str:
-    local, at, domain = email.partition("@")
-    return f"{local[:1]}***{at}{domain}"
+def mask_email(email: str) -> str:
+    """Field reports: without read:userinfo the e-mail comes back as ``a***@***.***``."""
+    return f"{email[:1]}***@***.***" if email else ""
 
 
 def _member(member: Member, ctx: HeadlessContext) -> dict[str, object]:
@@ -151,21 +91,31 @@ def _member(member: Member, ctx: HeadlessContext) -> dict[str, object]:
     # read:userinfo reveals the token owner's own details; only a host's member-reading scope
     # reveals other members' details.
     revealed = (member.position == viewer.position and "read:userinfo" in scopes) or (
-        viewer.is_host and "host:read:network_members" in scopes
+        viewer.is_host
+        and bool(scopes & {"host:read:network_members", "host:write:network_members"})
     )
+    joined = timestamp(member.position)
     return {
-        "__typename": "Member",
+        "__typename": "User",
         "id": member.global_id,
-        "resourceId": member.resource_id,
+        "resourceId": str(member.resource_id),
         "name": member.name,
         "firstName": member.first_name,
         "lastName": member.last_name,
-        "email": member.email if revealed else obfuscate_email(member.email),
+        "email": member.email if revealed else mask_email(member.email),
         "avatarUrl": f"{ctx.base_url}/avatars/{member.resource_id}.png",
         "url": f"{ctx.base_url}/members/{member.resource_id}",
         "networkRole": member.network_role,
         "memberType": member.member_type,
+        "isLimitedMember": member.is_limited,
         "timeZone": member.time_zone if revealed else None,
+        "shortBio": member.short_bio or None,
+        "joinedAt": joined,
+        "lastActiveAt": joined,
+        "updatedAt": joined,
+        "followerCount": 0,
+        "followedMemberCount": 0,
+        "referralCount": member.referral_count,
     }
 
 
@@ -173,10 +123,34 @@ def _network(ctx: HeadlessContext) -> dict[str, object]:
     return {
         "__typename": "Network",
         "id": NETWORK_GLOBAL_ID,
-        "resourceId": NETWORK_ID,
+        "resourceId": str(NETWORK_ID),
         "title": NETWORK_TITLE,
-        "subdomain": NETWORK_SUBDOMAIN,
+        "subtitle": NETWORK_SUBTITLE,
+        "description": NETWORK_DESCRIPTION,
+        "slug": NETWORK_SUBDOMAIN,
         "url": ctx.base_url,
+        "avatarUrl": None,
+        "discoverable": True,
+        "createdAt": timestamp(0),
+        "updatedAt": timestamp(0),
+    }
+
+
+def _space(space: Space, ctx: HeadlessContext) -> dict[str, object]:
+    return {
+        "__typename": "Space",
+        "id": space.global_id,
+        "resourceId": str(space.resource_id),
+        "title": space.name,
+        "url": f"{ctx.base_url}/spaces/{space.resource_id}",
+        "avatarUrl": None,
+        "avatarDarkModeUrl": None,
+        "createdAt": timestamp(space.created_minutes),
+        "updatedAt": timestamp(space.created_minutes),
+        "discoverable": True,
+        "explorable": True,
+        "memberCount": len(ctx.directory.space_roster(space)),
+        "position": space.resource_id - SPACE_ID_BASE,
     }
 
 
@@ -185,37 +159,40 @@ def _node(global_id: str, ctx: HeadlessContext) -> dict[str, object] | None:
     if decoded == ("Network", NETWORK_ID):
         return _network(ctx)
     member = ctx.directory.by_global_id(global_id)
-    return _member(member, ctx) if member is not None else None
+    if member is not None:
+        return _member(member, ctx)
+    space = ctx.directory.space_by_global_id(global_id)
+    return _space(space, ctx) if space is not None else None
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"members:{offset}".encode()).decode("ascii")
+def encode_cursor(offset: int, kind: str = "members") -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{offset}".encode()).decode("ascii")
 
 
-def decode_cursor(cursor: str) -> int | None:
+def decode_cursor(cursor: str, kind: str = "members") -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
     except (UnicodeError, binascii.Error, ValueError):
         return None
     prefix, _, number = raw.partition(":")
-    if prefix != "members" or not number.isdigit() or not number.isascii():
+    if prefix != kind or not number.isdigit() or not number.isascii() or len(number) > 12:
         return None
     return int(number)
 
 
-def _resolve_me(_source: object, info: _Info) -> dict[str, object]:
+def _resolve_me(_source: object, info: _Info) -> dict[str, object] | None:
     ctx = info.context
-    return _member(ctx.access.member, ctx)
+    # A member deleted through the Admin API no longer has a `me`.
+    current = ctx.directory.at(ctx.access.member.position)
+    return _member(current, ctx) if current is not None else None
 
 
 def _resolve_network(_source: object, info: _Info) -> dict[str, object]:
-    ctx = info.context
-    return _network(ctx)
+    return _network(info.context)
 
 
 def _resolve_node(_source: object, info: _Info, id: str) -> dict[str, object] | None:
-    ctx = info.context
-    return _node(id, ctx)
+    return _node(id, info.context)
 
 
 def _resolve_nodes(_source: object, info: _Info, ids: list[str]) -> list[dict[str, object] | None]:
@@ -223,40 +200,145 @@ def _resolve_nodes(_source: object, info: _Info, ids: list[str]) -> list[dict[st
     return [_node(global_id, ctx) for global_id in ids]
 
 
-def _resolve_members(
-    _source: object, info: _Info, first: int | None = None, after: str | None = None
-) -> dict[str, object]:
-    ctx = info.context
-    if not ctx.access.scopes & {"read:network", "host:read:network_members"}:
+# Published scope notes: `members` and `member` need any of these.
+MEMBER_READING_SCOPES = frozenset(
+    {"read:network", "host:read:network", "host:read:network_members", "host:write:network_members"}
+)
+
+
+def _check_member_scopes(ctx: HeadlessContext) -> None:
+    if not ctx.access.scopes & MEMBER_READING_SCOPES:
         raise _error(
-            "Listing members needs the read:network or host:read:network_members scope.",
+            "Reading members needs one of the scopes " + ", ".join(sorted(MEMBER_READING_SCOPES)),
             "FORBIDDEN",
         )
+
+
+def _page_bounds(first: int | None, after: str | None, total: int, kind: str) -> tuple[int, int]:
     size = DEFAULT_PAGE_SIZE if first is None else first
     if size < 0 or size > MAX_PAGE_SIZE:
         raise _error(f"first must be between 0 and {MAX_PAGE_SIZE}.", "BAD_USER_INPUT")
     start = 0
     if after is not None:
-        offset = decode_cursor(after)
-        if offset is None or offset >= ctx.directory.count:
+        offset = decode_cursor(after, kind)
+        if offset is None or offset >= max(total, 1):
             raise _error("The after cursor is not valid.", "BAD_USER_INPUT")
         start = offset + 1
-    if ctx.page_delay > 0:
-        time.sleep(ctx.page_delay)
-    members = ctx.directory.page(start, size)
-    nodes = [_member(member, ctx) for member in members]
-    edges = [{"cursor": encode_cursor(start + i), "node": node} for i, node in enumerate(nodes)]
+    return start, size
+
+
+def _connection(
+    nodes: list[dict[str, object]], start: int, total: int, kind: str
+) -> dict[str, object]:
+    edges = [
+        {"cursor": encode_cursor(start + i, kind), "node": node} for i, node in enumerate(nodes)
+    ]
     return {
         "edges": edges,
         "nodes": nodes,
         "pageInfo": {
             "startCursor": edges[0]["cursor"] if edges else None,
             "endCursor": edges[-1]["cursor"] if edges else None,
-            "hasNextPage": start + len(nodes) < ctx.directory.count,
+            "hasNextPage": start + len(nodes) < total,
             "hasPreviousPage": start > 0,
         },
-        "totalCount": ctx.directory.count,
     }
+
+
+_SORT_KEYS: dict[str, Callable[[Member], Any]] = {
+    "MEMBER_NAME": lambda m: (m.display_name.casefold(), m.position),
+    "MEMBER_TYPE": lambda m: (m.member_type, m.position),
+    "ROLE": lambda m: (m.network_role or "", m.position),
+    "REFERRAL_COUNT": lambda m: (m.referral_count, m.position),
+}
+
+
+def _filtered_members(ctx: HeadlessContext, args: Mapping[str, Any]) -> list[Member] | None:
+    """The members a filtered or sorted listing shows, or None for the plain listing order.
+
+    Everyone joined in position order and was last seen in it, so DATE_JOINED, LAST_VISIT and
+    RESOURCE_ID ascending are the directory's own order; anything else is worked out in full.
+    """
+    sort, order = args.get("sort", "LAST_VISIT"), args.get("sortOrder", "ASC")
+    filters = ("term", "role", "memberType", "spaceId", "planId", "segmentIds", "customFields")
+    if (
+        sort not in _SORT_KEYS
+        and order == "ASC"
+        and not any(args.get(name) is not None for name in (*filters, "ambassador"))
+    ):
+        return None
+    members: Iterable[Member] = ctx.directory.every()
+    term = args.get("term")
+    if term:
+        wanted = str(term).casefold()
+        members = [m for m in members if wanted in f"{m.display_name} {m.email}".casefold()]
+    if args.get("role") is not None:
+        members = [m for m in members if m.network_role == args["role"]]
+    if args.get("memberType") is not None:
+        members = [m for m in members if m.member_type == args["memberType"]]
+    if args.get("spaceId") is not None:
+        space = ctx.directory.space_by_global_id(str(args["spaceId"]))
+        roster = {m.position for m in ctx.directory.space_roster(space)} if space else set()
+        members = [m for m in members if m.position in roster]
+    # The emulated network has no plans, segments, custom fields or ambassadors: filtering by
+    # any of them finds nobody (ambassador: false finds everyone).
+    if any(args.get(name) is not None for name in ("planId", "segmentIds", "customFields")):
+        members = []
+    if args.get("ambassador") is True:
+        members = []
+    key = _SORT_KEYS.get(sort, lambda m: m.position)
+    return sorted(members, key=key, reverse=order == "DESC")
+
+
+def _resolve_members(_source: object, info: _Info, **args: Any) -> dict[str, object]:
+    ctx = info.context
+    _check_member_scopes(ctx)
+    if not ctx.access.member.sees_member_list:
+        return {**_connection([], 0, 0, "members"), "totalCount": 0}
+    chosen = _filtered_members(ctx, args)
+    total = ctx.directory.count if chosen is None else len(chosen)
+    start, size = _page_bounds(args.get("first"), args.get("after"), total, "members")
+    if ctx.page_delay > 0:
+        time.sleep(ctx.page_delay)
+    if chosen is None:
+        members = ctx.directory.page(start, size)
+    else:
+        members = chosen[start : start + size]
+    nodes = [_member(member, ctx) for member in members]
+    return {**_connection(nodes, start, total, "members"), "totalCount": total}
+
+
+def _resolve_member(
+    _source: object, info: _Info, id: str, role: str | None = None
+) -> dict[str, object] | None:
+    ctx = info.context
+    _check_member_scopes(ctx)
+    member = ctx.directory.by_global_id(id)
+    if member is None and parse_id(id) is not None:
+        member = ctx.directory.by_resource_id(int(id))
+    if member is None or (role is not None and member.network_role != role):
+        return None
+    return _member(member, ctx)
+
+
+def _resolve_space(_source: object, info: _Info, idOrSlug: str) -> dict[str, object] | None:
+    ctx = info.context
+    space = ctx.directory.space_by_global_id(idOrSlug)
+    if space is None and parse_id(idOrSlug) is not None:
+        space = ctx.directory.space(int(idOrSlug))
+    return _space(space, ctx) if space is not None else None
+
+
+def _resolve_spaces(_source: object, info: _Info, **args: Any) -> dict[str, object]:
+    ctx = info.context
+    spaces = ctx.directory.spaces()
+    if args.get("last") is not None or args.get("before") is not None:
+        raise _error(
+            "Paging backwards is not supported here; use first and after.", "BAD_USER_INPUT"
+        )
+    start, size = _page_bounds(args.get("first"), args.get("after"), len(spaces), "spaces")
+    nodes = [_space(space, ctx) for space in spaces[start : start + size]]
+    return _connection(nodes, start, len(spaces), "spaces")
 
 
 def _resolve_type(value: Any, _info: _Info, _type: Any) -> str | None:
@@ -267,22 +349,27 @@ def _resolve_type(value: Any, _info: _Info, _type: Any) -> str | None:
 
 
 def build_headless_schema() -> GraphQLSchema:
-    schema = build_schema(_SDL)
-    query = schema.query_type
-    network = schema.get_type("Network")
-    node = schema.get_type("Node")
-    if (
-        not isinstance(query, GraphQLObjectType)
-        or not isinstance(network, GraphQLObjectType)
-        or not isinstance(node, GraphQLInterfaceType)
-    ):
-        raise RuntimeError("the Headless API schema is missing its root types")
-    query.fields["me"].resolve = _resolve_me
-    query.fields["network"].resolve = _resolve_network
-    query.fields["node"].resolve = _resolve_node
-    query.fields["nodes"].resolve = _resolve_nodes
-    network.fields["members"].resolve = _resolve_members
-    node.resolve_type = _resolve_type
+    schema = build_schema(_load_sdl())
+    resolvers: dict[tuple[str, str], Callable[..., Any]] = {
+        ("Query", "me"): _resolve_me,
+        ("Query", "network"): _resolve_network,
+        ("Query", "node"): _resolve_node,
+        ("Query", "nodes"): _resolve_nodes,
+        ("Network", "members"): _resolve_members,
+        ("Network", "member"): _resolve_member,
+        ("Network", "space"): _resolve_space,
+        ("Network", "spaces"): _resolve_spaces,
+    }
+    for (type_name, field_name), resolver in resolvers.items():
+        owner = schema.get_type(type_name)
+        if not isinstance(owner, GraphQLObjectType):
+            raise RuntimeError(f"the Headless API schema has no object type {type_name}")
+        owner.fields[field_name].resolve = resolver
+    for type_name in ("Node", "DatabaseRecord", "Member", "SpaceInterface"):
+        interface = schema.get_type(type_name)
+        if not isinstance(interface, GraphQLInterfaceType):
+            raise RuntimeError(f"the Headless API schema has no interface {type_name}")
+        interface.resolve_type = _resolve_type
     return schema
 
 
@@ -362,6 +449,9 @@ def execute_request(
     response: dict[str, object] = {"data": result.data}
     if result.errors:
         response["errors"] = _formatted(list(result.errors), "BAD_USER_INPUT")
+    # Field reports: responses carry extensions.cost. Its inner shape is not published; this
+    # one names the emulator's estimate and the documented limit.
+    response["extensions"] = {"cost": {"requestedQueryCost": cost, "maxQueryCost": MAX_QUERY_COST}}
     return response
 
 

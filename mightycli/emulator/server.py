@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
-from .admin import AdminSite
+from .admin import AdminRequest, AdminSite
 from .authorization import (
     ADMIN_API_TOKEN,
     DEFAULT_REDIRECT_URI,
@@ -48,6 +48,9 @@ MAX_BODY_BYTES = 1 << 20
 # More form fields than any OAuth request needs means the body is not one.
 MAX_FORM_FIELDS = 100
 NETWORK_KEYS = frozenset({str(NETWORK_ID), NETWORK_SUBDOMAIN})
+# How the Headless API answers a request without a valid token. Seen on live networks:
+# UNAUTHENTICATED in a GraphQL error at HTTP 200, and HTTP 401 with an HTML page or no body.
+AUTH_FAILURE_STYLES = ("graphql", "http401-html", "http401-empty")
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
@@ -150,6 +153,10 @@ class Emulator:
         extra_members: int = 0,
         page_delay: float = 0.0,
         signed_in_member: str | None = None,
+        auth_failure: str = "graphql",
+        block_subdomain_paths: bool = False,
+        admin_next_links: str = "url",
+        empty_page_with_next: bool = False,
         quiet: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -160,6 +167,10 @@ class Emulator:
         self._advertise_revocation = advertise_revocation
         self._page_delay = max(page_delay, 0.0)
         self._quiet = quiet
+        if auth_failure not in AUTH_FAILURE_STYLES:
+            raise ValueError(f"auth_failure must be one of {', '.join(AUTH_FAILURE_STYLES)}")
+        self._auth_failure = auth_failure
+        self._block_subdomain_paths = block_subdomain_paths
         self._directory = MemberDirectory(extra_members)
         if signed_in_member is None:
             member = self._directory.at(1)
@@ -175,6 +186,13 @@ class Emulator:
             access_token_ttl=access_token_ttl,
             issue_refresh_tokens=issue_refresh_tokens,
             clock=clock,
+        )
+        self._admin_site = AdminSite(
+            self._directory,
+            admin=SEEDED_MEMBERS[0],
+            page_delay=self._page_delay,
+            next_links=admin_next_links,
+            empty_page_with_next=empty_page_with_next,
         )
         self._schema = build_headless_schema()
         self._sdl = schema_sdl(self._schema)
@@ -350,6 +368,10 @@ class Emulator:
         if _is_api_path(path) and not (request.header("user-agent") or "").strip():
             # The real API host answers anonymous clients with an HTML bot challenge.
             return html_response(403, bot_challenge_page(), (("Cache-Control", "no-store"),))
+        if self._block_subdomain_paths and _names_network_by_subdomain(path):
+            # Field reports: one network's subdomain path met Cloudflare's HTML 403 even with a
+            # User-Agent, while its numeric id worked.
+            return html_response(403, bot_challenge_page(), (("Cache-Control", "no-store"),))
         if path == "/.well-known/oauth-authorization-server":
             return self._discovery(request)
         if path == "/oauth/authorize":
@@ -473,7 +495,7 @@ class Emulator:
             return json_response(400, {"errors": [{"message": parsed}]})
         token = _bearer(request)
         if token is None:
-            return _unauthenticated(
+            return self._unauthenticated(
                 "Authentication required: send an OAuth access token as "
                 "Authorization: Bearer <token>."
             )
@@ -483,20 +505,31 @@ class Emulator:
             message = str(exc)
             if token == ADMIN_API_TOKEN:
                 message = "Admin API tokens cannot be used with the Headless API."
-            return _unauthenticated(message)
+            return self._unauthenticated(message)
         context = HeadlessContext(access, self._directory, self.url, self._page_delay)
         return json_response(200, execute_request(self._schema, parsed, context))
 
+    def _unauthenticated(self, message: str) -> Response:
+        if self._auth_failure == "http401-html":
+            page = error_page("Unauthorized", "You need to sign in to continue.")
+            return html_response(401, page, (("WWW-Authenticate", "Bearer"),))
+        if self._auth_failure == "http401-empty":
+            return Response(401, b"", None, (("WWW-Authenticate", "Bearer"),))
+        return _unauthenticated(message)
+
     def _admin(self, request: Request) -> Response:
-        # The admin API token was made by the seeded host, so it acts as her.
-        site = AdminSite(self._directory, SEEDED_MEMBERS[0], self.url, self._page_delay)
         query = parse_qs(request.query, keep_blank_values=True)
-        answer = site.handle(request.method, request.path, query, _bearer(request))
+        answer = self._admin_site.handle(
+            AdminRequest(request.method, request.path, query, request.body, _bearer(request)),
+            self.url,
+        )
         headers: tuple[tuple[str, str], ...] = ()
         if answer.status == 401:
             headers = (("WWW-Authenticate", 'Bearer realm="admin"'),)
         elif answer.status == 405:
-            headers = (("Allow", "GET, HEAD"),)
+            headers = (("Allow", answer.allow),)
+        if answer.status == 204:
+            return Response(204, b"", None, headers)
         return json_response(answer.status, answer.body, headers)
 
     # -- logging ---------------------------------------------------------------------
@@ -520,6 +553,14 @@ def _split_target(target: str) -> tuple[str, str]:
         return path, query.partition("#")[0]
     parts = urlsplit(target)
     return parts.path or "/", parts.query
+
+
+def _names_network_by_subdomain(path: str) -> bool:
+    for prefix in ("/networks/", "/admin/v1/networks/"):
+        if path.startswith(prefix):
+            network = unquote(path[len(prefix) :].partition("/")[0])
+            return network == NETWORK_SUBDOMAIN
+    return False
 
 
 def _is_api_path(path: str) -> bool:
