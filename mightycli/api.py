@@ -120,6 +120,27 @@ def error_detail(body: Any) -> str | None:
     return None
 
 
+def is_html_block(response: httpx.Response) -> bool:
+    """An HTML 403 from the API host: a bot or firewall challenge, not an API answer."""
+    return response.status_code == 403 and "html" in response.headers.get("content-type", "")
+
+
+def html_block_hint(url: str) -> str:
+    """What to try after an HTML 403, given the address that met it."""
+    path = httpx.URL(url).path
+    network = path.split("/networks/", 1)[1].split("/", 1)[0] if "/networks/" in path else ""
+    if network and not network.isdigit():
+        return (
+            "Mighty's API has been seen to block a network's subdomain path while its numeric id "
+            "worked: log in with the numeric network id, e.g. mighty login --network <id> "
+            f"--issuer https://{network}.mn.co"
+        )
+    return (
+        "A User-Agent header is required; if a proxy sits in between, check that it keeps it. "
+        "Otherwise wait a while and try again."
+    )
+
+
 def _server_error_text(response: httpx.Response) -> str | None:
     return error_detail(decode_json(response.content))
 
@@ -148,6 +169,13 @@ def _checked_request(
     if response.status_code == 401:
         raise ApiAuthError(
             f"The {what} refused the token (HTTP 401).", status_code=401, code="UNAUTHENTICATED"
+        )
+    if is_html_block(response):
+        raise ApiError(
+            f"The {what} answered HTTP 403 with an HTML page (a bot or firewall challenge) "
+            "instead of JSON.",
+            hint=html_block_hint(url),
+            status_code=403,
         )
     if response.status_code >= 400:
         detail = _server_error_text(response)
@@ -194,47 +222,82 @@ def post_graphql(
 
 @dataclass(frozen=True)
 class Identity:
+    """Who a token acts as. Every field but the id may be missing: field reports show `name`
+    null for some members, the e-mail masked or empty, and no role for limited members."""
+
     user_id: str
-    name: str
+    name: str | None
     email: str | None
     role: str | None
     network_title: str | None
+    first_name: str | None = None
+    last_name: str | None = None
+    # The network's numeric id, once the API has said it: API paths with it are the safer ones.
+    network_id: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name, else first and last name, else the member id."""
+        if self.name and self.name.strip():
+            return self.name
+        parts = [p for p in (self.first_name, self.last_name) if p and p.strip()]
+        return " ".join(parts) if parts else f"member {self.user_id}"
 
 
-WHOAMI_QUERY = "query MightyWhoami { me { id name email networkRole } network { title } }"
+WHOAMI_QUERY = (
+    "query MightyWhoami { me { id name firstName lastName email networkRole } "
+    "network { title resourceId } }"
+)
 
 
-def _member_fields(data: Any) -> tuple[Any, Any]:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _numeric_id(value: Any) -> str | None:
+    """A network id as the API gives it (ID! in GraphQL, an integer in the Admin API), kept only
+    when it is a plain ASCII number."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 20:
+        return text
+    return None
+
+
+def identity_from_graphql(data: Any) -> Identity | None:
+    """The identity in a `me`/`network` answer, or None when there is no `me` object."""
     if not isinstance(data, dict):
-        return None, None
-    network = data.get("network")
-    title = network.get("title") if isinstance(network, dict) else None
-    return data.get("me"), title
+        return None
+    me, network = data.get("me"), data.get("network")
+    if not isinstance(me, dict) or not isinstance(me.get("id"), str) or not me["id"]:
+        return None
+    network = network if isinstance(network, dict) else {}
+    return Identity(
+        user_id=me["id"],
+        name=_text(me.get("name")),
+        email=_text(me.get("email")),
+        role=_text(me.get("networkRole")),
+        network_title=_text(network.get("title")),
+        first_name=_text(me.get("firstName")),
+        last_name=_text(me.get("lastName")),
+        network_id=_numeric_id(network.get("resourceId")),
+    )
 
 
 def fetch_identity(client: httpx.Client, url: str, *, access_token: str | None = None) -> Identity:
     """Who the token belongs to, from the GraphQL ``me`` query."""
     result = post_graphql(client, url, WHOAMI_QUERY, access_token=access_token)
-    me, title = _member_fields(result.data)
-    if isinstance(me, dict) and isinstance(me.get("id"), str) and isinstance(me.get("name"), str):
-        email = me.get("email")
-        role = me.get("networkRole")
-        return Identity(
-            user_id=me["id"],
-            name=me["name"],
-            email=email if isinstance(email, str) else None,
-            role=role if isinstance(role, str) else None,
-            network_title=title if isinstance(title, str) else None,
-        )
+    identity = identity_from_graphql(result.data)
+    if identity is not None:
+        return identity
     if "UNAUTHENTICATED" in result.error_codes():
         raise ApiAuthError(
             "The API does not accept the access token (UNAUTHENTICATED).", code="UNAUTHENTICATED"
         )
     if result.errors:
         raise ApiError("The API could not say who you are: " + "; ".join(result.error_messages()))
-    if me is None and isinstance(result.data, dict) and "me" in result.data:
+    if isinstance(result.data, dict) and result.data.get("me", ...) is None:
         raise ApiAuthError("The access token does not belong to a member (me is null).")
-    raise ApiError("The API's answer to the me query does not look as expected.")
+    raise ApiError("The API's answer to the me query has no me object with an id.")
 
 
 def fetch_admin_identity(
@@ -246,20 +309,17 @@ def fetch_admin_identity(
     body = decode_json(response.content)
     user = body.get("user") if isinstance(body, dict) else None
     network_info = body.get("network") if isinstance(body, dict) else None
-    if (
-        not isinstance(user, dict)
-        or user.get("id") is None
-        or not isinstance(user.get("name"), str)
-    ):
-        raise ApiError("The Admin API's answer to me does not look as expected.")
-    title = network_info.get("title") if isinstance(network_info, dict) else None
-    email = user.get("email")
+    user_id = _numeric_id(user.get("id")) if isinstance(user, dict) else None
+    if not isinstance(user, dict) or user_id is None:
+        raise ApiError("The Admin API's answer to me has no user with an id.")
+    network_info = network_info if isinstance(network_info, dict) else {}
     return Identity(
-        user_id=str(user["id"]),
-        name=user["name"],
-        email=email if isinstance(email, str) else None,
+        user_id=user_id,
+        name=_text(user.get("name")),
+        email=_text(user.get("email")),
         role="admin" if user.get("admin") is True else None,
-        network_title=title if isinstance(title, str) else None,
+        network_title=_text(network_info.get("title")),
+        network_id=_numeric_id(network_info.get("id")),
     )
 
 
@@ -272,10 +332,10 @@ def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) ->
     with auth.attach(make_http_client(auth=auth, transport=transport)) as client:
         if session.kind == KIND_ADMIN:
             try:
-                return fetch_admin_identity(client, session.api_url, session.network)
+                return fetch_admin_identity(client, session.api_url, session.path_network)
             except ApiAuthError:
                 raise _relogin(session) from None
-        url = graphql_url(session.api_url, session.network)
+        url = graphql_url(session.api_url, session.path_network)
         token_before = session.token.access_token
         try:
             return fetch_identity(client, url)

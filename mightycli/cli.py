@@ -389,7 +389,7 @@ def login(
         )
         say(
             f"Stored the Admin API token for {identity.network_title or key} "
-            f"(acting as {identity.name}).",
+            f"(acting as {identity.display_name}).",
             style="green",
         )
         if as_json:
@@ -483,7 +483,7 @@ def _report_login(result: Any, as_json: bool) -> None:
     record = result.record
     say(
         f"Logged in to {result.identity.network_title or record.network} as "
-        f"{result.identity.name}.",
+        f"{result.identity.display_name}.",
         style="green",
     )
     if not record.has_refresh_token:
@@ -496,6 +496,7 @@ def _login_json(record: config.LoginRecord) -> dict[str, Any]:
     return {
         "network": record.network,
         "network_title": record.network_title,
+        "network_id": record.network_id,
         "oauth": record.has_oauth,
         "user": record.user_name,
         "user_id": record.user_id,
@@ -528,8 +529,12 @@ def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
     data = {
         "network": session.network,
         "network_title": identity.network_title,
+        "network_id": identity.network_id,
         "id": identity.user_id,
         "name": identity.name,
+        "first_name": identity.first_name,
+        "last_name": identity.last_name,
+        "display_name": identity.display_name,
         "email": identity.email,
         "role": identity.role,
     }
@@ -541,7 +546,7 @@ def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
         if identity.network_title
         else session.network
     )
-    lines = [identity.name]
+    lines = [identity.display_name]
     if identity.email:
         lines.append(f"  e-mail:   {identity.email}")
     if identity.role:
@@ -775,7 +780,13 @@ class _Output:
 
 def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> MightyError | None:
     """The error a response stands for, if any: HTTP 401 and UNAUTHENTICATED exit 4."""
-    from mightycli.api import error_detail, graphql_codes, graphql_errors
+    from mightycli.api import (
+        error_detail,
+        graphql_codes,
+        graphql_errors,
+        html_block_hint,
+        is_html_block,
+    )
     from mightycli.errors import ApiAuthError, ApiError
     from mightycli.session import KIND_ADMIN, KIND_ENV, admin_login_hint, login_hint
 
@@ -794,6 +805,9 @@ def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> 
         message = status + (f" ({detail})" if detail and not same else "")
         if response.status_code == 401:
             return ApiAuthError(message, hint=auth_hint, status_code=401)
+        if is_html_block(response):
+            hint = html_block_hint(str(response.request.url))
+            return ApiError(message + ": a bot or firewall challenge", hint=hint, status_code=403)
         return ApiError(message, status_code=response.status_code)
     if graphql:
         errors = graphql_errors(body)
@@ -974,7 +988,7 @@ def api(
             )
         session = open_session(network, api=API_HEADLESS)
         gql_call = pagination.GraphQLCall(
-            url=graphql_url(session.api_url, session.network),
+            url=graphql_url(session.api_url, session.path_network),
             query=query,
             variables=variables,
             operation_name=str(operation[-1].value) if operation else None,
@@ -987,7 +1001,7 @@ def api(
         if not verb.isalpha():
             raise UsageError(f"{method!r} is not an HTTP method.")
         session = open_session(network, api=API_ADMIN)
-        url = admin_url(session.api_url, session.network, endpoint.strip())
+        url = admin_url(session.api_url, session.path_network, endpoint.strip())
         rest = pagination.RestCall(method=verb, url=url, headers=headers)
         if input_file:
             content = read_source(input_file, "--input")

@@ -219,6 +219,9 @@ class LoginRecord:
     user_id: str | None = None
     user_name: str | None = None
     network_title: str | None = None
+    # The network's numeric id once an API has said it; API paths use it (field reports: a
+    # subdomain path met an HTML 403 where the numeric id worked).
+    network_id: str | None = None
     scopes: tuple[str, ...] = ()
     expires_at: float | None = None
     obtained_at: float | None = None  # when the current access token was issued to us

@@ -150,7 +150,9 @@ def login(
             receiver.respond(
                 200,
                 render_page(
-                    "Logged in", f"mighty is logged in to {where} as {identity.name}.", success=True
+                    "Logged in",
+                    f"mighty is logged in to {where} as {identity.display_name}.",
+                    success=True,
                 ),
             )
     return LoginResult(record=record, identity=identity, storage=storage)
@@ -419,8 +421,9 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         revocation_endpoint=metadata.revocation_endpoint,
         confidential=options.client.client_secret is not None,
         user_id=identity.user_id,
-        user_name=identity.name,
+        user_name=identity.display_name,
         network_title=identity.network_title,
+        network_id=identity.network_id,
         scopes=token.scopes,
         expires_at=token.expires_at,
         obtained_at=clock(),
@@ -513,17 +516,22 @@ def login_with_token(
         previous = None
     if previous is not None and previous.api_url == api_url:
         record = dataclasses.replace(
-            previous, network_title=previous.network_title or identity.network_title
+            previous,
+            network_title=previous.network_title or identity.network_title,
+            network_id=previous.network_id or identity.network_id,
         )
     else:
         record = config.LoginRecord(
-            network=network, api_url=api_url, network_title=identity.network_title
+            network=network,
+            api_url=api_url,
+            network_title=identity.network_title,
+            network_id=identity.network_id,
         )
     record = dataclasses.replace(
         record,
         has_admin_token=True,
         admin_user_id=identity.user_id,
-        admin_user_name=identity.name,
+        admin_user_name=identity.display_name,
         storage=store.kind,
     )
     if previous is not None and previous.api_url != api_url and previous.has_oauth:

@@ -88,9 +88,12 @@ def rest_pages(
         yield Page(response, body)
         if not paginate or response.status_code >= 400:
             return
+        if isinstance(body, dict) and body.get("items") == []:
+            return  # field reports: an empty last page may still advertise a next one
         links = body.get("links") if isinstance(body, dict) else None
         following = links.get("next") if isinstance(links, dict) else None
         if not following or not isinstance(following, str):
+            _warn_unpageable(body, notify)
             return
         next_url = urljoin(str(response.url), following)
         # The token must never travel to another host, whatever a response says.
@@ -100,6 +103,19 @@ def rest_pages(
             raise ApiError("The API returned the same next page twice; stopping.")
         seen.add(next_url)
         url, params = next_url, []
+
+
+def _warn_unpageable(body: Any, notify: Callable[[str], None]) -> None:
+    """Say so when a list answer is not the {items, links} shape --paginate follows (older
+    documentation shows {data, meta} pages for some lists), rather than stop without a word."""
+    if not isinstance(body, dict) or "items" in body or "links" in body:
+        return
+    if isinstance(body.get("data"), list) or "meta" in body:
+        notify(
+            "warning: this answer has no items and no links.next (it has "
+            + " and ".join(k for k in ("data", "meta") if k in body)
+            + "), so --paginate printed it as it came and stopped after this page."
+        )
 
 
 def is_throttled(response: httpx.Response) -> bool:

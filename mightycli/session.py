@@ -81,6 +81,13 @@ class Session:
     adoptions: int = 0  # tokens this process took over from another one's refresh
 
     @property
+    def path_network(self) -> str:
+        """The network as API paths name it: its numeric id once known, else as given."""
+        if self.record is not None and self.record.network_id:
+            return self.record.network_id
+        return self.network
+
+    @property
     def from_environment(self) -> bool:
         return self.kind == KIND_ENV
 

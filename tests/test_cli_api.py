@@ -17,8 +17,9 @@ from localserver import Reply, Request, serve
 
 from mightycli.emulator import ADMIN_API_TOKEN, Emulator
 
-MEMBERS_PATH = "/admin/v1/networks/emulated/members"
-GRAPHQL_PATH = "/networks/emulated/graphql"
+# Once logged in, mighty names the network by its numeric id in API paths.
+MEMBERS_PATH = "/admin/v1/networks/1001/members"
+GRAPHQL_PATH = "/networks/1001/graphql"
 MEMBERS_QUERY = (
     "query($endCursor: String) { network { members(first: 50, after: $endCursor) "
     "{ nodes { name } pageInfo { hasNextPage endCursor } } } }"
@@ -61,8 +62,9 @@ def admin_login(emulator, run_mighty):  # type: ignore[no-untyped-def]
 def test_graphql_output_is_the_body_byte_for_byte(oauth_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
     result = run_mighty("api", "graphql", "-f", "query={ me { name } network { title } }")
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout) == {
-        "data": {"me": {"name": "Ada Lovelace"}, "network": {"title": "Emulated Network"}}
+    assert json.loads(result.stdout)["data"] == {
+        "me": {"name": "Ada Lovelace"},
+        "network": {"title": "Emulated Network"},
     }
     token = run_mighty("token").stdout.strip()
     direct = httpx.post(
@@ -97,7 +99,7 @@ def test_graphql_errors_print_data_and_exit_1(oauth_login, run_mighty) -> None: 
 
 
 def test_graphql_pagination(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    with Emulator(redirect_uris=(redirect_uri,), extra_members=297) as emulator:
+    with Emulator(redirect_uris=(redirect_uri,), extra_members=296) as emulator:  # 4 seeded + 296
         assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
         result = run_mighty("api", "graphql", "-f", f"query={MEMBERS_QUERY}", "--paginate")
         assert result.code == 0, result.stderr
@@ -157,7 +159,7 @@ def test_admin_token_login_whoami_status_token_logout(admin_login, run_mighty) -
     members = run_mighty("api", "members", "-f", "per_page=2")
     assert members.code == 0, members.stderr
     body = json.loads(members.stdout)
-    assert [m["name"] for m in body["items"]] == ["Ada Lovelace", "Grace Hopper"]
+    assert [m["first_name"] for m in body["items"]] == ["Ada", "Grace"]
     assert "page=2" in body["links"]["next"]
     logout = run_mighty("logout")
     assert logout.code == 0 and "API Keys" in logout.stderr
@@ -204,7 +206,7 @@ def test_http_errors_print_body_and_exit_1(admin_login, run_mighty) -> None:  # 
 
 
 def test_rest_pagination_and_slurp(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    with Emulator(redirect_uris=(redirect_uri,), extra_members=2497) as emulator:
+    with Emulator(redirect_uris=(redirect_uri,), extra_members=2496) as emulator:
         _admin_login(run_mighty, emulator)
         result = run_mighty("api", "members", "-f", "per_page=100", "--paginate")
         assert result.code == 0, result.stderr
@@ -219,7 +221,7 @@ def test_rest_pagination_and_slurp(redirect_uri, run_mighty) -> None:  # type: i
 def test_items_are_written_before_the_last_page_is_fetched(
     redirect_uri, run_mighty, browser_script
 ) -> None:  # type: ignore[no-untyped-def]
-    with Emulator(redirect_uris=(redirect_uri,), extra_members=997, page_delay=0.3) as emulator:
+    with Emulator(redirect_uris=(redirect_uri,), extra_members=996, page_delay=0.3) as emulator:
         _admin_login(run_mighty, emulator)
         proc = subprocess.Popen(
             [
@@ -242,7 +244,7 @@ def test_items_are_written_before_the_last_page_is_fetched(
         still_running = proc.poll() is None  # ten slow pages: the first item came long before
         rest = proc.stdout.read()
         proc.wait(60)
-    assert json.loads(first)["name"] == "Ada Lovelace"
+    assert json.loads(first)["first_name"] == "Ada"
     assert still_running
     assert len(rest.splitlines()) == 999 and proc.returncode == 0
 
@@ -302,7 +304,7 @@ def test_retry_after_is_honoured_then_succeeds(admin_login, run_mighty) -> None:
     assert "retrying in 1.0 s (attempt 2 of 5)" in result.stderr
     assert "attempt 3 of 5" in result.stderr
     assert time.monotonic() - started >= 2  # it waited as asked, not less
-    assert json.loads(result.stdout)["items"][0]["name"] == "Ada Lovelace"
+    assert json.loads(result.stdout)["items"][0]["first_name"] == "Ada"
 
 
 def test_retries_give_up_after_five_attempts(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]

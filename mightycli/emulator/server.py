@@ -170,7 +170,7 @@ class Emulator:
         if auth_failure not in AUTH_FAILURE_STYLES:
             raise ValueError(f"auth_failure must be one of {', '.join(AUTH_FAILURE_STYLES)}")
         self._auth_failure = auth_failure
-        self._block_subdomain_paths = block_subdomain_paths
+        self.block_subdomain_paths = block_subdomain_paths
         self._directory = MemberDirectory(extra_members)
         if signed_in_member is None:
             member = self._directory.at(1)
@@ -368,7 +368,7 @@ class Emulator:
         if _is_api_path(path) and not (request.header("user-agent") or "").strip():
             # The real API host answers anonymous clients with an HTML bot challenge.
             return html_response(403, bot_challenge_page(), (("Cache-Control", "no-store"),))
-        if self._block_subdomain_paths and _names_network_by_subdomain(path):
+        if self.block_subdomain_paths and _names_network_by_subdomain(path):
             # Field reports: one network's subdomain path met Cloudflare's HTML 403 even with a
             # User-Agent, while its numeric id worked.
             return html_response(403, bot_challenge_page(), (("Cache-Control", "no-store"),))
