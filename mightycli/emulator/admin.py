@@ -35,7 +35,7 @@ from .directory import (
     parse_id,
     timestamp,
 )
-from .records import RECORD_KINDS, RecordKind, RecordStore
+from .records import RECORD_KINDS, Context, RecordError, RecordKind, RecordStore
 
 PREFIX = "/admin/v1/networks/"
 DEFAULT_PER_PAGE = 25
@@ -157,20 +157,39 @@ class AdminSite:
         self._routes.append((re.compile(pattern + r"\Z"), handlers))
 
     def _records_routes(self, kind: RecordKind) -> None:
-        name = kind.name
-        self._route(
-            name,
-            GET=lambda c: self._page(c, self.records.every(kind)),
-            POST=lambda c: AdminResponse(kind.create_status, self.records.create(kind, c.body())),
-        )
-        item: dict[str, _Handler] = {
-            "PATCH": lambda c: AdminResponse(200, self.records.update(kind, c.ids[0], c.body())),
-            "PUT": lambda c: AdminResponse(200, self.records.update(kind, c.ids[0], c.body())),
-            "DELETE": lambda c: self._delete_record(kind, c.ids[0]),
-        }
+        records = self.records
+
+        def listing(c: _Call) -> AdminResponse:
+            query = {name: c.query_value(name) for name in kind.filters}
+            return self._page(c, records.every(kind, self._context(), query))
+
+        def create(c: _Call) -> AdminResponse:
+            return AdminResponse(
+                kind.create_status, records.create(kind, c.body(), self._context())
+            )
+
+        def update(c: _Call) -> AdminResponse:
+            return AdminResponse(200, records.update(kind, c.ids[0], c.body(), self._context()))
+
+        def delete(c: _Call) -> AdminResponse:
+            records.delete(kind, c.ids[0])
+            return AdminResponse(204)
+
+        item: dict[str, _Handler] = {"PATCH": update, "PUT": update, "DELETE": delete}
         if kind.has_show:
-            item["GET"] = lambda c: AdminResponse(200, self.records.get(kind, c.ids[0]))
-        self._route(name + r"/(\d+)/", **item)
+            item["GET"] = lambda c: AdminResponse(200, records.get(kind, c.ids[0], self._context()))
+        self._route(kind.name, GET=listing, POST=create)
+        self._route(kind.name + r"/(\d+)/", **item)
+
+    def _context(self) -> Context:
+        me = self._me_json()["user"]
+        assert isinstance(me, dict)
+        return Context(
+            admin=me,
+            admin_id=self.admin.resource_id,
+            base_url=self._base_url,
+            space_exists=lambda i: self.directory.space(i) is not None,
+        )
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -204,6 +223,8 @@ class AdminSite:
                     return handler(_Call(request, tuple(i for i in ids if i is not None), base_url))
             except _Refusal as refusal:
                 return refusal.response
+            except RecordError as exc:
+                return _error(exc.status, str(exc))
         return _error(404, "Not Found")
 
     # -- paging --------------------------------------------------------------------------
@@ -341,7 +362,7 @@ class AdminSite:
             data["last_name"] = member.last_name
         return data
 
-    def _me_json(self) -> dict[str, object]:
+    def _me_json(self) -> dict[str, dict[str, object]]:
         admin = self.directory.at(self.admin.position) or self.admin
         user = {
             "id": admin.resource_id,
@@ -434,12 +455,6 @@ class AdminSite:
             return _error(422, "ban_reason must be a string.")
         self.directory.leave_space(space, member)
         return AdminResponse(200, {})
-
-    # -- posts, events, tags, invites ----------------------------------------------------
-
-    def _delete_record(self, kind: RecordKind, resource_id: int) -> AdminResponse:
-        self.records.delete(kind, resource_id)
-        return AdminResponse(204)
 
 
 def _network_json() -> dict[str, object]:

@@ -1,0 +1,355 @@
+"""Every Admin API answer of the emulator matches Mighty's published OpenAPI description.
+
+`tests/data/admin_api_published.json` holds the published component schemas and path items the
+emulator serves (its `source` names where they come from). A scripted session walks every
+published operation among them; each answer's status must be one the description lists for that
+operation, and its body must validate against the schema published for that status. The schemas
+are tightened here in one way: an object may carry no property the description does not name, so
+an invented field fails. List pages (`*Paged`, never defined in the description) are checked as
+the `{items, links}` envelope field reports describe, each item against the item schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from mightycli.emulator import ADMIN_API_TOKEN, NETWORK_ID, Emulator
+
+DATA = json.loads((Path(__file__).parent / "data" / "admin_api_published.json").read_text())
+PREFIX = "/admin/v1/networks/{network_id}/"
+BASE_URI = "urn:mighty-admin-api"
+
+
+def strict(schema: Any) -> Any:
+    """A copy in which objects with named properties allow no others."""
+    if isinstance(schema, dict):
+        out = {k: strict(v) for k, v in schema.items()}
+        if "properties" in out:
+            out.setdefault("additionalProperties", False)
+        return out
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    return schema
+
+
+REGISTRY: Registry = Registry().with_resource(  # type: ignore[call-arg]
+    BASE_URI,
+    Resource.from_contents(
+        {"components": {"schemas": strict(DATA["schemas"])}}, default_specification=DRAFT202012
+    ),
+)
+
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time")
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str) or "T" not in value:
+        return True if not isinstance(value, str) else False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@FORMATS.checks("uint64")
+def _uint64(value: object) -> bool:
+    return not isinstance(value, int) or 0 <= value < 2**64
+
+
+@FORMATS.checks("email")
+def _email(value: object) -> bool:
+    return not isinstance(value, str) or re.fullmatch(r"[^@\s]+@[^@\s]+", value) is not None
+
+
+@FORMATS.checks("url")
+def _url(value: object) -> bool:
+    return not isinstance(value, str) or value.startswith(("http://", "https://"))
+
+
+def validator(schema_name: str) -> Draft202012Validator:
+    ref = {"$ref": f"{BASE_URI}#/components/schemas/{schema_name}"}
+    return Draft202012Validator(ref, registry=REGISTRY, format_checker=FORMATS)
+
+
+def check_body(schema_name: str, body: Any) -> None:
+    """Validate an answer; a `*Paged` name is the {items, links} envelope of its items."""
+    if schema_name.endswith("Paged"):
+        envelope = {
+            "type": "object",
+            "required": ["items", "links"],
+            "additionalProperties": False,
+            "properties": {
+                "items": {"type": "array"},
+                "links": {
+                    "type": "object",
+                    "required": ["self"],
+                    "additionalProperties": False,
+                    "properties": {"self": {"type": "string"}, "next": {"type": "string"}},
+                },
+            },
+        }
+        Draft202012Validator(envelope).validate(body)
+        item = validator(schema_name.removesuffix("Paged"))
+        for entry in body["items"]:
+            item.validate(entry)
+        return
+    validator(schema_name).validate(body)
+
+
+def published_operations() -> set[tuple[str, str]]:
+    return {
+        (template, method.upper())
+        for template, item in DATA["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+
+def response_schema(template: str, method: str, status: int) -> str | None:
+    """The schema name published for one answer, or None for an answer without a body."""
+    responses = DATA["paths"][template][method.lower()]["responses"]
+    assert str(status) in responses, f"{method} {template} answered {status}, not published"
+    content = responses[str(status)].get("content", {}).get("application/json")
+    if content is None:
+        return None
+    ref: str = content["schema"]["$ref"]
+    return ref.rsplit("/", 1)[1]
+
+
+@dataclass
+class Walker:
+    """Sends requests by published path template and checks each answer against it."""
+
+    http: httpx.Client
+    seen: set[tuple[str, str]]
+
+    def __call__(
+        self,
+        method: str,
+        template: str,
+        ids: dict[str, int] | None = None,
+        *,
+        expect: int,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        path = (PREFIX + template).format(network_id=NETWORK_ID, **(ids or {}))
+        response = self.http.request(method, path, json=json_body, params=params)
+        assert response.status_code == expect, (method, path, response.text)
+        published = PREFIX + template
+        self.seen.add((published, method))
+        schema = response_schema(published, method, response.status_code)
+        if schema is None:
+            assert response.content == b"", response.text
+            return None
+        body = response.json()
+        check_body(schema, body)
+        return body
+
+
+@pytest.fixture
+def walk() -> Iterator[Walker]:
+    headers = {"Authorization": f"Bearer {ADMIN_API_TOKEN}", "User-Agent": "contract-test"}
+    with (
+        Emulator(extra_members=5) as emulator,
+        httpx.Client(base_url=emulator.url, headers=headers, trust_env=False) as http,
+    ):
+        walker = Walker(http, set())
+        yield walker
+
+
+def test_every_published_operation_answers_as_published(walk: Walker) -> None:
+    walk_members(walk)
+    walk_spaces(walk)
+    walk_records(walk)
+    assert walk.seen == published_operations()
+
+
+def walk_members(walk: Walker) -> None:
+    walk("GET", "me", expect=200)
+    walk("GET", "", expect=200)
+    walk("GET", "members", expect=200, params={"per_page": 3, "page": 2})
+    new = {"email": "new@example.com", "first_name": "New", "last_name": "Person"}
+    created = walk("POST", "members", expect=201, json_body=new)
+    walk("POST", "members", expect=422, json_body={"email": "x@example.com"})
+    walk("POST", "members", expect=422, json_body=new)  # the e-mail is taken
+    ids = {"id": created["id"]}
+    walk("GET", "members/by_email", expect=200, params={"email": "new@example.com"})
+    walk("GET", "members/by_email", expect=404, params={"email": "nobody@example.com"})
+    walk("GET", "members/{id}/", ids, expect=200)
+    walk("GET", "members/{id}/", {"id": 4_999_999}, expect=404)
+    walk("PATCH", "members/{id}/", ids, expect=200, json_body={"first_name": "Newer"})
+    walk("PATCH", "members/{id}/", ids, expect=422, json_body={"email": "not an address"})
+    walk("PATCH", "members/{id}/", {"id": 4_999_999}, expect=404, json_body={})
+    walk("PUT", "members/{id}/", ids, expect=200, json_body={"role": "moderator"})
+    walk("PUT", "members/{id}/", ids, expect=422, json_body={"role": "owner"})
+    walk("PUT", "members/{id}/", {"id": 4_999_999}, expect=404, json_body={})
+    walk("DELETE", "members/{id}/network_membership", ids, expect=204)
+    walk("DELETE", "members/{id}/network_membership", ids, expect=404)
+    other = walk("POST", "members", expect=201, json_body={**new, "email": "o@example.com"})
+    walk("DELETE", "members/{id}/", {"id": other["id"]}, expect=204)
+    walk("DELETE", "members/{id}/", {"id": other["id"]}, expect=404)
+    walk("DELETE", "members/{id}/", {"id": 5_000_001}, expect=422)  # the token's own member
+
+
+def walk_spaces(walk: Walker) -> None:
+    walk("GET", "spaces", expect=200)
+    space = walk("POST", "spaces", expect=201, json_body={"name": "Book club"})
+    walk("POST", "spaces", expect=422, json_body={})
+    ids = {"id": space["id"], "space_id": space["id"], "user_id": 5_000_003}
+    walk("GET", "spaces/{id}", ids, expect=200)
+    walk("PATCH", "spaces/{id}", ids, expect=200, json_body={"name": "Readers"})
+    walk("PUT", "spaces/{id}", ids, expect=200, json_body={"collection_id": 3})
+    walk("PUT", "spaces/{id}", {"id": 1}, expect=404, json_body={})
+    walk("GET", "spaces/{space_id}/members", ids, expect=200)
+    walk("GET", "spaces/{space_id}/members", {"space_id": 1}, expect=404)
+    walk("POST", "spaces/{space_id}/members", ids, expect=200, params={"user_id": 5_000_003})
+    walk("POST", "spaces/{space_id}/members", ids, expect=422)
+    walk("POST", "spaces/{space_id}/members", ids, expect=404, params={"user_id": 4_999_999})
+    walk("GET", "spaces/{space_id}/members/{user_id}/", ids, expect=200)
+    walk(
+        "PATCH",
+        "spaces/{space_id}/members/{user_id}/",
+        ids,
+        expect=200,
+        json_body={"last_name": "T."},
+    )
+    walk("PUT", "spaces/{space_id}/members/{user_id}/", ids, expect=200, json_body={})
+    walk(
+        "POST",
+        "spaces/{space_id}/members/{user_id}/ban",
+        ids,
+        expect=200,
+        json_body={"ban_reason": "spam"},
+    )
+    walk("GET", "spaces/{space_id}/members/{user_id}/", ids, expect=404)
+    walk("DELETE", "spaces/{space_id}/members/{user_id}/", {**ids, "space_id": 7_001}, expect=200)
+    walk("DELETE", "spaces/{space_id}/members/{user_id}/", {**ids, "space_id": 7_001}, expect=404)
+    walk("DELETE", "spaces/{id}", ids, expect=204)
+    walk("DELETE", "spaces/{id}", ids, expect=404)
+
+
+RECORD_BODIES: dict[str, tuple[dict[str, Any], dict[str, Any], int]] = {
+    # kind: (a valid create body, a valid update body, the published create status)
+    "posts": (
+        {"space_id": 7_001, "title": "Hello", "description": "<p>Hi all</p>"},
+        {"title": "Hi"},
+        201,
+    ),
+    "events": (
+        {
+            "title": "Meetup",
+            "event_type": "online_meeting",
+            "space_id": 7_001,
+            "starts_at": "2026-12-01T18:00:00Z",
+            "ends_at": "2026-12-01T19:00:00Z",
+            "rsvp_enabled": True,
+        },
+        {"location": "Online", "by_days": "MO,WE"},
+        200,
+    ),
+    "tags": ({"title": "Volunteers", "color": "#ff8800"}, {"description": "Helping out"}, 201),
+    "invites": ({"recipient_email": "friend@example.com"}, {"recipient_first_name": "Sam"}, 200),
+}
+
+
+def walk_records(walk: Walker) -> None:
+    for kind, (create, update, created_status) in RECORD_BODIES.items():
+        item_path = kind + "/{id}/"
+        walk("GET", kind, expect=200)
+        record = walk("POST", kind, expect=created_status, json_body=create)
+        walk("POST", kind, expect=422, json_body={})
+        ids = {"id": record["id"]}
+        listed = walk("GET", kind, expect=200)
+        assert record in listed["items"]
+        if (PREFIX + item_path, "GET") in published_operations():
+            assert walk("GET", item_path, ids, expect=200) == record
+        changed = walk("PATCH", item_path, ids, expect=200, json_body=update)
+        assert all(changed[k] == v for k, v in update.items() if k in changed)
+        walk("PUT", item_path, ids, expect=200, json_body=update)
+        walk("DELETE", item_path, ids, expect=204)
+        walk("DELETE", item_path, ids, expect=404)
+    walk("POST", "posts", expect=404, json_body={"space_id": 1, "title": "Nowhere"})
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "members/5000001",  # published with a trailing slash
+        "spaces/7001/",  # published without one
+        "members/5000001/spaces/extra",
+        "nothing",
+    ],
+)
+def test_unpublished_paths_are_404(walk: Walker, path: str) -> None:
+    response = walk.http.get(f"/admin/v1/networks/{NETWORK_ID}/{path}")
+    assert response.status_code == 404
+    check_body("ErrorResponse", response.json())
+
+
+def test_a_method_not_published_for_a_path_is_405(walk: Walker) -> None:
+    response = walk.http.post(f"/admin/v1/networks/{NETWORK_ID}/me", json={})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+
+
+def test_the_network_is_named_by_id_or_subdomain(walk: Walker) -> None:
+    by_id = walk.http.get(f"/admin/v1/networks/{NETWORK_ID}/me").json()
+    by_subdomain = walk.http.get("/admin/v1/networks/emulated/me").json()
+    assert by_id == by_subdomain
+
+
+def test_the_limited_member_is_a_valid_member_response(walk: Walker) -> None:
+    body = walk.http.get(f"/admin/v1/networks/{NETWORK_ID}/members/5000004/").json()
+    check_body("MemberResponse", body)
+    assert body["member_type"] == "limited" and "last_name" not in body
+
+
+# -- the check itself can fail -------------------------------------------------------------
+
+
+def good_member() -> dict[str, Any]:
+    return {
+        "id": 5,
+        "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-01T00:00:00Z",
+        "email": "a@example.com",
+        "member_type": "full",
+        "permalink": "https://example.mn.co/members/5",
+        "first_name": "A",
+    }
+
+
+@pytest.mark.parametrize(
+    ("schema", "change"),
+    [
+        ("MemberResponse", lambda m: m.update(name="An Invented Field")),
+        ("MemberResponse", lambda m: m.update(role="host")),
+        ("MemberResponse", lambda m: m.pop("permalink")),
+        ("MemberResponse", lambda m: m.update(id="5")),
+        ("MemberResponse", lambda m: m.update(created_at="yesterday")),
+        ("MemberResponsePaged", lambda m: None),
+    ],
+)
+def test_the_check_rejects_what_is_not_published(schema: str, change: Any) -> None:
+    member = good_member()
+    check_body("MemberResponse", copy.deepcopy(member))
+    change(member)
+    body: Any = member if not schema.endswith("Paged") else {"data": [member], "meta": {}}
+    with pytest.raises(ValidationError):
+        check_body(schema, body)
