@@ -571,7 +571,8 @@ def token(
 
     \b
     Examples:
-      curl -H "Authorization: Bearer $(mighty token)" ...
+      TOKEN=$(mighty token)
+      mighty token --admin --network mycommunity
     """
     from mightycli.session import API_ADMIN, API_ANY, open_session
 
@@ -916,10 +917,10 @@ def api(
     \b
     Examples:
       mighty api graphql -f query='{ me { name } }'
-      mighty api graphql -F first=10 --query-file members.graphql --paginate
+      mighty api graphql --query-file members.graphql --paginate
       mighty api members -f per_page=100 --paginate | head -n 5
-      mighty api -X PATCH members/42 -F admin=false
-      mighty api spaces/12/members --slurp > members.json
+      mighty api -X PATCH members/5000003/ -f first_name=Alan
+      mighty api spaces/7001/members --slurp > members.json
     """
     from mightycli import fields as fieldmod
     from mightycli import pagination, retry
@@ -1070,6 +1071,35 @@ def api(
 # --------------------------------------------------------------------------- emulator
 
 
+def _announce_emulator(server: Any, subdomain: str, client_id: str, auto_approve: bool) -> None:
+    from mightycli.emulator import (
+        ADMIN_API_TOKEN,
+        CONFIDENTIAL_CLIENT_ID,
+        CONFIDENTIAL_CLIENT_SECRET,
+        NETWORK_ID,
+        NETWORK_TITLE,
+    )
+
+    url = server.url
+    sys.stdout.write(url + "\n")
+    sys.stdout.flush()
+    say(f"Mighty Networks emulator: {NETWORK_TITLE}")
+    say(f"  Network:        id {NETWORK_ID}, subdomain {subdomain}")
+    say(f"  OAuth issuer:   {server.issuer}")
+    say(f"  GraphQL:        {server.graphql_url}")
+    say(f"  Admin API:      {url}/admin/v1/networks/{NETWORK_ID}/")
+    say(f"  Public client:  {client_id}")
+    say(f"  Confidential:   {CONFIDENTIAL_CLIENT_ID} (secret {CONFIDENTIAL_CLIENT_SECRET})")
+    say(f"  Admin API token: {ADMIN_API_TOKEN}")
+    say("  Consent: " + ("approved automatically" if auto_approve else "a page with Approve/Deny"))
+    say("Log in to it with:")
+    sys.stderr.write(
+        f"  mighty login --network {subdomain} --issuer {server.issuer} "
+        f"--api-url {server.api_url} --client-id {client_id}\n"
+    )
+    say("Press Ctrl-C to stop.")
+
+
 @app.command()
 def emulator(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -1087,27 +1117,73 @@ def emulator(
     no_refresh_tokens: Annotated[
         bool, typer.Option("--no-refresh-tokens", help="Issue no refresh tokens.")
     ] = False,
+    subdomain: Annotated[
+        str,
+        typer.Option("--network", metavar="SUBDOMAIN", help="The network's subdomain."),
+    ] = "emulated",
+    client_id: Annotated[
+        str,
+        typer.Option("--client-id", metavar="ID", help="The public OAuth application's id."),
+    ] = "emulator-public-client",
+    redirect_uris: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redirect-uri",
+            metavar="URI",
+            help="A registered redirect URI (repeatable) [default: http://localhost:3000/callback].",
+            show_default=False,
+        ),
+    ] = None,
+    member: Annotated[
+        str | None,
+        typer.Option(
+            "--member",
+            metavar="WHO",
+            help="Who is signed in at the consent page: a seeded member's name or e-mail "
+            "(Ada Lovelace, the host; Grace Hopper; Alan Turing; lin@example.com, limited).",
+            show_default=False,
+        ),
+    ] = None,
+    auth_failure: Annotated[
+        str,
+        typer.Option(
+            "--auth-failure",
+            metavar="STYLE",
+            help="How GraphQL refuses a token: graphql (UNAUTHENTICATED at HTTP 200), "
+            "http401-html or http401-empty.",
+        ),
+    ] = "graphql",
+    block_subdomain_paths: Annotated[
+        bool,
+        typer.Option(
+            "--block-subdomain-paths",
+            help="Answer API paths that name the network by subdomain with an HTML 403.",
+        ),
+    ] = False,
+    next_links: Annotated[
+        str,
+        typer.Option("--next-links", metavar="FORM", help="Admin API links.next as url or path."),
+    ] = "url",
+    empty_page_with_next: Annotated[
+        bool,
+        typer.Option(
+            "--empty-page-with-next", help="Admin API lists end with an empty page that has next."
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
 ) -> None:
     """Run a local stand-in for Mighty Networks (OAuth, GraphQL and Admin API) until Ctrl-C.
 
-    Prints its base URL on stdout and how to log in to it on stderr.
+    Prints its base URL on stdout and how to log in to it on stderr. Quirks seen on live
+    networks can be switched on to try a script against them.
 
     \b
     Examples:
       mighty emulator --port 4010 --auto-approve
+      mighty emulator --port 0 --network mycommunity --client-id abc123 --member lin@example.com
     """
     from mightycli.config import is_loopback_host
-    from mightycli.emulator import (
-        ADMIN_API_TOKEN,
-        CONFIDENTIAL_CLIENT_ID,
-        CONFIDENTIAL_CLIENT_SECRET,
-        NETWORK_ID,
-        NETWORK_SUBDOMAIN,
-        NETWORK_TITLE,
-        PUBLIC_CLIENT_ID,
-        Emulator,
-    )
+    from mightycli.emulator import DEFAULT_REDIRECT_URI, Emulator
 
     if not is_loopback_host(host):
         raise UsageError(
@@ -1120,15 +1196,26 @@ def emulator(
         raise UsageError("--token-ttl must be positive.")
     if members < 0:
         raise UsageError("--members cannot be negative.")
-    server = Emulator(
-        host,
-        port,
-        auto_approve=auto_approve,
-        access_token_ttl=token_ttl,
-        issue_refresh_tokens=not no_refresh_tokens,
-        extra_members=members,
-        quiet=quiet,
-    )
+    try:
+        server = Emulator(
+            host,
+            port,
+            auto_approve=auto_approve,
+            access_token_ttl=token_ttl,
+            issue_refresh_tokens=not no_refresh_tokens,
+            redirect_uris=tuple(redirect_uris or (DEFAULT_REDIRECT_URI,)),
+            extra_members=members,
+            network_subdomain=subdomain,
+            public_client_id=client_id,
+            signed_in_member=member,
+            auth_failure=auth_failure,
+            block_subdomain_paths=block_subdomain_paths,
+            admin_next_links=next_links,
+            empty_page_with_next=empty_page_with_next,
+            quiet=quiet,
+        )
+    except ValueError as exc:
+        raise UsageError(f"The emulator cannot start: {exc}.") from None
     try:
         server.start()
     except OSError as exc:
@@ -1136,30 +1223,14 @@ def emulator(
             f"The emulator cannot listen on {host} port {port}: {exc.strerror}.",
             hint="Pick another --port (0 picks a free one).",
         ) from exc
-    url = server.url
-    sys.stdout.write(url + "\n")
-    sys.stdout.flush()
-    say(f"Mighty Networks emulator: {NETWORK_TITLE}")
-    say(f"  Network:        id {NETWORK_ID}, subdomain {NETWORK_SUBDOMAIN}")
-    say(f"  OAuth issuer:   {server.issuer}")
-    say(f"  GraphQL:        {server.graphql_url}")
-    say(f"  Admin API:      {url}/admin/v1/networks/{NETWORK_ID}/")
-    say(f"  Public client:  {PUBLIC_CLIENT_ID}")
-    say(f"  Confidential:   {CONFIDENTIAL_CLIENT_ID} (secret {CONFIDENTIAL_CLIENT_SECRET})")
-    say(f"  Admin API token: {ADMIN_API_TOKEN}")
-    say("  Consent: " + ("approved automatically" if auto_approve else "a page with Approve/Deny"))
-    say("Log in to it with:")
-    sys.stderr.write(
-        f"  mighty login --network {NETWORK_SUBDOMAIN} --issuer {server.issuer} "
-        f"--api-url {server.api_url} --client-id {PUBLIC_CLIENT_ID}\n"
-    )
-    say("Press Ctrl-C to stop.")
 
     def _terminate(signum: int, frame: object) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    # From here on, Ctrl-C (or SIGTERM) at any moment stops the server cleanly.
     try:
+        _announce_emulator(server, subdomain, client_id, auto_approve)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -26,7 +26,6 @@ from .directory import (
     NETWORK_DESCRIPTION,
     NETWORK_ID,
     NETWORK_PURPOSE,
-    NETWORK_SUBDOMAIN,
     NETWORK_SUBTITLE,
     NETWORK_TITLE,
     Member,
@@ -40,7 +39,6 @@ from .records import RECORD_KINDS, Context, RecordError, RecordKind, RecordStore
 PREFIX = "/admin/v1/networks/"
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
-NETWORK_KEYS = frozenset({str(NETWORK_ID), NETWORK_SUBDOMAIN})
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # MemberCreateRequest.role and MemberUpdateRequest.role, and the network role each stands for.
@@ -122,7 +120,7 @@ class AdminSite:
             raise ValueError("next_links must be 'url' or 'path'")
         self._routes: list[tuple[re.Pattern[str], dict[str, _Handler]]] = []
         self._route("me", GET=lambda c: AdminResponse(200, self._me_json()))
-        self._route("", GET=lambda c: AdminResponse(200, _network_json()))
+        self._route("", GET=lambda c: AdminResponse(200, _network_json(self.directory.subdomain)))
         self._route("members", GET=self._list_members, POST=self._create_member)
         self._route("members/by_email", GET=self._member_by_email)
         self._route(
@@ -203,7 +201,7 @@ class AdminSite:
         if not request.path.startswith(PREFIX):
             return _error(404, "Not Found")
         network, slash, rest = request.path[len(PREFIX) :].partition("/")
-        if unquote(network) not in NETWORK_KEYS or not slash:
+        if unquote(network) not in self.directory.network_keys or not slash:
             return _error(404, "Not Found")
         for pattern, handlers in self._routes:
             match = pattern.match(rest)
@@ -373,7 +371,7 @@ class AdminSite:
             "short_bio": admin.short_bio,
             "admin": True,
         }
-        return {"user": user, "network": _network_json()}
+        return {"user": user, "network": _network_json(self.directory.subdomain)}
 
     # -- spaces --------------------------------------------------------------------------
 
@@ -457,12 +455,12 @@ class AdminSite:
         return AdminResponse(200, {})
 
 
-def _network_json() -> dict[str, object]:
+def _network_json(subdomain: str) -> dict[str, object]:
     return {
         "id": NETWORK_ID,
         "created_at": timestamp(0),
         "updated_at": timestamp(0),
-        "subdomain": NETWORK_SUBDOMAIN,
+        "subdomain": subdomain,
         "title": NETWORK_TITLE,
         "subtitle": NETWORK_SUBTITLE,
         "purpose": NETWORK_PURPOSE,

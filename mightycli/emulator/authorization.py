@@ -49,11 +49,13 @@ class Client:
         return self.secret is None
 
 
-def default_clients(redirect_uris: Sequence[str]) -> dict[str, Client]:
+def default_clients(
+    redirect_uris: Sequence[str], public_client_id: str = PUBLIC_CLIENT_ID
+) -> dict[str, Client]:
     uris = tuple(redirect_uris)
     enabled = frozenset(ALL_SCOPES)
     return {
-        PUBLIC_CLIENT_ID: Client(PUBLIC_CLIENT_ID, "Emulator CLI (public)", None, uris, enabled),
+        public_client_id: Client(public_client_id, "Emulator CLI (public)", None, uris, enabled),
         CONFIDENTIAL_CLIENT_ID: Client(
             CONFIDENTIAL_CLIENT_ID, "Emulator Server App", CONFIDENTIAL_CLIENT_SECRET, uris, enabled
         ),

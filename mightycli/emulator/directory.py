@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,9 @@ NETWORK_TITLE = "Emulated Network"
 NETWORK_SUBTITLE = "A local stand-in for a Mighty network"
 NETWORK_DESCRIPTION = "Everything here is made up, so scripts can be tried without an account."
 NETWORK_PURPOSE = "Trying mighty without an account."
+
+# The published Admin API's network_id parameter: a numeric id or a subdomain of this form.
+SUBDOMAIN_PATTERN = re.compile(r"[a-z][a-z0-9-]+")
 
 # Resource ids are the numbers the Admin API uses; member n (from 1) gets MEMBER_ID_BASE + n.
 MEMBER_ID_BASE = 5_000_000
@@ -200,6 +204,7 @@ class MemberDirectory:
     ones the Admin API created; minus the deleted ones. Thread-safe."""
 
     extra: int = 0
+    subdomain: str = NETWORK_SUBDOMAIN
     _created: dict[int, Member] = field(default_factory=dict)
     _changed: dict[int, Member] = field(default_factory=dict)
     _deleted: list[int] = field(default_factory=list)  # sorted positions
@@ -211,11 +216,18 @@ class MemberDirectory:
     def __post_init__(self) -> None:
         if self.extra < 0:
             raise ValueError("extra_members must not be negative")
+        if not SUBDOMAIN_PATTERN.fullmatch(self.subdomain):
+            raise ValueError("the network's subdomain must match ^[a-z][a-z0-9-]+$ (as published)")
         for space in SEEDED_SPACES:
             self._spaces[space.resource_id] = space
         # Everyone is in Welcome; Announcements has the host and the moderator.
         self._space_members[SEEDED_SPACES[0].resource_id] = {1, 2, 3, 4}
         self._space_members[SEEDED_SPACES[1].resource_id] = {1, 2}
+
+    @property
+    def network_keys(self) -> frozenset[str]:
+        """How API paths may name the network: its numeric id or its subdomain."""
+        return frozenset({str(NETWORK_ID), self.subdomain})
 
     # -- members -----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from .admin import AdminRequest, AdminSite
 from .authorization import (
     ADMIN_API_TOKEN,
     DEFAULT_REDIRECT_URI,
+    PUBLIC_CLIENT_ID,
     AuthorizationServer,
     ConsentPrompt,
     ErrorPage,
@@ -47,7 +48,6 @@ from .scopes import ALL_SCOPES
 MAX_BODY_BYTES = 1 << 20
 # More form fields than any OAuth request needs means the body is not one.
 MAX_FORM_FIELDS = 100
-NETWORK_KEYS = frozenset({str(NETWORK_ID), NETWORK_SUBDOMAIN})
 # How the Headless API answers a request without a valid token. Seen on live networks:
 # UNAUTHENTICATED in a GraphQL error at HTTP 200, and HTTP 401 with an HTML page or no body.
 AUTH_FAILURE_STYLES = ("graphql", "http401-html", "http401-empty")
@@ -151,6 +151,8 @@ class Emulator:
         redirect_uris: Sequence[str] = (DEFAULT_REDIRECT_URI,),
         advertise_revocation: bool = False,
         extra_members: int = 0,
+        network_subdomain: str = NETWORK_SUBDOMAIN,
+        public_client_id: str = PUBLIC_CLIENT_ID,
         page_delay: float = 0.0,
         signed_in_member: str | None = None,
         auth_failure: str = "graphql",
@@ -171,7 +173,7 @@ class Emulator:
             raise ValueError(f"auth_failure must be one of {', '.join(AUTH_FAILURE_STYLES)}")
         self._auth_failure = auth_failure
         self.block_subdomain_paths = block_subdomain_paths
-        self._directory = MemberDirectory(extra_members)
+        self._directory = MemberDirectory(extra_members, network_subdomain)
         if signed_in_member is None:
             member = self._directory.at(1)
         else:
@@ -179,7 +181,7 @@ class Emulator:
         if member is None:
             raise ValueError(f"no member matches {signed_in_member!r}")
         self._auth = AuthorizationServer(
-            clients=default_clients(redirect_uris),
+            clients=default_clients(redirect_uris, public_client_id),
             directory=self._directory,
             signed_in=member,
             auto_approve=auto_approve,
@@ -368,7 +370,9 @@ class Emulator:
         if _is_api_path(path) and not (request.header("user-agent") or "").strip():
             # The real API host answers anonymous clients with an HTML bot challenge.
             return html_response(403, bot_challenge_page(), (("Cache-Control", "no-store"),))
-        if self.block_subdomain_paths and _names_network_by_subdomain(path):
+        if self.block_subdomain_paths and _names_network_by_subdomain(
+            path, self._directory.subdomain
+        ):
             # Field reports: one network's subdomain path met Cloudflare's HTML 403 even with a
             # User-Agent, while its numeric id worked.
             return html_response(403, bot_challenge_page(), (("Cache-Control", "no-store"),))
@@ -468,7 +472,7 @@ class Emulator:
     def _headless(self, request: Request) -> Response:
         parts = request.path.split("/")[2:]  # after "", "networks"
         if len(parts) >= 2 and parts[1] == "graphql" and len(parts) <= 3:
-            if unquote(parts[0]) not in NETWORK_KEYS:
+            if unquote(parts[0]) not in self._directory.network_keys:
                 return json_response(404, {"errors": [{"message": "Network not found"}]})
             if len(parts) == 2:
                 return self._graphql(request)
@@ -555,11 +559,11 @@ def _split_target(target: str) -> tuple[str, str]:
     return parts.path or "/", parts.query
 
 
-def _names_network_by_subdomain(path: str) -> bool:
+def _names_network_by_subdomain(path: str, subdomain: str) -> bool:
     for prefix in ("/networks/", "/admin/v1/networks/"):
         if path.startswith(prefix):
             network = unquote(path[len(prefix) :].partition("/")[0])
-            return network == NETWORK_SUBDOMAIN
+            return network == subdomain
     return False
 
 

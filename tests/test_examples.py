@@ -1,0 +1,251 @@
+"""Every example in the README and in every command's --help runs, as written, against the emulator.
+
+The emulator stands in for `mycommunity` with the public client `abc123`, the names the examples
+use; the environment points mighty at it (MIGHTY_ISSUER, MIGHTY_API_URL, MIGHTY_REDIRECT_URI, all
+documented settings) and BROWSER at a scripted browser that approves. Files the examples read
+(`members.graphql`, `new-post.json`) come from the README's own code blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port, require_tools
+from test_emulator import consent_id
+
+from mightycli.emulator import ADMIN_API_TOKEN, Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+NETWORK, CLIENT_ID = "mycommunity", "abc123"
+SET_UP_COMMANDS = ("python3.11 -m venv",)
+
+
+def readme_blocks() -> list[tuple[str, str]]:
+    """The README's fenced code blocks: (info string, text)."""
+    blocks, info, lines = [], None, []
+    for line in README.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            if info is None:
+                info, lines = stripped[3:].strip(), []
+            else:
+                blocks.append((info, "\n".join(lines) + "\n"))
+                info = None
+        elif info is not None:
+            lines.append(line.strip() if info == "sh" else line)
+    return blocks
+
+
+def readme_examples() -> list[str]:
+    commands = [
+        line
+        for info, text in readme_blocks()
+        if info == "sh"
+        for line in text.splitlines()
+        if "mighty" in line and not line.startswith(("#", *SET_UP_COMMANDS))
+    ]
+    for line in README.read_text(encoding="utf-8").splitlines():
+        # The commands table: | `mighty x` | what it does | `example` |
+        if line.startswith("| `mighty"):
+            spans = re.findall(r"`((?:[^`\\]|\\.)+)`", line.rsplit(" | ", 1)[1])
+            commands.extend(s.replace("\\|", "|") for s in spans if "mighty" in s)
+    return commands
+
+
+def readme_files() -> dict[str, str]:
+    files = {}
+    for info, text in readme_blocks():
+        match = re.search(r"\bfile=(\S+)", info)
+        if match:
+            files[match.group(1)] = text
+    return files
+
+
+def mighty_help(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mightycli", *args, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def help_examples() -> list[str]:
+    commands = re.findall(r"^  ([a-z][\w-]*)\s", mighty_help().split("Commands:", 1)[1], re.M)
+    examples = []
+    for command in commands:
+        text = mighty_help(command)
+        if "Examples:" in text:
+            block = text.split("Examples:", 1)[1].split("\n\n", 1)[0]
+            examples.extend(line.strip() for line in block.splitlines() if line.strip())
+    return examples
+
+
+ALL_EXAMPLES = sorted(set(readme_examples()) | set(help_examples()))
+
+
+def test_the_examples_are_found() -> None:
+    # Guards the guard: a change of layout must not make the checks below run nothing.
+    assert len(readme_examples()) >= 15
+    assert len(help_examples()) >= 12
+    assert set(readme_files()) == {"members.graphql", "new-post.json"}
+
+
+@dataclass
+class Stage:
+    emulator: Emulator
+    redirect_uri: str
+    browser: Path
+    work: Path
+
+    def env(self, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MIGHTY_")}
+        env.update(
+            PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            MIGHTY_CONFIG_DIR=str(home / "config"),
+            XDG_DATA_HOME=str(home / "data"),
+            PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+            MIGHTY_ISSUER=self.emulator.url,
+            MIGHTY_API_URL=self.emulator.url,
+            MIGHTY_REDIRECT_URI=self.redirect_uri,
+            BROWSER=str(self.browser),
+            NO_COLOR="1",
+        )
+        return env
+
+    def run(self, command: str, home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", "set -o pipefail\n" + command],
+            cwd=self.work,
+            env={**self.env(home), **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def log_in(self, home: Path) -> None:
+        for command in (
+            f"mighty login --network {NETWORK} --client-id {CLIENT_ID}",
+            f"mighty login --with-token --network {NETWORK} < admin-token.txt",
+        ):
+            result = self.run(command, home)
+            assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
+    base = tmp_path_factory.mktemp("examples")
+    work = base / "work"
+    work.mkdir()
+    for name, text in readme_files().items():
+        (work / name).write_text(text)
+    (work / "admin-token.txt").write_text(ADMIN_API_TOKEN + "\n")
+    browser = base / "browser"
+    browser.write_text(f'#!/bin/sh\nexec {sys.executable} -m mightycli.emulator.browser "$1"\n')
+    browser.chmod(0o755)
+    redirect_uri = f"http://localhost:{free_port()}/callback"
+    with Emulator(
+        redirect_uris=(redirect_uri,), network_subdomain=NETWORK, public_client_id=CLIENT_ID
+    ) as emulator:
+        yield Stage(emulator, redirect_uri, browser, work)
+
+
+@pytest.fixture(scope="module")
+def shared_home(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Logged in both ways once, for the examples that change no login."""
+    home = tmp_path_factory.mktemp("shared-home")
+    stage.log_in(home)
+    return home
+
+
+def _changes_logins(example: str) -> bool:
+    return bool(re.search(r"\bmighty (login|logout)\b", example))
+
+
+def _two_step_address(stage: Stage, home: Path) -> str:
+    """What a person's browser lands on after approving a --no-wait login."""
+    started = stage.run(f"mighty login -n {NETWORK} --client-id {CLIENT_ID} --no-wait --json", home)
+    assert started.returncode == 0, started.stderr
+    url = re.search(r'"authorization_url": "([^"]+)"', started.stdout)
+    assert url is not None, started.stdout
+    with httpx.Client(headers={"User-Agent": "a person"}, trust_env=False) as browser:
+        page = browser.get(url.group(1))
+        decision = browser.post(
+            f"{stage.emulator.url}/oauth/authorize/decision",
+            data={"consent": consent_id(page.text), "decision": "approve"},
+        )
+    return decision.headers["location"]
+
+
+def _run_emulator_example(stage: Stage, example: str, home: Path) -> None:
+    # The emulator runs until Ctrl-C: start it as written, see it serve, then interrupt it.
+    process = subprocess.Popen(
+        ["bash", "-c", f"exec {example}"],
+        cwd=stage.work,
+        env=stage.env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        discovery = httpx.get(f"{url}/.well-known/oauth-authorization-server", trust_env=False)
+        assert discovery.json()["issuer"] == url
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+    assert code == 0
+
+
+@pytest.mark.parametrize("example", ALL_EXAMPLES)
+def test_example_runs_as_written(
+    example: str, stage: Stage, shared_home: Path, tmp_path: Path
+) -> None:
+    if "jq " in example:
+        require_tools("jq", packages="jq")
+    if example.startswith("mighty emulator"):
+        _run_emulator_example(stage, example, tmp_path / "home")
+        return
+    home = shared_home
+    extra: dict[str, str] = {}
+    if _changes_logins(example):
+        home = tmp_path / "home"
+        if re.search(r"\bmighty logout\b", example):
+            stage.log_in(home)
+        if "--complete" in example:
+            extra["REDIRECTED_ADDRESS"] = _two_step_address(stage, home)
+    result = stage.run(example, home, **extra)
+    assert result.returncode == 0, f"{example}\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+
+
+def test_the_export_query_pages_through_every_member(stage: Stage, shared_home: Path) -> None:
+    result = stage.run("mighty api graphql --query-file members.graphql --paginate", shared_home)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 4  # the seeded members, the limited one included
+
+
+def test_slurped_members_file(stage: Stage, shared_home: Path) -> None:
+    target = stage.work / "members.json"
+    target.unlink(missing_ok=True)
+    assert stage.run("mighty api members --slurp > members.json", shared_home).returncode == 0
+    text = target.read_text()
+    assert text.startswith("[") and '"first_name": "Ada"' in text
+    shutil.copy(target, stage.work / "members-copy.json")
