@@ -120,6 +120,15 @@ def test_api_paths_use_the_numeric_id_once_known(emulator, redirect_uri, run_mig
     assert str(NETWORK_ID) in json.loads(members.stdout)["links"]["self"]
 
 
+def test_a_404_on_an_admin_path_mentions_trailing_slashes(emulator, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    admin_token_login(run_mighty, emulator)
+    missing = run_mighty("api", "members/5000003")
+    assert missing.code == 1
+    assert "HTTP 404" in missing.stderr and "members/<id>/ has one" in missing.stderr
+    found = run_mighty("api", "members/5000003/")
+    assert found.code == 0 and json.loads(found.stdout)["first_name"] == "Alan"
+
+
 def test_an_html_403_from_mighty_api_names_the_challenge(
     emulator, redirect_uri, run_mighty
 ) -> None:  # type: ignore[no-untyped-def]
