@@ -133,6 +133,7 @@ def login(
                 options.timeout,
                 terminal=terminal,
                 on_bad_paste=lambda exc: notify(f"{exc.message} {exc.hint or ''}".strip()),
+                accept=lambda query: oauth.foreign_callback(request, query),
             )
             log = debug.current()
             if log is not None:

@@ -108,6 +108,24 @@ def parse_callback_query(query: str) -> Callback:
     return Callback(**single)
 
 
+def foreign_callback(request: AuthorizationRequest, query: str) -> str | None:
+    """Why a callback's query does not belong to this login, or None when it does.
+
+    Only a callback carrying this login's ``state`` exactly once may end it, with a code or with
+    the server's error: anything else (no state, a wrong one, a repeated one, a query that does
+    not parse) may come from any web page, and is ignored while the wait goes on.
+    """
+    try:
+        callback = parse_callback_query(query)
+    except LoginError as exc:
+        return exc.message.rstrip(".")
+    if callback.state is None:
+        return "it carries no state"
+    if not pkce.states_match(request.state, callback.state):
+        return "its state is not this login's"
+    return None
+
+
 def _shorten(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
