@@ -166,11 +166,17 @@ def parse_network(value: str) -> NetworkRef:
     )
 
 
-def is_loopback_host(host: str) -> bool:
+def is_loopback_host(host: str, *, localhost_names: bool = False) -> bool:
+    """``localhost`` or a literal loopback address.
+
+    A name under ``.localhost`` counts only with ``localhost_names``, for the redirect URI: mighty
+    listens on 127.0.0.1 and ::1 itself, and browsers connect such names to loopback without
+    DNS. A connection mighty makes to one would ask DNS, which may answer with a remote host.
+    """
     import ipaddress  # deferred, like the other imports here that `mighty token` never needs
 
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost" or (localhost_names and host.endswith(".localhost")):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

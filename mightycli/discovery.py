@@ -12,6 +12,7 @@ import httpx
 
 from mightycli.config import check_endpoint_url
 from mightycli.errors import DiscoveryError, IssuerMismatchError, NetworkError, UsageError
+from mightycli.launcher import check_browser_url
 
 SOURCE_RFC8414 = "oauth-authorization-server"
 SOURCE_OPENID = "openid-configuration"
@@ -121,6 +122,8 @@ def parse_metadata(document: dict[str, Any], expected_issuer: str, source: str) 
             raise DiscoveryError(f"The discovery document at {expected_issuer} lacks {key}.")
         try:
             endpoints[key] = check_endpoint_url(value, key.replace("_", " "))
+            if key == "authorization_endpoint":
+                check_browser_url(value)  # it goes to a browser opener
         except UsageError as exc:
             raise DiscoveryError(
                 f"The discovery document's {key} is unusable: {exc.message}"

@@ -8,7 +8,6 @@ import json
 import socket
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from mightycli.errors import (
     StateFileError,
     UsageError,
 )
+from mightycli.launcher import open_browser
 from mightycli.loopback import (
     LoopbackReceiver,
     parse_redirect_uri,
@@ -98,7 +98,7 @@ def login(
     state_path: Path,
     notify: Callable[[str], None],
     show_url: Callable[[str], None],
-    browser: Callable[[str], bool] | None = webbrowser.open,
+    browser: Callable[[str], bool] | None = open_browser,
     no_browser_reason: str | None = None,
     terminal: int | None = None,
     clock: Callable[[], float] = time.time,

@@ -77,7 +77,11 @@ def parse_redirect_uri(uri: str) -> RedirectTarget:
         parts = urlsplit(uri)
     except ValueError as exc:  # an unbalanced [ in the host
         raise UsageError(f"The redirect URI {uri!r} is not a valid URL.") from exc
-    if parts.scheme != "http" or not parts.hostname or not is_loopback_host(parts.hostname):
+    if (
+        parts.scheme != "http"
+        or not parts.hostname
+        or not is_loopback_host(parts.hostname, localhost_names=True)
+    ):
         raise UsageError(
             f"The redirect URI {uri!r} is not on this machine.",
             hint="Use an http://localhost:<port>/<path> URI registered on the OAuth application.",

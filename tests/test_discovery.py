@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hostile import HOSTILE_AUTHORIZATION_ENDPOINTS, hostile_issuer
 from localserver import Reply, serve
 
 from mightycli.discovery import (
@@ -111,3 +112,10 @@ def test_unreachable_server_is_a_network_error() -> None:
 
     with httpx.Client() as http, pytest.raises(NetworkError, match="Cannot reach"):
         discover(http, f"http://127.0.0.1:{free_port()}")
+
+
+@pytest.mark.parametrize("endpoint", HOSTILE_AUTHORIZATION_ENDPOINTS)
+def test_a_hostile_authorization_endpoint_is_refused(endpoint: str) -> None:
+    with hostile_issuer(authorization_endpoint=endpoint) as server, httpx.Client() as client:
+        with pytest.raises(DiscoveryError, match="authorization_endpoint"):
+            discover(client, server.url)
