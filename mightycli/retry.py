@@ -63,8 +63,13 @@ def send(
     policy: RetryPolicy,
     notify: Callable[[str], None],
     throttled: Callable[[httpx.Response], bool] = lambda _: False,
+    retry_transport: bool = True,
 ) -> httpx.Response:
-    """Send ``request`` (whose body is in memory), retrying what is safe to retry."""
+    """Send ``request`` (whose body is in memory), retrying what is safe to retry.
+
+    With ``retry_transport`` false, only the server's answers are retried: a connection that
+    fails is reported at once.
+    """
     attempt = 1
     while True:
         try:
@@ -101,7 +106,7 @@ def send(
             policy.sleep(delay)
             attempt += 1
             continue
-        if not retryable or attempt >= policy.max_attempts:
+        if not retryable or not retry_transport or attempt >= policy.max_attempts:
             raise NetworkError(
                 f"{request.method} {request.url.copy_with(query=None)}: {reason}.",
                 hint="Check your connection; --timeout SECONDS allows slower answers.",
