@@ -41,7 +41,7 @@ from mightycli.loopback import (
     render_page,
 )
 from mightycli.session import preload_storage, refresh_lock
-from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, open_store
+from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, check_token, open_store
 
 
 @dataclass(frozen=True)
@@ -495,8 +495,7 @@ def login_with_token(
             "No Admin API token on standard input.",
             hint=f"Run: mighty login --with-token --network {network} < token-file",
         )
-    if any(c.isspace() for c in token):
-        raise UsageError("The Admin API token contains spaces or line breaks; pass only the token.")
+    check_token(token, "Admin API token on standard input", error=UsageError)
     store.check(network)
     with make_http_client(transport=transport) as http:
         try:

@@ -21,7 +21,7 @@ from mightycli.errors import (
     StateMismatchError,
     TokenRequestError,
 )
-from mightycli.tokens import Token
+from mightycli.tokens import Token, check_token
 
 
 @dataclass(frozen=True)
@@ -254,6 +254,7 @@ def parse_token_response(
     )
     if not isinstance(access_token, str) or not access_token:
         raise TokenRequestError("The token endpoint's answer has no access_token.")
+    check_token(access_token, "access_token from the token endpoint", error=TokenRequestError)
     token_type = body.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise TokenRequestError(
@@ -275,6 +276,8 @@ def parse_token_response(
     refresh_token = body.get("refresh_token")
     if refresh_token is not None and (not isinstance(refresh_token, str) or not refresh_token):
         raise TokenRequestError("The token endpoint's refresh_token is not a string.")
+    if refresh_token is not None:
+        check_token(refresh_token, "refresh_token from the token endpoint", error=TokenRequestError)
     scope = body.get("scope")
     if scope is None:
         scopes = requested_scopes  # section 5.1: omitted means as requested

@@ -74,6 +74,13 @@ def send(
     while True:
         try:
             response = client.send(request)
+        except httpx.LocalProtocolError:
+            # The request itself is malformed (a header value with a line break): repeating it
+            # cannot help, and the library's message quotes the value, which may be a secret.
+            raise NetworkError(
+                f"{request.method} {request.url.copy_with(query=None)}: the request could not "
+                "be sent, as one of its headers is not a valid HTTP header."
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             # Nothing reached the server: safe to repeat whatever the method.
             reason, retryable = f"cannot connect ({exc})", True

@@ -467,3 +467,30 @@ def test_a_body_nested_too_deep_is_passed_through_not_a_crash(run_mighty) -> Non
     for result in (plain, paged, debugged):
         assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
     assert paged.code == 0 and debugged.code == 0
+
+
+def test_a_bad_mighty_token_is_a_usage_error_not_shown_nor_retried(emulator, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    env = {
+        "MIGHTY_TOKEN": "abc\nX-Evil: sekrit",
+        "MIGHTY_NETWORK": "emulated",
+        "MIGHTY_API_URL": emulator.url,
+    }
+    for args in (["whoami"], ["api", "members"], ["token"]):
+        result = run_mighty(*args, env=env)
+        assert result.code == 2, result.stderr
+        assert "not a valid bearer token" in result.stderr
+        assert "sekrit" not in result.stderr + result.stdout and "retrying" not in result.stderr
+
+
+def test_a_bad_admin_token_on_stdin_is_refused_unseen(emulator, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    result = run_mighty(
+        "login",
+        "--with-token",
+        "-n",
+        "emulated",
+        "--api-url",
+        emulator.url,
+        input="ab\u00e9sekrit\n",
+    )
+    assert result.code == 2 and "not a valid bearer token" in result.stderr
+    assert "sekrit" not in result.stderr
