@@ -494,3 +494,16 @@ def test_a_bad_admin_token_on_stdin_is_refused_unseen(emulator, run_mighty) -> N
     )
     assert result.code == 2 and "not a valid bearer token" in result.stderr
     assert "sekrit" not in result.stderr
+
+
+def test_debug_hides_custom_secret_headers_and_shows_error_codes(
+    admin_login, oauth_login, run_mighty
+) -> None:  # type: ignore[no-untyped-def]
+    result = run_mighty("--debug", "api", "members", "-H", "X-Api-Key: sekrit-key-value")
+    assert result.code == 0, result.stderr
+    assert (
+        "x-api-key: [redacted]" in result.stderr.lower() and "sekrit-key-value" not in result.stderr
+    )
+    result = run_mighty("--debug", "api", "graphql", "-f", "query={ nosuchfield }")
+    assert result.code == 1
+    assert '"code": "[redacted]"' not in result.stderr
