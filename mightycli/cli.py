@@ -213,13 +213,25 @@ def _ask(what: str, flag: str, env_name: str | None) -> str:
     return value
 
 
+def utf8_text(data: bytes, what: str) -> str:
+    """Bytes from standard input as text; anything but UTF-8 is a usage error, not a crash."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"The {what} on standard input is not UTF-8 text.") from None
+
+
+def _read_stdin_line(what: str) -> str:
+    return utf8_text(sys.stdin.buffer.readline(), what)
+
+
 def _read_secret_from_stdin(what: str) -> str:
     """A secret from standard input: typed without echo on a terminal, else read whole."""
     if sys.stdin.isatty():
         if not sys.stderr.isatty():
             raise UsageError(f"No {what} on standard input.", hint="Pipe it in: ... < token-file")
         return str(typer.prompt(f"Paste the {what}", hide_input=True, err=True))
-    return sys.stdin.read()
+    return utf8_text(sys.stdin.buffer.read(), what)
 
 
 def _parse_scopes(values: Any) -> tuple[str, ...]:
@@ -350,7 +362,7 @@ def login(
     if complete is not None:
         if no_wait or with_token:
             raise UsageError("--complete finishes a login: it goes with no other mode.")
-        address = sys.stdin.readline() if complete == "-" else complete
+        address = _read_stdin_line("address") if complete == "-" else complete
         result = login_flow.complete_login(
             address,
             store=_login_store(insecure_storage, file_config, network or ""),
@@ -934,7 +946,7 @@ def api(
     fields = [fieldmod.parse_field(f, typed=False) for f in raw_field or []]
     fields += [
         fieldmod.parse_field(
-            f, typed=True, read_stdin=lambda: read_stdin("an @- field").decode("utf-8")
+            f, typed=True, read_stdin=lambda: utf8_text(read_stdin("an @- field"), "@- field")
         )
         for f in typed_field or []
     ]

@@ -119,8 +119,30 @@ def load_file_config(path: Path) -> FileConfig:
                 f"Unknown setting {key!r} in {path}.",
                 hint="Known settings: " + ", ".join(sorted(_KNOWN_KEYS)) + ".",
             )
+    for table in (data, *networks_raw.values()):
+        for key, value in table.items():
+            _check_setting(path, key, value)
     networks = {str(k).lower(): v for k, v in networks_raw.items()}
     return FileConfig(top=data, networks=networks, path=path)
+
+
+def _check_setting(path: Path, key: str, value: Any) -> None:
+    """Each setting has one type; a wrong one is named here rather than failing later."""
+    if key == "scopes":
+        ok = isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        wanted = "a string or a list of strings"
+    elif key == "timeout":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+        wanted = "a positive number of seconds"
+    else:
+        ok, wanted = isinstance(value, str), "a string"
+    if not ok:
+        raise ConfigError(
+            f"In {path}, the setting {key!r} must be {wanted}.",
+            hint=f"Fix or remove it in {path}.",
+        )
 
 
 # --------------------------------------------------------------------------- networks and URLs
@@ -205,6 +227,22 @@ def check_endpoint_url(url: str, what: str) -> str:
 # --------------------------------------------------------------------------- login state
 
 
+def _is_number(value: Any) -> bool:
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# What each LoginRecord field may hold in logins.json, by its annotation.
+_FIELD_CHECKS: dict[str, Any] = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "float | None": lambda v: v is None or _is_number(v),
+    "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+}
+
+
 @dataclass(frozen=True)
 class LoginRecord:
     """Everything about one network's credentials except the secrets (those live in the store).
@@ -247,9 +285,19 @@ class LoginRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LoginRecord:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["scopes"] = tuple(values.get("scopes") or ())
+        """A record from its JSON form; a value of the wrong type raises ValueError naming it."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a login is not an object")
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            if spec.name not in data:
+                if spec.default is dataclasses.MISSING:
+                    raise ValueError(f"a login lacks {spec.name!r}")
+                continue
+            value = data[spec.name]
+            if not _FIELD_CHECKS[str(spec.type)](value):
+                raise ValueError(f"{spec.name!r} has a value of the wrong type")
+            values[spec.name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
 
 
@@ -275,26 +323,41 @@ class LoginState:
 
 
 def read_state(path: Path) -> LoginState:
+    """The stored logins; a file that is not exactly what mighty writes is reported, never
+    rewritten or deleted."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return LoginState()
     except OSError as exc:
         raise StateFileError(f"Cannot read {path}: {exc.strerror}") from exc
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             raise ValueError("unknown layout")
+        if not isinstance(data.get("logins"), dict):
+            raise ValueError("'logins' is not an object")
         logins = {str(key): LoginRecord.from_json(value) for key, value in data["logins"].items()}
+        if any(record.network != key for key, record in logins.items()):
+            raise ValueError("a login is filed under another network's name")
         default = data.get("default")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise StateFileError(
-            f"The login state file {path} is damaged ({exc}).",
-            hint="Move it aside and run mighty login again.",
-        ) from exc
+        if default is not None and not isinstance(default, str):
+            raise ValueError("'default' is not a string")
+    except UnicodeDecodeError:
+        raise _damaged_state(path, "not UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:
+        raise _damaged_state(path, str(exc) if isinstance(exc, ValueError) else "nested") from None
     if default not in logins:
         default = next(iter(sorted(logins)), None)
     return LoginState(logins=logins, default=default)
+
+
+def _damaged_state(path: Path, why: str) -> StateFileError:
+    return StateFileError(
+        f"The login state file {path} is damaged ({why}).",
+        hint=f"Move it aside (mv {path} {path}.bad) and run mighty login again; mighty leaves "
+        "it as it is.",
+    )
 
 
 def write_state(path: Path, state: LoginState) -> None:

@@ -227,12 +227,62 @@ def _pending_path(directory: Path, state: str) -> Path:
     return directory / (hashlib.sha256(state.encode("utf-8")).hexdigest()[:32] + ".json")
 
 
-def _prune_pending(directory: Path, now: float) -> None:
+# What a pending login file holds, by key: written by start_login, read back by complete_login.
+_PENDING_SHAPE: dict[str, tuple[type, ...]] = {
+    "network": (str,),
+    "issuer": (str,),
+    "api_url": (str,),
+    "client_id": (str,),
+    "confidential": (bool,),
+    "scopes": (list,),
+    "redirect_uri": (str,),
+    "state": (str,),
+    "verifier": (str,),
+    "metadata": (dict,),
+    "created_at": (int, float),
+    "expires_at": (int, float),
+}
+
+
+class _DamagedPendingError(ValueError):
+    pass
+
+
+def read_pending(path: Path) -> dict[str, Any]:
+    """A pending login file, checked against the shape start_login writes.
+
+    Raises OSError when it cannot be read and _DamagedPendingError when it is not that shape.
+    """
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise _DamagedPendingError("not JSON in UTF-8") from None
+    if not isinstance(data, dict):
+        raise _DamagedPendingError("not a JSON object")
+    for key, types in _PENDING_SHAPE.items():
+        value = data.get(key)
+        if not isinstance(value, types) or isinstance(value, bool) is not (types == (bool,)):
+            raise _DamagedPendingError(f"{key!r} is missing or of the wrong type")
+    if not all(isinstance(scope, str) for scope in data["scopes"]):
+        raise _DamagedPendingError("'scopes' is not a list of strings")
+    try:
+        saved = {k: tuple(v) if isinstance(v, list) else v for k, v in data["metadata"].items()}
+        ServerMetadata(**saved)
+    except TypeError:
+        raise _DamagedPendingError("'metadata' is not server metadata") from None
+    return data
+
+
+def _prune_pending(directory: Path, now: float, notify: Callable[[str], None]) -> None:
+    """Remove expired pending logins; a damaged file is left alone, with a warning."""
     for path in directory.glob("*.json"):
         try:
-            if json.loads(path.read_text(encoding="utf-8")).get("expires_at", 0) < now:
+            if read_pending(path)["expires_at"] < now:
                 path.unlink()
-        except (OSError, ValueError, AttributeError):
+        except _DamagedPendingError as exc:
+            notify(f"Warning: ignoring the damaged pending login file {path} ({exc}); remove it.")
+        except OSError:
             continue
 
 
@@ -255,7 +305,7 @@ def start_login(
     )
     now = clock()
     directory = pending_dir(state_path)
-    _prune_pending(directory, now)
+    _prune_pending(directory, now, notify)
     pending = {
         "network": options.network,
         "issuer": options.issuer,
@@ -300,12 +350,17 @@ def complete_login(
         )
     path = _pending_path(pending_dir(state_path), callback.state)
     try:
-        pending = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        pending = read_pending(path)
+    except OSError:
         raise LoginError(
             "No pending login matches that address: it was completed, expired, or started "
             "on another machine.",
             hint="Start again: mighty login --no-wait",
+        ) from None
+    except _DamagedPendingError as exc:
+        raise LoginError(
+            f"The pending login file {path} is damaged ({exc}).",
+            hint="Remove it and start again: mighty login --no-wait",
         ) from None
     try:
         # Slips in the address or the environment leave the pending login for another try.

@@ -313,16 +313,19 @@ class FileStore(_EntryStore):
 
     def _read(self) -> dict[str, dict[str, str]]:
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
         except OSError as exc:
             raise StateFileError(f"Cannot read {self.path}: {exc.strerror}") from exc
         try:
-            data = json.loads(raw)
-            if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict) or not all(
+                isinstance(v, dict) and all(isinstance(t, str) for t in v.values())
+                for v in data.values()
+            ):
                 raise ValueError("unexpected layout")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise StateFileError(
                 f"The token file {self.path} is damaged ({exc}).",
                 hint="Move it aside and run mighty login again.",
