@@ -266,11 +266,16 @@ def read_pending(path: Path) -> dict[str, Any]:
             raise _DamagedPendingError(f"{key!r} is missing or of the wrong type")
     if not all(isinstance(scope, str) for scope in data["scopes"]):
         raise _DamagedPendingError("'scopes' is not a list of strings")
+    saved: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data["metadata"].items()
+    }
     try:
-        saved = {k: tuple(v) if isinstance(v, list) else v for k, v in data["metadata"].items()}
-        ServerMetadata(**saved)
+        metadata = ServerMetadata(**saved)
     except TypeError:
         raise _DamagedPendingError("'metadata' is not server metadata") from None
+    endpoints = (metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint)
+    if not all(isinstance(url, str) for url in endpoints):
+        raise _DamagedPendingError("'metadata' is not server metadata")
     return data
 
 
