@@ -904,6 +904,15 @@ def api(
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Per-request timeout.")
     ] = 30.0,
+    max_wait: Annotated[
+        float,
+        typer.Option(
+            "--max-wait",
+            metavar="SECONDS",
+            help="Most time to spend waiting to retry, all waits together; a server asking for "
+            "longer ends the call at once (exit 1) saying when to retry.",
+        ),
+    ] = 60.0,
     network: NetworkOption = None,
 ) -> None:
     """Make an authenticated GraphQL or Admin API call and print the response.
@@ -918,6 +927,7 @@ def api(
       mighty api members -f per_page=100 --paginate | head -n 5
       mighty api -X PATCH members/42 -F admin=false
       mighty api spaces/12/members --slurp > members.json
+      mighty api members --max-wait 10
     """
     from mightycli import fields as fieldmod
     from mightycli import pagination, retry
@@ -943,6 +953,8 @@ def api(
 
     if timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds.")
+    if not max_wait >= 0:  # also refuses nan
+        raise UsageError("--max-wait must be zero or more seconds.")
     fields = [fieldmod.parse_field(f, typed=False) for f in raw_field or []]
     fields += [
         fieldmod.parse_field(
@@ -1018,7 +1030,7 @@ def api(
                 has_json_body=True,
                 headers=headers,
             )
-    policy = retry.RetryPolicy()
+    policy = retry.RetryPolicy(max_wait=max_wait)
     output = _Output(paginate=paginate, slurp=slurp, silent=silent, include=include)
     auth = BearerAuth(session)
     with auth.attach(make_http_client(auth=auth, timeout=timeout)) as client:

@@ -507,3 +507,35 @@ def test_debug_hides_custom_secret_headers_and_shows_error_codes(
     result = run_mighty("--debug", "api", "graphql", "-f", "query={ nosuchfield }")
     assert result.code == 1
     assert '"code": "[redacted]"' not in result.stderr
+
+
+def test_a_long_retry_after_ends_the_call_at_once_saying_when(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    admin_login.inject_fault(
+        MEMBERS_PATH,
+        429,
+        "{}",
+        times=5,
+        headers={"Retry-After": "299"},
+        content_type="application/json",
+    )
+    result = run_mighty("api", "members", timeout=30)
+    assert result.code == 1, result.stderr
+    assert "asks to wait 299 s" in result.stderr and "Try again after" in result.stderr
+    assert "retrying" not in result.stderr
+
+
+def test_max_wait_bounds_all_waits_together(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    admin_login.inject_fault(
+        MEMBERS_PATH, 503, "<html>busy</html>", times=5, headers={"Retry-After": "1"}
+    )
+    result = run_mighty("api", "members", "--max-wait", "2")
+    assert result.code == 1
+    assert result.stderr.count("retrying in 1.0 s") == 2  # each wait is shown
+    assert "asks to wait 1 s" in result.stderr and "0 s left" in result.stderr
+    bad = run_mighty("api", "members", "--max-wait", "-1")
+    assert bad.code == 2 and "--max-wait" in bad.stderr
+
+
+def test_help_example_with_max_wait_runs(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    result = run_mighty("api", "members", "--max-wait", "10")
+    assert result.code == 0 and json.loads(result.stdout)["items"]
