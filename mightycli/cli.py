@@ -798,6 +798,16 @@ def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> 
     else:
         auth_hint = login_hint(session.network)
     status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    if 300 <= response.status_code < 400:
+        # Redirects are not followed (the token must not travel elsewhere), so one is a failure.
+        location = response.headers.get("location")
+        where = "".join(c if c.isprintable() else "?" for c in (location or "")[:300])
+        return ApiError(
+            f"{status}: the API redirects to {where or '(no Location given)'}; mighty does not "
+            "follow redirects.",
+            hint="Call the address it names directly if it is on the API host.",
+            status_code=response.status_code,
+        )
     if response.status_code >= 400:
         detail = error_detail(body)
         if not isinstance(body, dict) and "html" in response.headers.get("content-type", ""):

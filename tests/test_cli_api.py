@@ -539,3 +539,25 @@ def test_max_wait_bounds_all_waits_together(admin_login, run_mighty) -> None:  #
 def test_help_example_with_max_wait_runs(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
     result = run_mighty("api", "members", "--max-wait", "10")
     assert result.code == 0 and json.loads(result.stdout)["items"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308, 304])
+def test_a_redirect_from_the_api_is_an_error_naming_it(run_mighty, status: int) -> None:  # type: ignore[no-untyped-def]
+    routes = {
+        ("GET", "/admin/v1/networks/demo/things"): Reply(
+            status, "", "text/html", headers={"Location": "https://elsewhere.example/x"}
+        ),
+        ("POST", "/networks/demo/graphql"): Reply(
+            status, "", "text/html", headers={"Location": "https://elsewhere.example/g"}
+        ),
+    }
+    with serve(routes) as server:
+        result = run_mighty("api", "things", env=_env(server))
+        assert result.code == 1, result.stderr
+        assert f"HTTP {status}" in result.stderr
+        assert "https://elsewhere.example/x" in result.stderr or status == 304
+        graphql = run_mighty("api", "graphql", "-f", "query={ me { name } }", env=_env(server))
+        assert graphql.code == 1 and f"HTTP {status}" in graphql.stderr
+        whoami = run_mighty("whoami", env=_env(server))
+        assert whoami.code == 1 and "redirect" in whoami.stderr
+        assert len([r for r in server.requests if "elsewhere" in r.path]) == 0
