@@ -29,6 +29,8 @@ STATE_VERSION = 1
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _MN_SUFFIX = ".mn.co"
+# ASCII digits only ("²" and "١٢٣" are digits to str.isdigit), and no longer than any id can be.
+_NETWORK_ID = re.compile(r"[0-9]{1,20}")
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -161,8 +163,10 @@ def parse_network(value: str) -> NetworkRef:
     text = value.strip()
     if not text:
         raise UsageError("The network name is empty.", hint="Pass --network <subdomain>.")
-    if text.isdigit():
+    if _NETWORK_ID.fullmatch(text):
         return NetworkRef(key=text, issuer=None)
+    if text.isascii() and text.isdigit():
+        raise UsageError(f"The network id {text[:40]!r} is too long to be a network id.")
     host = text
     if "://" in text:
         try:

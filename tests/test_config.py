@@ -36,6 +36,11 @@ def test_parse_network_forms(value: str, key: str, issuer: str | None) -> None:
         "a b",
         "-bad-",
         "https://[x.mn.co",
+        "\u00b2",  # superscript two: a digit to str.isdigit, not a network id
+        "\u0661\u0662\u0663",  # Arabic-Indic digits
+        "12\u00b3",
+        "\uff11\uff12",  # fullwidth digits
+        "1" * 21,
     ],
 )
 def test_parse_network_rejects(value: str) -> None:
