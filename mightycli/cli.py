@@ -17,6 +17,7 @@ import typer
 
 from mightycli import __version__, config
 from mightycli.errors import (
+    EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     MightyError,
@@ -1228,13 +1229,7 @@ def _fast_token(args: list[str]) -> int | None:
             return None  # help, typos, repeats: Typer explains them
     if os.environ.get("MIGHTY_DEBUG"):
         return None
-    try:
-        token(network=network, admin=admin)
-    except MightyError as error:
-        render_error(error)
-        return error.exit_code
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    token(network=network, admin=admin)  # errors reach main's boundary
     return 0
 
 
@@ -1308,25 +1303,88 @@ def _fast_help(args: list[str]) -> int | None:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status instead of exiting."""
-    args = sys.argv[1:] if argv is None else list(argv)
+def _interrupted() -> int:
+    sys.stderr.write("\nmighty: interrupted\n")
+    sys.stderr.flush()
+    return EXIT_INTERRUPTED
+
+
+def _debugging(args: list[str]) -> bool:
+    from mightycli import debug
+
+    return (
+        debug.current() is not None
+        or "--debug" in args
+        or os.environ.get("MIGHTY_DEBUG", "").lower() in ("1", "true", "yes", "on")
+    )
+
+
+def _internal_error(error: BaseException, args: list[str]) -> int:
+    """A bug: one line saying so, and the traceback only when asked for (it may be long, and
+    the values in it are not for every screen)."""
+    import traceback
+
+    from mightycli import debug
+
+    text = " ".join(str(error).split())[:300]
+    message = f"mighty: internal error: {type(error).__name__}" + (f": {text}" if text else "")
+    if _debugging(args):
+        trace = "".join(traceback.format_exception(error))
+        log = debug.current()
+        sys.stderr.write((log.scrub(trace) if log is not None else trace) + message + "\n")
+    else:
+        sys.stderr.write(message + "\nmighty: rerun with --debug for the traceback\n")
+    sys.stderr.flush()
+    return EXIT_FAILURE
+
+
+def _run(args: list[str], argv: list[str] | None) -> int:
     fast = _fast_token(args)
     if fast is None:
         fast = _fast_help(args)
     if fast is not None:
         return fast
+    # Not standalone: Typer then hands every outcome back here instead of exiting.
+    outcome = app(args=argv, prog_name="mighty", standalone_mode=False)
+    code = outcome if isinstance(outcome, int) else 0
+    if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into this exit code
+        return _interrupted()
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status instead of exiting.
+
+    The one error boundary: a MightyError becomes its message and exit code, Ctrl-C exit 130,
+    a usage mistake exit 2, and anything else an internal error (exit 1), never a traceback
+    unless --debug asks for one.
+    """
+    import contextvars
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    # A context of its own: --debug set by one run must not leak into the next in this process.
+    return contextvars.copy_context().run(_boundary, args, argv)
+
+
+def _boundary(args: list[str], argv: list[str] | None) -> int:
     try:
-        app(args=argv, prog_name="mighty", standalone_mode=True)
-    except SystemExit as exit_:
-        code = exit_.code
-        if code is None:
-            return 0
-        return code if isinstance(code, int) else EXIT_USAGE
+        return _run(args, argv)
     except MightyError as error:
         render_error(error)
         return error.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("\nmighty: interrupted\n")
-        return EXIT_INTERRUPTED
-    return 0
+    except (KeyboardInterrupt, typer.Abort):
+        return _interrupted()
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
+    except typer.TyperException as error:  # a usage mistake Typer found: bad option, no command
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"Error: {error.format_message()}\n")
+        return int(error.exit_code)
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    except Exception as error:
+        return _internal_error(error, args)
