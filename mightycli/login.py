@@ -279,6 +279,22 @@ def read_pending(path: Path) -> dict[str, Any]:
     return data
 
 
+def _load_pending(path: Path) -> dict[str, Any]:
+    try:
+        return read_pending(path)
+    except OSError:
+        raise LoginError(
+            "No pending login matches that address: it was completed, expired, or started "
+            "on another machine.",
+            hint="Start again: mighty login --no-wait",
+        ) from None
+    except _DamagedPendingError as exc:
+        raise LoginError(
+            f"The pending login file {path} is damaged ({exc}).",
+            hint="Remove it and start again: mighty login --no-wait",
+        ) from None
+
+
 def _prune_pending(directory: Path, now: float, notify: Callable[[str], None]) -> None:
     """Remove expired pending logins; a damaged file is left alone, with a warning."""
     for path in directory.glob("*.json"):
@@ -354,19 +370,7 @@ def complete_login(
             hint="Copy the whole address from the browser's address bar after approving.",
         )
     path = _pending_path(pending_dir(state_path), callback.state)
-    try:
-        pending = read_pending(path)
-    except OSError:
-        raise LoginError(
-            "No pending login matches that address: it was completed, expired, or started "
-            "on another machine.",
-            hint="Start again: mighty login --no-wait",
-        ) from None
-    except _DamagedPendingError as exc:
-        raise LoginError(
-            f"The pending login file {path} is damaged ({exc}).",
-            hint="Remove it and start again: mighty login --no-wait",
-        ) from None
+    pending = _load_pending(path)
     try:
         # Slips in the address or the environment leave the pending login for another try.
         query_from_redirect(parse_redirect_uri(pending["redirect_uri"]), address)

@@ -320,9 +320,8 @@ class LoopbackReceiver:
         gets an error page and the wait goes on. Connections are read side by side, so an idle
         one (browsers open speculative connections) cannot hold up the real callback.
 
-        ``accept`` sees each callback's query string first and returns None to take it, or the
-        reason it does not belong to this login: then that request gets an error page and the
-        wait goes on, so any web page that points an image at the callback cannot end the login.
+        ``accept`` sees each callback's query first: None takes it, a reason refuses it with an
+        error page while the wait goes on (a web page's <img> must not end the login).
 
         With ``terminal`` (a file descriptor, POSIX only), a line pasted there that is an address
         under the redirect URI ends the wait just like the callback would: whichever comes first

@@ -71,6 +71,15 @@ def _retry_later(
     )
 
 
+def _transport_failure(exc: httpx.TransportError, idempotent: bool) -> tuple[str, bool]:
+    """What went wrong, and whether repeating the request is safe."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return f"cannot connect ({exc})", True  # nothing reached the server
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out", idempotent
+    return f"connection failed ({exc})", idempotent
+
+
 def _response_delay(
     response: httpx.Response, policy: RetryPolicy, attempt: int, waited: float
 ) -> float | None:
@@ -117,16 +126,9 @@ def send(
                 f"{request.method} {request.url.copy_with(query=None)}: the request could not "
                 "be sent, as one of its headers is not a valid HTTP header."
             ) from None
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            # Nothing reached the server: safe to repeat whatever the method.
-            reason, retryable = f"cannot connect ({exc})", True
-            error: Exception = exc
-        except httpx.TimeoutException as exc:
-            reason, retryable = "timed out", idempotent
-            error = exc
         except httpx.TransportError as exc:
-            reason, retryable = f"connection failed ({exc})", idempotent
-            error = exc
+            reason, retryable = _transport_failure(exc, idempotent)
+            error: Exception = exc
         else:
             retryable = (
                 response.status_code in RETRY_ALWAYS
