@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -273,6 +274,8 @@ def test_pasted_address_completes_the_login(auto_emulator, redirect_uri, isolate
     def person_on_another_device(url: str) -> None:
         address = _approved_redirect(url)
         os.write(write_end, b"http://localhost:1/not-it\n")  # a slip first: reported, not fatal
+        forged = re.sub(r"state=[^&]*", "state=forged", address)  # another login's address
+        os.write(write_end, forged.encode() + b"\n")
         os.write(write_end, address.encode() + b"\n")
 
     def show_url(url: str) -> None:
@@ -297,6 +300,7 @@ def test_pasted_address_completes_the_login(auto_emulator, redirect_uri, isolate
     text = "\n".join(notes)
     assert "this is an SSH session" in text and "ssh -L" in text and "paste here" in text
     assert "not an address under" in text
+    assert "That address is not from this login: its state is not this login's." in text
 
 
 def test_browser_still_wins_while_the_terminal_waits(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
