@@ -170,6 +170,11 @@ def _checked_request(
         raise ApiAuthError(
             f"The {what} refused the token (HTTP 401).", status_code=401, code="UNAUTHENTICATED"
         )
+    if 300 <= response.status_code < 400:
+        raise ApiError(
+            f"The {what} answered {_describe_status(response)}, a redirect mighty does not follow.",
+            status_code=response.status_code,
+        )
     if is_html_block(response):
         raise ApiError(
             f"The {what} answered HTTP 403 with an HTML page (a bot or firewall challenge) "

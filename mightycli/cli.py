@@ -17,6 +17,7 @@ import typer
 
 from mightycli import __version__, config
 from mightycli.errors import (
+    EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     MightyError,
@@ -213,13 +214,25 @@ def _ask(what: str, flag: str, env_name: str | None) -> str:
     return value
 
 
+def utf8_text(data: bytes, what: str) -> str:
+    """Bytes from standard input as text; anything but UTF-8 is a usage error, not a crash."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"The {what} on standard input is not UTF-8 text.") from None
+
+
+def _read_stdin_line(what: str) -> str:
+    return utf8_text(sys.stdin.buffer.readline(), what)
+
+
 def _read_secret_from_stdin(what: str) -> str:
     """A secret from standard input: typed without echo on a terminal, else read whole."""
     if sys.stdin.isatty():
         if not sys.stderr.isatty():
             raise UsageError(f"No {what} on standard input.", hint="Pipe it in: ... < token-file")
         return str(typer.prompt(f"Paste the {what}", hide_input=True, err=True))
-    return sys.stdin.read()
+    return utf8_text(sys.stdin.buffer.read(), what)
 
 
 def _parse_scopes(values: Any) -> tuple[str, ...]:
@@ -350,7 +363,7 @@ def login(
     if complete is not None:
         if no_wait or with_token:
             raise UsageError("--complete finishes a login: it goes with no other mode.")
-        address = sys.stdin.readline() if complete == "-" else complete
+        address = _read_stdin_line("address") if complete == "-" else complete
         result = login_flow.complete_login(
             address,
             store=_login_store(insecure_storage, file_config, network or ""),
@@ -798,6 +811,16 @@ def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> 
     else:
         auth_hint = login_hint(session.network)
     status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    if 300 <= response.status_code < 400:
+        # Redirects are not followed (the token must not travel elsewhere), so one is a failure.
+        location = response.headers.get("location")
+        where = "".join(c if c.isprintable() else "?" for c in (location or "")[:300])
+        return ApiError(
+            f"{status}: the API redirects to {where or '(no Location given)'}; mighty does not "
+            "follow redirects.",
+            hint="Call the address it names directly if it is on the API host.",
+            status_code=response.status_code,
+        )
     if response.status_code >= 400:
         detail = error_detail(body)
         if not isinstance(body, dict) and "html" in response.headers.get("content-type", ""):
@@ -913,6 +936,15 @@ def api(
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Per-request timeout.")
     ] = 30.0,
+    max_wait: Annotated[
+        float,
+        typer.Option(
+            "--max-wait",
+            metavar="SECONDS",
+            help="Most time to spend waiting to retry, all waits together; a server asking for "
+            "longer ends the call at once (exit 1) saying when to retry.",
+        ),
+    ] = 60.0,
     network: NetworkOption = None,
 ) -> None:
     """Make an authenticated GraphQL or Admin API call and print the response.
@@ -927,6 +959,7 @@ def api(
       mighty api members -f per_page=100 --paginate | head -n 5
       mighty api -X PATCH members/5000003/ -f first_name=Alan
       mighty api spaces/7001/members --slurp > members.json
+      mighty api members --max-wait 10
     """
     from mightycli import fields as fieldmod
     from mightycli import pagination, retry
@@ -952,10 +985,12 @@ def api(
 
     if timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds.")
+    if not max_wait >= 0:  # also refuses nan
+        raise UsageError("--max-wait must be zero or more seconds.")
     fields = [fieldmod.parse_field(f, typed=False) for f in raw_field or []]
     fields += [
         fieldmod.parse_field(
-            f, typed=True, read_stdin=lambda: read_stdin("an @- field").decode("utf-8")
+            f, typed=True, read_stdin=lambda: utf8_text(read_stdin("an @- field"), "@- field")
         )
         for f in typed_field or []
     ]
@@ -1027,7 +1062,7 @@ def api(
                 has_json_body=True,
                 headers=headers,
             )
-    policy = retry.RetryPolicy()
+    policy = retry.RetryPolicy(max_wait=max_wait)
     output = _Output(paginate=paginate, slurp=slurp, silent=silent, include=include)
     auth = BearerAuth(session)
     with auth.attach(make_http_client(auth=auth, timeout=timeout)) as client:
@@ -1285,13 +1320,7 @@ def _fast_token(args: list[str]) -> int | None:
             return None  # help, typos, repeats: Typer explains them
     if os.environ.get("MIGHTY_DEBUG"):
         return None
-    try:
-        token(network=network, admin=admin)
-    except MightyError as error:
-        render_error(error)
-        return error.exit_code
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    token(network=network, admin=admin)  # errors reach main's boundary
     return 0
 
 
@@ -1365,25 +1394,88 @@ def _fast_help(args: list[str]) -> int | None:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status instead of exiting."""
-    args = sys.argv[1:] if argv is None else list(argv)
+def _interrupted() -> int:
+    sys.stderr.write("\nmighty: interrupted\n")
+    sys.stderr.flush()
+    return EXIT_INTERRUPTED
+
+
+def _debugging(args: list[str]) -> bool:
+    from mightycli import debug
+
+    return (
+        debug.current() is not None
+        or "--debug" in args
+        or os.environ.get("MIGHTY_DEBUG", "").lower() in ("1", "true", "yes", "on")
+    )
+
+
+def _internal_error(error: BaseException, args: list[str]) -> int:
+    """A bug: one line saying so, and the traceback only when asked for (it may be long, and
+    the values in it are not for every screen)."""
+    import traceback
+
+    from mightycli import debug
+
+    text = " ".join(str(error).split())[:300]
+    message = f"mighty: internal error: {type(error).__name__}" + (f": {text}" if text else "")
+    if _debugging(args):
+        trace = "".join(traceback.format_exception(error))
+        log = debug.current()
+        sys.stderr.write((log.scrub(trace) if log is not None else trace) + message + "\n")
+    else:
+        sys.stderr.write(message + "\nmighty: rerun with --debug for the traceback\n")
+    sys.stderr.flush()
+    return EXIT_FAILURE
+
+
+def _run(args: list[str], argv: list[str] | None) -> int:
     fast = _fast_token(args)
     if fast is None:
         fast = _fast_help(args)
     if fast is not None:
         return fast
+    # Not standalone: Typer then hands every outcome back here instead of exiting.
+    outcome = app(args=argv, prog_name="mighty", standalone_mode=False)
+    code = outcome if isinstance(outcome, int) else 0
+    if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into this exit code
+        return _interrupted()
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status instead of exiting.
+
+    The one error boundary: a MightyError becomes its message and exit code, Ctrl-C exit 130,
+    a usage mistake exit 2, and anything else an internal error (exit 1), never a traceback
+    unless --debug asks for one.
+    """
+    import contextvars
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    # A context of its own: --debug set by one run must not leak into the next in this process.
+    return contextvars.copy_context().run(_boundary, args, argv)
+
+
+def _boundary(args: list[str], argv: list[str] | None) -> int:
     try:
-        app(args=argv, prog_name="mighty", standalone_mode=True)
-    except SystemExit as exit_:
-        code = exit_.code
-        if code is None:
-            return 0
-        return code if isinstance(code, int) else EXIT_USAGE
+        return _run(args, argv)
     except MightyError as error:
         render_error(error)
         return error.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("\nmighty: interrupted\n")
-        return EXIT_INTERRUPTED
-    return 0
+    except (KeyboardInterrupt, typer.Abort):
+        return _interrupted()
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
+    except typer.TyperException as error:  # a usage mistake Typer found: bad option, no command
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"Error: {error.format_message()}\n")
+        return int(error.exit_code)
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    except Exception as error:
+        return _internal_error(error, args)

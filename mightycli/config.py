@@ -29,6 +29,8 @@ STATE_VERSION = 1
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _MN_SUFFIX = ".mn.co"
+# ASCII digits only ("²" and "١٢٣" are digits to str.isdigit), and no longer than any id can be.
+_NETWORK_ID = re.compile(r"[0-9]{1,20}")
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -119,8 +121,30 @@ def load_file_config(path: Path) -> FileConfig:
                 f"Unknown setting {key!r} in {path}.",
                 hint="Known settings: " + ", ".join(sorted(_KNOWN_KEYS)) + ".",
             )
+    for table in (data, *networks_raw.values()):
+        for key, value in table.items():
+            _check_setting(path, key, value)
     networks = {str(k).lower(): v for k, v in networks_raw.items()}
     return FileConfig(top=data, networks=networks, path=path)
+
+
+def _check_setting(path: Path, key: str, value: Any) -> None:
+    """Each setting has one type; a wrong one is named here rather than failing later."""
+    if key == "scopes":
+        ok = isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        wanted = "a string or a list of strings"
+    elif key == "timeout":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+        wanted = "a positive number of seconds"
+    else:
+        ok, wanted = isinstance(value, str), "a string"
+    if not ok:
+        raise ConfigError(
+            f"In {path}, the setting {key!r} must be {wanted}.",
+            hint=f"Fix or remove it in {path}.",
+        )
 
 
 # --------------------------------------------------------------------------- networks and URLs
@@ -139,8 +163,10 @@ def parse_network(value: str) -> NetworkRef:
     text = value.strip()
     if not text:
         raise UsageError("The network name is empty.", hint="Pass --network <subdomain>.")
-    if text.isdigit():
+    if _NETWORK_ID.fullmatch(text):
         return NetworkRef(key=text, issuer=None)
+    if text.isascii() and text.isdigit():
+        raise UsageError(f"The network id {text[:40]!r} is too long to be a network id.")
     host = text
     if "://" in text:
         try:
@@ -166,11 +192,17 @@ def parse_network(value: str) -> NetworkRef:
     )
 
 
-def is_loopback_host(host: str) -> bool:
+def is_loopback_host(host: str, *, localhost_names: bool = False) -> bool:
+    """``localhost`` or a literal loopback address.
+
+    A name under ``.localhost`` counts only with ``localhost_names``, for the redirect URI: mighty
+    listens on 127.0.0.1 and ::1 itself, and browsers connect such names to loopback without
+    DNS. A connection mighty makes to one would ask DNS, which may answer with a remote host.
+    """
     import ipaddress  # deferred, like the other imports here that `mighty token` never needs
 
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost" or (localhost_names and host.endswith(".localhost")):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -197,6 +229,22 @@ def check_endpoint_url(url: str, what: str) -> str:
 
 
 # --------------------------------------------------------------------------- login state
+
+
+def _is_number(value: Any) -> bool:
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# What each LoginRecord field may hold in logins.json, by its annotation.
+_FIELD_CHECKS: dict[str, Any] = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "float | None": lambda v: v is None or _is_number(v),
+    "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+}
 
 
 @dataclass(frozen=True)
@@ -244,9 +292,19 @@ class LoginRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LoginRecord:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["scopes"] = tuple(values.get("scopes") or ())
+        """A record from its JSON form; a value of the wrong type raises ValueError naming it."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a login is not an object")
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            if spec.name not in data:
+                if spec.default is dataclasses.MISSING:
+                    raise ValueError(f"a login lacks {spec.name!r}")
+                continue
+            value = data[spec.name]
+            if not _FIELD_CHECKS[str(spec.type)](value):
+                raise ValueError(f"{spec.name!r} has a value of the wrong type")
+            values[spec.name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
 
 
@@ -272,26 +330,41 @@ class LoginState:
 
 
 def read_state(path: Path) -> LoginState:
+    """The stored logins; a file that is not exactly what mighty writes is reported, never
+    rewritten or deleted."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return LoginState()
     except OSError as exc:
         raise StateFileError(f"Cannot read {path}: {exc.strerror}") from exc
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             raise ValueError("unknown layout")
+        if not isinstance(data.get("logins"), dict):
+            raise ValueError("'logins' is not an object")
         logins = {str(key): LoginRecord.from_json(value) for key, value in data["logins"].items()}
+        if any(record.network != key for key, record in logins.items()):
+            raise ValueError("a login is filed under another network's name")
         default = data.get("default")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise StateFileError(
-            f"The login state file {path} is damaged ({exc}).",
-            hint="Move it aside and run mighty login again.",
-        ) from exc
+        if default is not None and not isinstance(default, str):
+            raise ValueError("'default' is not a string")
+    except UnicodeDecodeError:
+        raise _damaged_state(path, "not UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:
+        raise _damaged_state(path, str(exc) if isinstance(exc, ValueError) else "nested") from None
     if default not in logins:
         default = next(iter(sorted(logins)), None)
     return LoginState(logins=logins, default=default)
+
+
+def _damaged_state(path: Path, why: str) -> StateFileError:
+    return StateFileError(
+        f"The login state file {path} is damaged ({why}).",
+        hint=f"Move it aside (mv {path} {path}.bad) and run mighty login again; mighty leaves "
+        "it as it is.",
+    )
 
 
 def write_state(path: Path, state: LoginState) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+# Any header named like a credential, such as one a user adds with -H 'X-Api-Key: ...'.
+SECRET_HEADER_NAME = re.compile(
+    r"auth|token|secret|key|passw|cookie|session|credential|signature", re.IGNORECASE
+)
+# A JSON "code" that reads like an error code (GraphQL's extensions.code, an HTTP status) is
+# worth seeing; an authorization code never looks like one.
+_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]*|[a-z][a-z_]*|[0-9]{1,4}")
 SECRET_FIELDS = frozenset(
     {
         "access_token",
@@ -88,11 +96,20 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+def _secret_json_field(key: Any, value: Any) -> bool:
+    if not isinstance(key, str) or key.lower() not in SECRET_FIELDS:
+        return False
+    if key.lower() == "code" and (
+        isinstance(value, int) or (isinstance(value, str) and _ERROR_CODE.fullmatch(value))
+    ):
+        return False
+    return True
+
+
 def redact_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: REDACTED if isinstance(k, str) and k.lower() in SECRET_FIELDS else redact_json(v)
-            for k, v in value.items()
+            k: REDACTED if _secret_json_field(k, v) else redact_json(v) for k, v in value.items()
         }
     if isinstance(value, list):
         return [redact_json(v) for v in value]
@@ -119,8 +136,12 @@ def redact_body(content: bytes, content_type: str) -> str:
     return text
 
 
+def is_secret_header(name: str) -> bool:
+    return name.lower() in SECRET_HEADERS or SECRET_HEADER_NAME.search(name) is not None
+
+
 def format_headers(items: Iterable[tuple[str, str]]) -> list[str]:
-    return [f"  {k}: {REDACTED if k.lower() in SECRET_HEADERS else v}" for k, v in items]
+    return [f"  {k}: {REDACTED if is_secret_header(k) else v}" for k, v in items]
 
 
 def http_hooks(log: DebugLog) -> dict[str, list[Callable[[Any], None]]]:

@@ -12,10 +12,14 @@ import httpx
 
 from mightycli.config import check_endpoint_url
 from mightycli.errors import DiscoveryError, IssuerMismatchError, NetworkError, UsageError
+from mightycli.launcher import check_browser_url
+from mightycli.retry import RetryPolicy, send
 
 SOURCE_RFC8414 = "oauth-authorization-server"
 SOURCE_OPENID = "openid-configuration"
 SOURCE_FIXED = "fixed paths"
+# Only these say "no metadata here"; any other failure must not switch the issuer checks off.
+ABSENT = (404, 410)
 
 
 @dataclass(frozen=True)
@@ -64,23 +68,51 @@ def same_issuer(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
 
 
-def discover(
-    client: httpx.Client, issuer: str, *, notify: Callable[[str], None] | None = None
-) -> ServerMetadata:
-    """Fetch and validate the issuer's metadata, or fall back to the fixed paths."""
-    for source, url in metadata_urls(issuer):
-        try:
-            response = client.get(url, headers={"Accept": "application/json"})
-        except httpx.TimeoutException as exc:
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    issuer: str,
+    policy: RetryPolicy,
+    notify: Callable[[str], None],
+) -> httpx.Response:
+    request = client.build_request("GET", url, headers={"Accept": "application/json"})
+    try:
+        response = send(
+            client, request, idempotent=True, policy=policy, notify=notify, retry_transport=False
+        )
+    except NetworkError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, httpx.TimeoutException):
             raise NetworkError(
                 f"Timed out fetching the authorization server's metadata from {url}."
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise NetworkError(
-                f"Cannot reach the authorization server at {issuer}: {exc}",
-                hint="Check the network name or --issuer, and your connection.",
-            ) from exc
-        if response.status_code != 200:
+            ) from cause
+        raise NetworkError(
+            f"Cannot reach the authorization server at {issuer}: {cause or exc}",
+            hint="Check the network name or --issuer, and your connection.",
+        ) from cause
+    if response.status_code not in (200, *ABSENT):
+        status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        raise DiscoveryError(
+            f"The authorization server's metadata at {url} is unavailable ({status}).",
+            hint="The server may be having trouble; try again later. mighty falls back to "
+            "fixed paths only when a server publishes no metadata at all.",
+        )
+    return response
+
+
+def discover(
+    client: httpx.Client,
+    issuer: str,
+    *,
+    notify: Callable[[str], None] | None = None,
+    policy: RetryPolicy | None = None,
+) -> ServerMetadata:
+    """Fetch and validate the issuer's metadata; fall back to the fixed paths only when the
+    server has none (404 or 410). A server error is retried like any request, then reported."""
+    say = notify or (lambda _: None)
+    for source, url in metadata_urls(issuer):
+        response = _fetch(client, url, issuer, policy or RetryPolicy(), say)
+        if response.status_code in ABSENT:
             continue
         try:
             document = json.loads(response.content)
@@ -121,6 +153,8 @@ def parse_metadata(document: dict[str, Any], expected_issuer: str, source: str) 
             raise DiscoveryError(f"The discovery document at {expected_issuer} lacks {key}.")
         try:
             endpoints[key] = check_endpoint_url(value, key.replace("_", " "))
+            if key == "authorization_endpoint":
+                check_browser_url(value)  # it goes to a browser opener
         except UsageError as exc:
             raise DiscoveryError(
                 f"The discovery document's {key} is unusable: {exc.message}"

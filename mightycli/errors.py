@@ -129,6 +129,14 @@ class ApiError(MightyError):
         self.code = code
 
 
+class RetryLaterError(ApiError):
+    """The server asked to be retried later than the caller is prepared to wait."""
+
+    def __init__(self, message: str, *, hint: str | None = None, retry_at: float) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_at = retry_at
+
+
 class ApiAuthError(ApiError):
     """The API refused the credentials (HTTP 401 or GraphQL UNAUTHENTICATED)."""
 

@@ -51,10 +51,20 @@ def typed_value(text: str, read_stdin: Callable[[], str] = lambda: sys.stdin.rea
     return text
 
 
+def check_text(text: str, what: str) -> str:
+    """An argument as text: bytes that were not UTF-8 reach Python as lone surrogates, which no
+    request can carry, so they are a usage error here rather than a crash later."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"The {what} is not valid UTF-8 text.") from None
+    return text
+
+
 def parse_field(
     spec: str, *, typed: bool, read_stdin: Callable[[], str] = lambda: sys.stdin.read()
 ) -> Field:
-    key, sep, raw = spec.partition("=")
+    key, sep, raw = check_text(spec, "field").partition("=")
     if not sep or not key:
         flag = "-F" if typed else "-f"
         raise UsageError(
@@ -124,7 +134,7 @@ def query_params(fields: Iterable[Field]) -> list[tuple[str, str]]:
 
 
 def parse_header(spec: str) -> tuple[str, str]:
-    name, sep, value = spec.partition(":")
+    name, sep, value = check_text(spec, "header").partition(":")
     name = name.strip()
     if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value or "\r" in value:
         raise UsageError(f"The header {spec!r} is not 'Name: value'.")

@@ -8,7 +8,6 @@ import json
 import socket
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from mightycli.errors import (
     StateFileError,
     UsageError,
 )
+from mightycli.launcher import open_browser
 from mightycli.loopback import (
     LoopbackReceiver,
     parse_redirect_uri,
@@ -41,7 +41,7 @@ from mightycli.loopback import (
     render_page,
 )
 from mightycli.session import preload_storage, refresh_lock
-from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, open_store
+from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, check_token, open_store
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def login(
     state_path: Path,
     notify: Callable[[str], None],
     show_url: Callable[[str], None],
-    browser: Callable[[str], bool] | None = webbrowser.open,
+    browser: Callable[[str], bool] | None = open_browser,
     no_browser_reason: str | None = None,
     terminal: int | None = None,
     clock: Callable[[], float] = time.time,
@@ -133,6 +133,7 @@ def login(
                 options.timeout,
                 terminal=terminal,
                 on_bad_paste=lambda exc: notify(f"{exc.message} {exc.hint or ''}".strip()),
+                accept=lambda query: oauth.foreign_callback(request, query),
             )
             log = debug.current()
             if log is not None:
@@ -228,12 +229,83 @@ def _pending_path(directory: Path, state: str) -> Path:
     return directory / (hashlib.sha256(state.encode("utf-8")).hexdigest()[:32] + ".json")
 
 
-def _prune_pending(directory: Path, now: float) -> None:
+# What a pending login file holds, by key: written by start_login, read back by complete_login.
+_PENDING_SHAPE: dict[str, tuple[type, ...]] = {
+    "network": (str,),
+    "issuer": (str,),
+    "api_url": (str,),
+    "client_id": (str,),
+    "confidential": (bool,),
+    "scopes": (list,),
+    "redirect_uri": (str,),
+    "state": (str,),
+    "verifier": (str,),
+    "metadata": (dict,),
+    "created_at": (int, float),
+    "expires_at": (int, float),
+}
+
+
+class _DamagedPendingError(ValueError):
+    pass
+
+
+def read_pending(path: Path) -> dict[str, Any]:
+    """A pending login file, checked against the shape start_login writes.
+
+    Raises OSError when it cannot be read and _DamagedPendingError when it is not that shape.
+    """
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise _DamagedPendingError("not JSON in UTF-8") from None
+    if not isinstance(data, dict):
+        raise _DamagedPendingError("not a JSON object")
+    for key, types in _PENDING_SHAPE.items():
+        value = data.get(key)
+        if not isinstance(value, types) or isinstance(value, bool) is not (types == (bool,)):
+            raise _DamagedPendingError(f"{key!r} is missing or of the wrong type")
+    if not all(isinstance(scope, str) for scope in data["scopes"]):
+        raise _DamagedPendingError("'scopes' is not a list of strings")
+    saved: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data["metadata"].items()
+    }
+    try:
+        metadata = ServerMetadata(**saved)
+    except TypeError:
+        raise _DamagedPendingError("'metadata' is not server metadata") from None
+    endpoints = (metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint)
+    if not all(isinstance(url, str) for url in endpoints):
+        raise _DamagedPendingError("'metadata' is not server metadata")
+    return data
+
+
+def _load_pending(path: Path) -> dict[str, Any]:
+    try:
+        return read_pending(path)
+    except OSError:
+        raise LoginError(
+            "No pending login matches that address: it was completed, expired, or started "
+            "on another machine.",
+            hint="Start again: mighty login --no-wait",
+        ) from None
+    except _DamagedPendingError as exc:
+        raise LoginError(
+            f"The pending login file {path} is damaged ({exc}).",
+            hint="Remove it and start again: mighty login --no-wait",
+        ) from None
+
+
+def _prune_pending(directory: Path, now: float, notify: Callable[[str], None]) -> None:
+    """Remove expired pending logins; a damaged file is left alone, with a warning."""
     for path in directory.glob("*.json"):
         try:
-            if json.loads(path.read_text(encoding="utf-8")).get("expires_at", 0) < now:
+            if read_pending(path)["expires_at"] < now:
                 path.unlink()
-        except (OSError, ValueError, AttributeError):
+        except _DamagedPendingError as exc:
+            notify(f"Warning: ignoring the damaged pending login file {path} ({exc}); remove it.")
+        except OSError:
             continue
 
 
@@ -256,7 +328,7 @@ def start_login(
     )
     now = clock()
     directory = pending_dir(state_path)
-    _prune_pending(directory, now)
+    _prune_pending(directory, now, notify)
     pending = {
         "network": options.network,
         "issuer": options.issuer,
@@ -300,14 +372,7 @@ def complete_login(
             hint="Copy the whole address from the browser's address bar after approving.",
         )
     path = _pending_path(pending_dir(state_path), callback.state)
-    try:
-        pending = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise LoginError(
-            "No pending login matches that address: it was completed, expired, or started "
-            "on another machine.",
-            hint="Start again: mighty login --no-wait",
-        ) from None
+    pending = _load_pending(path)
     try:
         # Slips in the address or the environment leave the pending login for another try.
         query_from_redirect(parse_redirect_uri(pending["redirect_uri"]), address)
@@ -497,8 +562,7 @@ def login_with_token(
             "No Admin API token on standard input.",
             hint=f"Run: mighty login --with-token --network {network} < token-file",
         )
-    if any(c.isspace() for c in token):
-        raise UsageError("The Admin API token contains spaces or line breaks; pass only the token.")
+    check_token(token, "Admin API token on standard input", error=UsageError)
     store.check(network)
     with make_http_client(transport=transport) as http:
         try:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from mightycli import debug
 from mightycli.config import is_loopback_host
 from mightycli.errors import LoginError, LoginTimedOutError, PortInUseError, UsageError
 
@@ -76,7 +77,11 @@ def parse_redirect_uri(uri: str) -> RedirectTarget:
         parts = urlsplit(uri)
     except ValueError as exc:  # an unbalanced [ in the host
         raise UsageError(f"The redirect URI {uri!r} is not a valid URL.") from exc
-    if parts.scheme != "http" or not parts.hostname or not is_loopback_host(parts.hostname):
+    if (
+        parts.scheme != "http"
+        or not parts.hostname
+        or not is_loopback_host(parts.hostname, localhost_names=True)
+    ):
         raise UsageError(
             f"The redirect URI {uri!r} is not on this machine.",
             hint="Use an http://localhost:<port>/<path> URI registered on the OAuth application.",
@@ -211,7 +216,9 @@ class LoopbackReceiver:
         self._clock = clock
         self._listeners: list[socket.socket] = []
         self._pending: socket.socket | None = None
+        self._check_query: Callable[[str], str | None] = lambda _: None
         self.stray_requests = 0
+        self.ignored_callbacks = 0
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -305,12 +312,16 @@ class LoopbackReceiver:
         *,
         terminal: int | None = None,
         on_bad_paste: Callable[[LoginError], None] | None = None,
+        accept: Callable[[str], str | None] | None = None,
     ) -> str:
         """Serve until a GET to the callback path arrives; return its raw query string.
 
         Anything else (another path or method, another Host, a malformed or oversized request)
         gets an error page and the wait goes on. Connections are read side by side, so an idle
         one (browsers open speculative connections) cannot hold up the real callback.
+
+        ``accept`` sees each callback's query first: None takes it, a reason refuses it with an
+        error page while the wait goes on (a web page's <img> must not end the login).
 
         With ``terminal`` (a file descriptor, POSIX only), a line pasted there that is an address
         under the redirect URI ends the wait just like the callback would: whichever comes first
@@ -319,6 +330,7 @@ class LoopbackReceiver:
         if not self._listeners:
             raise RuntimeError("open() the receiver first")
         deadline = self._clock() + timeout
+        self._check_query = accept or (lambda _: None)
         selector = selectors.DefaultSelector()
         for listener in self._listeners:
             selector.register(listener, selectors.EVENT_READ, _LISTENER)
@@ -388,11 +400,24 @@ class LoopbackReceiver:
             if not text:
                 continue
             try:
-                return query_from_redirect(self.target, text)
+                query = query_from_redirect(self.target, text)
+                reason = self._check_query(query)
+                if reason is None:
+                    return query
+                self._note_ignored("pasted address", query, reason)
+                raise LoginError(f"That address is not from this login: {reason}.")
             except LoginError as exc:
                 if on_bad_paste is not None:
                     on_bad_paste(exc)
         return None
+
+    def _note_ignored(self, where: str, query: str, reason: str) -> None:
+        """Count a callback that is not this login's, and say so under --debug."""
+        self.ignored_callbacks += 1
+        log = debug.current()
+        if log is not None:
+            shown = debug.redact_url(f"{self.target.uri}?{query}")
+            log.line(f"ignored {where} {shown}: {reason}")
 
     def _accept(
         self,
@@ -460,6 +485,10 @@ class LoopbackReceiver:
                 raise _Refused(404, "Not found", "This is not the login callback.")
             if request.method != "GET":
                 raise _Refused(405, "Method not allowed")
+            reason = self._check_query(request.query)
+            if reason is not None:
+                self._note_ignored("callback", request.query, reason)
+                raise _Refused(400, "Not this login", f"This callback was ignored: {reason}.")
         except _Refused as refusal:
             self.stray_requests += 1
             self._send(

@@ -21,7 +21,7 @@ from mightycli.errors import (
     StateMismatchError,
     TokenRequestError,
 )
-from mightycli.tokens import Token
+from mightycli.tokens import Token, check_token
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,24 @@ def parse_callback_query(query: str) -> Callback:
             raise LoginError(f"The redirect carried the parameter {key!r} more than once.")
         single[key] = got[0]
     return Callback(**single)
+
+
+def foreign_callback(request: AuthorizationRequest, query: str) -> str | None:
+    """Why a callback's query does not belong to this login, or None when it does.
+
+    Only a callback carrying this login's ``state`` exactly once may end it, with a code or with
+    the server's error: anything else (no state, a wrong one, a repeated one, a query that does
+    not parse) may come from any web page, and is ignored while the wait goes on.
+    """
+    try:
+        callback = parse_callback_query(query)
+    except LoginError as exc:
+        return exc.message.rstrip(".")
+    if callback.state is None:
+        return "it carries no state"
+    if not pkce.states_match(request.state, callback.state):
+        return "its state is not this login's"
+    return None
 
 
 def _shorten(text: str, limit: int = 300) -> str:
@@ -236,6 +254,7 @@ def parse_token_response(
     )
     if not isinstance(access_token, str) or not access_token:
         raise TokenRequestError("The token endpoint's answer has no access_token.")
+    check_token(access_token, "access_token from the token endpoint", error=TokenRequestError)
     token_type = body.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise TokenRequestError(
@@ -257,6 +276,8 @@ def parse_token_response(
     refresh_token = body.get("refresh_token")
     if refresh_token is not None and (not isinstance(refresh_token, str) or not refresh_token):
         raise TokenRequestError("The token endpoint's refresh_token is not a string.")
+    if refresh_token is not None:
+        check_token(refresh_token, "refresh_token from the token endpoint", error=TokenRequestError)
     scope = body.get("scope")
     if scope is None:
         scopes = requested_scopes  # section 5.1: omitted means as requested

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from mightycli.errors import NetworkError
+from mightycli.errors import NetworkError, RetryLaterError
 
 # 429 and 503 mean the request was not processed; 502 and 504 come from a gateway and may
 # hide a request that did run, so those are repeated only when repeating is harmless.
@@ -24,7 +24,9 @@ class RetryPolicy:
     max_attempts: int = 5
     base_delay: float = 1.0
     max_delay: float = 30.0
-    max_retry_after: float = 300.0  # a server asking for longer gets a clear failure instead
+    # The most time spent waiting between attempts, all waits together: a script calling
+    # mighty must not hang for twenty minutes because a server said Retry-After: 299.
+    max_wait: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
     clock: Callable[[], float] = time.time
@@ -40,7 +42,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²".isdigit() is true too
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
@@ -55,6 +57,47 @@ def _status_text(response: httpx.Response) -> str:
     return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
 
 
+def _retry_later(
+    response: httpx.Response, delay: float, left: float, now: float
+) -> RetryLaterError:
+    import datetime as dt
+
+    when = dt.datetime.fromtimestamp(now + delay, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return RetryLaterError(
+        f"{_status_text(response)} from {response.request.url.host}: the server asks to wait "
+        f"{delay:.0f} s, longer than mighty waits ({max(left, 0):.0f} s left of its limit).",
+        hint=f"Try again after {when} (mighty api --max-wait SECONDS allows longer waits).",
+        retry_at=now + delay,
+    )
+
+
+def _transport_failure(exc: httpx.TransportError, idempotent: bool) -> tuple[str, bool]:
+    """What went wrong, and whether repeating the request is safe."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return f"cannot connect ({exc})", True  # nothing reached the server
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out", idempotent
+    return f"connection failed ({exc})", idempotent
+
+
+def _response_delay(
+    response: httpx.Response, policy: RetryPolicy, attempt: int, waited: float
+) -> float | None:
+    """How long to wait before repeating a retryable answer; None when it stands as it is."""
+    if attempt >= policy.max_attempts:
+        return None
+    now = policy.clock()
+    left = policy.max_wait - waited
+    delay = parse_retry_after(response.headers.get("retry-after"), now)
+    if delay is not None and delay > left:
+        raise _retry_later(response, delay, left, now)
+    if delay is None:
+        delay = policy.backoff(attempt)
+        if delay > left:
+            return None  # out of waiting time: the answer stands
+    return delay
+
+
 def send(
     client: httpx.Client,
     request: httpx.Request,
@@ -63,53 +106,62 @@ def send(
     policy: RetryPolicy,
     notify: Callable[[str], None],
     throttled: Callable[[httpx.Response], bool] = lambda _: False,
+    retry_transport: bool = True,
 ) -> httpx.Response:
-    """Send ``request`` (whose body is in memory), retrying what is safe to retry."""
+    """Send ``request`` (whose body is in memory), retrying what is safe to retry.
+
+    With ``retry_transport`` false, only the server's answers are retried: a connection that
+    fails is reported at once. All waits together stay within ``policy.max_wait``: a server
+    asking for longer ends the call at once with RetryLaterError, saying when to try again.
+    """
     attempt = 1
+    waited = 0.0
     while True:
         try:
             response = client.send(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            # Nothing reached the server: safe to repeat whatever the method.
-            reason, retryable = f"cannot connect ({exc})", True
-            error: Exception = exc
-        except httpx.TimeoutException as exc:
-            reason, retryable = "timed out", idempotent
-            error = exc
+        except httpx.LocalProtocolError:
+            # The request itself is malformed (a header value with a line break): repeating it
+            # cannot help, and the library's message quotes the value, which may be a secret.
+            raise NetworkError(
+                f"{request.method} {request.url.copy_with(query=None)}: the request could not "
+                "be sent, as one of its headers is not a valid HTTP header."
+            ) from None
         except httpx.TransportError as exc:
-            reason, retryable = f"connection failed ({exc})", idempotent
-            error = exc
+            reason, retryable = _transport_failure(exc, idempotent)
+            error: Exception = exc
         else:
-            status = response.status_code
             retryable = (
-                status in RETRY_ALWAYS
-                or (status in RETRY_IF_IDEMPOTENT and idempotent)
+                response.status_code in RETRY_ALWAYS
+                or (response.status_code in RETRY_IF_IDEMPOTENT and idempotent)
                 or throttled(response)
             )
-            if not retryable or attempt >= policy.max_attempts:
-                return response
-            delay = parse_retry_after(response.headers.get("retry-after"), policy.clock())
+            delay = _response_delay(response, policy, attempt, waited) if retryable else None
             if delay is None:
-                delay = policy.backoff(attempt)
-            elif delay > policy.max_retry_after:
-                return response  # waiting that long is not what a caller expects
+                return response
             what = "GraphQL THROTTLED" if throttled(response) else _status_text(response)
             notify(
                 f"{what} from {request.url.host}; retrying in {delay:.1f} s "
                 f"(attempt {attempt + 1} of {policy.max_attempts})..."
             )
             policy.sleep(delay)
+            waited += delay
             attempt += 1
             continue
-        if not retryable or attempt >= policy.max_attempts:
+        delay = policy.backoff(attempt)
+        if (
+            not retryable
+            or not retry_transport
+            or attempt >= policy.max_attempts
+            or delay > policy.max_wait - waited
+        ):
             raise NetworkError(
                 f"{request.method} {request.url.copy_with(query=None)}: {reason}.",
                 hint="Check your connection; --timeout SECONDS allows slower answers.",
             ) from error
-        delay = policy.backoff(attempt)
         notify(
             f"{reason[0].upper()}{reason[1:]}; retrying in {delay:.1f} s "
             f"(attempt {attempt + 1} of {policy.max_attempts})..."
         )
         policy.sleep(delay)
+        waited += delay
         attempt += 1

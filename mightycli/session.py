@@ -28,7 +28,7 @@ from mightycli.errors import (
     SessionExpiredError,
     TokenRequestError,
 )
-from mightycli.tokens import Token, TokenStore, open_store
+from mightycli.tokens import Token, TokenStore, check_token, open_store
 
 if TYPE_CHECKING:
     import httpx
@@ -338,7 +338,7 @@ def open_session(
         return Session(
             network=network,
             api_url=config.check_endpoint_url(api_url, "API URL"),
-            token=Token(access_token=env_token.strip()),
+            token=Token(access_token=check_token(env_token.strip(), ENV_TOKEN)),
             kind=KIND_ENV,
             clock=clock,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Mapping
@@ -17,12 +18,45 @@ from pathlib import Path
 from typing import Protocol
 
 from mightycli.config import config_dir, write_private_file
-from mightycli.errors import ConfigError, KeyringUnavailableError, StateFileError
+from mightycli.errors import (
+    AuthRequiredError,
+    ConfigError,
+    KeyringUnavailableError,
+    MightyError,
+    StateFileError,
+)
 
 SERVICE_PREFIX = "mighty-cli"
 ACCESS_ENTRY = "access_token"
 REFRESH_ENTRY = "refresh_token"
 ADMIN_ENTRY = "admin_token"
+
+
+# RFC 6750 section 2.1: b64token. Anything else cannot travel in an Authorization header (a line
+# break would even end it early), so a bad value is refused where it is read, never echoed.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+MAX_TOKEN_LENGTH = 16 * 1024
+
+
+def is_bearer_token(value: str) -> bool:
+    return len(value) <= MAX_TOKEN_LENGTH and _B64TOKEN.fullmatch(value) is not None
+
+
+def check_token(
+    value: str,
+    what: str,
+    *,
+    error: type[MightyError] = ConfigError,
+    hint: str | None = None,
+) -> str:
+    """``value`` if it is a bearer token (RFC 6750 b64token); else ``error``, without the value."""
+    if is_bearer_token(value):
+        return value
+    raise error(
+        f"The {what} is not a valid bearer token: it may hold only letters, digits and "
+        "-._~+/ (then =), and no spaces or line breaks. (It is not shown here.)",
+        hint=hint,
+    )
 
 
 @dataclass(frozen=True)
@@ -136,15 +170,20 @@ class _EntryStore:
     ) -> StoredSecrets:
         """The entries asked for (each read costs a keyring round trip; hot paths ask for one)."""
         return StoredSecrets(
-            access_token=self._get(network, ACCESS_ENTRY, "read the access token")
-            if access
-            else None,
-            refresh_token=self._get(network, REFRESH_ENTRY, "read the refresh token")
-            if refresh
-            else None,
-            admin_token=self._get(network, ADMIN_ENTRY, "read the Admin API token")
-            if admin
-            else None,
+            access_token=self._get_token(network, ACCESS_ENTRY, "access token", access),
+            refresh_token=self._get_token(network, REFRESH_ENTRY, "refresh token", refresh),
+            admin_token=self._get_token(network, ADMIN_ENTRY, "Admin API token", admin),
+        )
+
+    def _get_token(self, network: str, entry: str, what: str, wanted: bool) -> str | None:
+        value = self._get(network, entry, f"read the {what}") if wanted else None
+        if value is None:
+            return None
+        return check_token(
+            value,
+            f"{what} stored for {network}",
+            error=AuthRequiredError,
+            hint=f"Log in again to replace it: mighty login --network {network}",
         )
 
     def save(self, network: str, access_token: str, refresh_token: str | None) -> None:
@@ -274,16 +313,19 @@ class FileStore(_EntryStore):
 
     def _read(self) -> dict[str, dict[str, str]]:
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
         except OSError as exc:
             raise StateFileError(f"Cannot read {self.path}: {exc.strerror}") from exc
         try:
-            data = json.loads(raw)
-            if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict) or not all(
+                isinstance(v, dict) and all(isinstance(t, str) for t in v.values())
+                for v in data.values()
+            ):
                 raise ValueError("unexpected layout")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise StateFileError(
                 f"The token file {self.path} is damaged ({exc}).",
                 hint="Move it aside and run mighty login again.",

@@ -16,6 +16,7 @@ class Reply:
     status: int = 200
     body: bytes | str | dict[str, Any] = b""
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Route = Callable[["Request"], Reply] | Reply
@@ -67,6 +68,8 @@ def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 

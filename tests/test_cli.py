@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import keyring
+import pytest
 from conftest import login_args
 
 from mightycli.cli import main
@@ -290,6 +291,7 @@ def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(  # type: ignore[no-u
     _, rest = proc.communicate(timeout=20)
     assert proc.returncode == 130, rest
     assert "Traceback" not in rest
+    assert rest.rstrip().endswith("mighty: interrupted")
     with socket.socket() as probe:  # the listener is closed
         probe.bind(("127.0.0.1", callback_port))
     assert _secrets() == (None, None)
@@ -401,3 +403,41 @@ def test_discovery_issuer_mismatch_stops_login(redirect_uri, run_mighty) -> None
         result = run_mighty(*args)
     assert result.code == 1 and "impostor.example" in result.stderr
     assert "Open this URL" not in result.stderr and run_mighty("status").code == 4
+
+
+def _explode(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom in the middle")
+
+
+@pytest.mark.parametrize(
+    ("command", "target"),
+    [
+        (["status"], "mightycli.login.list_logins"),
+        (["token"], "mightycli.session.open_session"),  # the fast path
+        (["whoami"], "mightycli.session.open_session"),
+        (["logout"], "mightycli.config.read_state"),
+    ],
+)
+def test_an_unexpected_exception_is_an_internal_error_not_a_traceback(  # type: ignore[no-untyped-def]
+    capsys, monkeypatch, command, target
+) -> None:
+    monkeypatch.setattr(target, _explode)
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert "mighty: internal error: RuntimeError: boom in the middle" in err
+    assert "rerun with --debug for the traceback" in err and "Traceback" not in err
+    assert main(["--debug", *command]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "boom in the middle" in err
+
+
+@pytest.mark.parametrize("command", [["token"], ["status"], ["whoami"]])
+def test_ctrl_c_anywhere_is_interrupted_130(capsys, monkeypatch, command) -> None:  # type: ignore[no-untyped-def]
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mightycli.session.open_session", interrupt)
+    monkeypatch.setattr("mightycli.login.list_logins", interrupt)
+    assert main(command) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "mighty: interrupted" and "Traceback" not in err

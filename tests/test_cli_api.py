@@ -469,3 +469,97 @@ def test_a_body_nested_too_deep_is_passed_through_not_a_crash(run_mighty) -> Non
     for result in (plain, paged, debugged):
         assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
     assert paged.code == 0 and debugged.code == 0
+
+
+def test_a_bad_mighty_token_is_a_usage_error_not_shown_nor_retried(emulator, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    env = {
+        "MIGHTY_TOKEN": "abc\nX-Evil: sekrit",
+        "MIGHTY_NETWORK": "emulated",
+        "MIGHTY_API_URL": emulator.url,
+    }
+    for args in (["whoami"], ["api", "members"], ["token"]):
+        result = run_mighty(*args, env=env)
+        assert result.code == 2, result.stderr
+        assert "not a valid bearer token" in result.stderr
+        assert "sekrit" not in result.stderr + result.stdout and "retrying" not in result.stderr
+
+
+def test_a_bad_admin_token_on_stdin_is_refused_unseen(emulator, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    result = run_mighty(
+        "login",
+        "--with-token",
+        "-n",
+        "emulated",
+        "--api-url",
+        emulator.url,
+        input="ab\u00e9sekrit\n",
+    )
+    assert result.code == 2 and "not a valid bearer token" in result.stderr
+    assert "sekrit" not in result.stderr
+
+
+def test_debug_hides_custom_secret_headers_and_shows_error_codes(
+    admin_login, oauth_login, run_mighty
+) -> None:  # type: ignore[no-untyped-def]
+    result = run_mighty("--debug", "api", "members", "-H", "X-Api-Key: sekrit-key-value")
+    assert result.code == 0, result.stderr
+    assert (
+        "x-api-key: [redacted]" in result.stderr.lower() and "sekrit-key-value" not in result.stderr
+    )
+    result = run_mighty("--debug", "api", "graphql", "-f", "query={ nosuchfield }")
+    assert result.code == 1
+    assert '"code": "[redacted]"' not in result.stderr
+
+
+def test_a_long_retry_after_ends_the_call_at_once_saying_when(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    admin_login.inject_fault(
+        MEMBERS_PATH,
+        429,
+        "{}",
+        times=5,
+        headers={"Retry-After": "299"},
+        content_type="application/json",
+    )
+    result = run_mighty("api", "members", timeout=30)
+    assert result.code == 1, result.stderr
+    assert "asks to wait 299 s" in result.stderr and "Try again after" in result.stderr
+    assert "retrying" not in result.stderr
+
+
+def test_max_wait_bounds_all_waits_together(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    admin_login.inject_fault(
+        MEMBERS_PATH, 503, "<html>busy</html>", times=5, headers={"Retry-After": "1"}
+    )
+    result = run_mighty("api", "members", "--max-wait", "2")
+    assert result.code == 1
+    assert result.stderr.count("retrying in 1.0 s") == 2  # each wait is shown
+    assert "asks to wait 1 s" in result.stderr and "0 s left" in result.stderr
+    bad = run_mighty("api", "members", "--max-wait", "-1")
+    assert bad.code == 2 and "--max-wait" in bad.stderr
+
+
+def test_help_example_with_max_wait_runs(admin_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    result = run_mighty("api", "members", "--max-wait", "10")
+    assert result.code == 0 and json.loads(result.stdout)["items"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308, 304])
+def test_a_redirect_from_the_api_is_an_error_naming_it(run_mighty, status: int) -> None:  # type: ignore[no-untyped-def]
+    routes = {
+        ("GET", "/admin/v1/networks/demo/things"): Reply(
+            status, "", "text/html", headers={"Location": "https://elsewhere.example/x"}
+        ),
+        ("POST", "/networks/demo/graphql"): Reply(
+            status, "", "text/html", headers={"Location": "https://elsewhere.example/g"}
+        ),
+    }
+    with serve(routes) as server:
+        result = run_mighty("api", "things", env=_env(server))
+        assert result.code == 1, result.stderr
+        assert f"HTTP {status}" in result.stderr
+        assert "https://elsewhere.example/x" in result.stderr or status == 304
+        graphql = run_mighty("api", "graphql", "-f", "query={ me { name } }", env=_env(server))
+        assert graphql.code == 1 and f"HTTP {status}" in graphql.stderr
+        whoami = run_mighty("whoami", env=_env(server))
+        assert whoami.code == 1 and "redirect" in whoami.stderr
+        assert len([r for r in server.requests if "elsewhere" in r.path]) == 0

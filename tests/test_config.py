@@ -36,6 +36,11 @@ def test_parse_network_forms(value: str, key: str, issuer: str | None) -> None:
         "a b",
         "-bad-",
         "https://[x.mn.co",
+        "\u00b2",  # superscript two: a digit to str.isdigit, not a network id
+        "\u0661\u0662\u0663",  # Arabic-Indic digits
+        "12\u00b3",
+        "\uff11\uff12",  # fullwidth digits
+        "1" * 21,
     ],
 )
 def test_parse_network_rejects(value: str) -> None:
@@ -56,6 +61,9 @@ def test_plain_http_only_for_loopback() -> None:
         "https://u:p@x.co",
         "http://[::1/x",
         "https://[bad",
+        "http://api.evil.localhost",  # resolved by DNS: may be anywhere
+        "http://localhost.",
+        "http://x.localhost.:8/",
     ):
         with pytest.raises(UsageError):
             config.check_endpoint_url(bad, "issuer")
@@ -131,3 +139,13 @@ def test_config_file_lookup_and_validation(tmp_path: Path) -> None:
     path.write_text("not = [toml\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         config.load_file_config(path)
+
+
+def test_localhost_names_count_as_loopback_only_where_no_dns_is_asked() -> None:
+    from mightycli.loopback import parse_redirect_uri
+
+    assert not config.is_loopback_host("api.evil.localhost")
+    assert config.is_loopback_host("api.evil.localhost", localhost_names=True)
+    assert config.is_loopback_host("LOCALHOST") and config.is_loopback_host("[::1]")
+    # The receiver binds 127.0.0.1 and ::1 itself for such a redirect URI.
+    assert parse_redirect_uri("http://app.localhost:3000/cb").bind_hosts == ("127.0.0.1",)

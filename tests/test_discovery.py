@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hostile import HOSTILE_AUTHORIZATION_ENDPOINTS, hostile_issuer
 from localserver import Reply, serve
 
 from mightycli.discovery import (
@@ -111,3 +112,43 @@ def test_unreachable_server_is_a_network_error() -> None:
 
     with httpx.Client() as http, pytest.raises(NetworkError, match="Cannot reach"):
         discover(http, f"http://127.0.0.1:{free_port()}")
+
+
+@pytest.mark.parametrize("endpoint", HOSTILE_AUTHORIZATION_ENDPOINTS)
+def test_a_hostile_authorization_endpoint_is_refused(endpoint: str) -> None:
+    with hostile_issuer(authorization_endpoint=endpoint) as server, httpx.Client() as client:
+        with pytest.raises(DiscoveryError, match="authorization_endpoint"):
+            discover(client, server.url)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 401, 403, 429])
+def test_a_failing_discovery_is_an_error_not_a_fallback(status: int) -> None:
+    with serve({}) as server:
+        server.routes[("GET", "/.well-known/oauth-authorization-server")] = Reply(
+            status, "<html>down</html>", "text/html", headers={"Retry-After": "0"}
+        )
+        with httpx.Client() as http, pytest.raises(DiscoveryError, match=f"HTTP {status}"):
+            discover(http, server.url)
+
+
+def test_a_server_error_is_retried_then_the_document_is_used() -> None:
+    answers = [Reply(503, "busy", "text/plain", headers={"Retry-After": "0"})] * 2
+    notes: list[str] = []
+    with serve({}) as server:
+
+        def route(request: object) -> Reply:
+            return answers.pop(0) if answers else Reply(200, _doc(server.url))
+
+        server.routes[("GET", "/.well-known/oauth-authorization-server")] = route
+        with httpx.Client() as http:
+            meta = discover(http, server.url, notify=notes.append)
+    assert meta.source == SOURCE_RFC8414
+    assert len(notes) == 2 and "retrying" in notes[0]
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_only_an_absent_document_falls_back(status: int) -> None:
+    with serve({}) as server:
+        server.routes[("GET", "/.well-known/oauth-authorization-server")] = Reply(status, "")
+        with httpx.Client() as http:
+            assert discover(http, server.url).source == SOURCE_FIXED

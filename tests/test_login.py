@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import keyring
 import pytest
+from hostile import FORGED_QUERIES, Forger
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
@@ -20,7 +24,7 @@ from mightycli.errors import (
     IssuerMismatchError,
     KeyringUnavailableError,
     LoginError,
-    StateMismatchError,
+    LoginTimedOutError,
     TokenRequestError,
 )
 from mightycli.login import LoginOptions, login
@@ -34,9 +38,11 @@ class ScriptedBrowser:
         self,
         rewrite: Callable[[dict[str, str]], dict[str, str]] = lambda q: q,
         strays: tuple[str, ...] = (),
+        forger: Callable[[str, str], None] | None = None,
     ) -> None:
         self.rewrite = rewrite
         self.strays = strays
+        self.forger = forger
         self.pages: list[httpx.Response] = []
         self.stray_statuses: list[int] = []
         self.done = threading.Event()
@@ -49,6 +55,8 @@ class ScriptedBrowser:
             base = f"{parts.scheme}://{parts.netloc}"
             for path in self.strays:
                 self.stray_statuses.append(httpx.get(base + path).status_code)
+            if self.forger is not None:  # races the browser to the callback
+                self.forger(f"{base}{parts.path}", query["state"])
             target = f"{base}{parts.path}?{urlencode(self.rewrite(query))}"
             self.pages.append(httpx.get(target, timeout=10))
         finally:
@@ -74,11 +82,17 @@ def _options(emulator: Emulator, redirect_uri: str) -> LoginOptions:
     )
 
 
-def _login(emulator: Emulator, redirect_uri: str, browser: ScriptedBrowser, isolated: Path):  # type: ignore[no-untyped-def]
+def _login(
+    emulator: Emulator,
+    redirect_uri: str,
+    browser: ScriptedBrowser,
+    isolated: Path,
+    timeout: float = 20,
+):  # type: ignore[no-untyped-def]
     notes: list[str] = []
     try:
         return login(
-            _options(emulator, redirect_uri),
+            dataclasses.replace(_options(emulator, redirect_uri), timeout=timeout),
             store=KeyringStore(),
             state_path=isolated / "config" / "logins.json",
             notify=notes.append,
@@ -108,11 +122,49 @@ def _assert_failed(browser: ScriptedBrowser, isolated: Path) -> None:
     assert keyring.get_password("mighty-cli:emulated", "access_token") is None
 
 
-def test_state_mismatch(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+def test_a_callback_with_another_state_is_ignored_and_the_wait_goes_on(  # type: ignore[no-untyped-def]
+    auto_emulator, redirect_uri, isolated
+) -> None:
     browser = ScriptedBrowser(lambda q: {**q, "state": "forged"})
-    with pytest.raises(StateMismatchError):
+    with pytest.raises(LoginTimedOutError):
+        _login(auto_emulator, redirect_uri, browser, isolated, timeout=2)
+    page = browser.pages[0]
+    assert page.status_code == 400 and "Not this login" in page.text
+    assert config.read_state(isolated / "config" / "logins.json").logins == {}
+
+
+def test_forged_callbacks_do_not_end_the_login(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    forgers: list[Forger] = []
+
+    def forge(callback: str, state: str) -> None:
+        forgers.append(Forger(callback))
+        forgers[0].forge(state)
+
+    browser = ScriptedBrowser(forger=forge)
+    result = _login(auto_emulator, redirect_uri, browser, isolated)
+    assert result.identity.name == "Ada Lovelace"
+    assert forgers[0].statuses == [400] * len(FORGED_QUERIES)
+    assert all("Not this login" in page for page in forgers[0].pages)
+    assert browser.pages[0].status_code == 200 and "Logged in" in browser.pages[0].text
+
+
+def test_ignored_callbacks_are_logged_under_debug(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
+    from mightycli import debug
+
+    lines: list[str] = []
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        debug.enable(lines.append)
+        browser = ScriptedBrowser(forger=lambda callback, state: Forger(callback).forge(state))
         _login(auto_emulator, redirect_uri, browser, isolated)
-    _assert_failed(browser, isolated)
+
+    context.run(run)
+    ignored = [line for line in lines if line.startswith("ignored callback")]
+    assert len(ignored) == len(FORGED_QUERIES)
+    assert any("state is not this login's" in line for line in ignored)
+    assert not any("stolen" in line for line in ignored)  # codes stay redacted
+    assert any("state=%5Bredacted%5D" in line or "state=[redacted]" in line for line in ignored)
 
 
 def test_iss_mismatch(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
@@ -222,6 +274,8 @@ def test_pasted_address_completes_the_login(auto_emulator, redirect_uri, isolate
     def person_on_another_device(url: str) -> None:
         address = _approved_redirect(url)
         os.write(write_end, b"http://localhost:1/not-it\n")  # a slip first: reported, not fatal
+        forged = re.sub(r"state=[^&]*", "state=forged", address)  # another login's address
+        os.write(write_end, forged.encode() + b"\n")
         os.write(write_end, address.encode() + b"\n")
 
     def show_url(url: str) -> None:
@@ -246,6 +300,7 @@ def test_pasted_address_completes_the_login(auto_emulator, redirect_uri, isolate
     text = "\n".join(notes)
     assert "this is an SSH session" in text and "ssh -L" in text and "paste here" in text
     assert "not an address under" in text
+    assert "That address is not from this login: its state is not this login's." in text
 
 
 def test_browser_still_wins_while_the_terminal_waits(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]

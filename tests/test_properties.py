@@ -23,6 +23,7 @@ from mightycli import api, discovery, oauth
 from mightycli.discovery import ServerMetadata
 from mightycli.errors import MightyError
 from mightycli.loopback import LoopbackReceiver, render_page
+from mightycli.retry import RetryPolicy
 from mightycli.tokens import Token
 
 ISSUER = "https://demo.mn.co"
@@ -351,10 +352,14 @@ def test_any_token_response_gives_a_token_or_a_clear_error(
         assert result.expires_at is None or result.expires_at >= now
 
 
+# RFC 6750 b64token: what a bearer token may be made of.
+b64tokens = st.from_regex(r"[A-Za-z0-9\-._~+/]{1,40}={0,2}", fullmatch=True)
+
+
 @FEW
 @given(
-    access=st.text(min_size=1, max_size=40),
-    refresh=st.none() | st.text(min_size=1, max_size=40),
+    access=b64tokens,
+    refresh=st.none() | b64tokens,
     expires_in=st.none() | st.integers(0, 10**7) | st.floats(0, 1e7),
     scope=st.none() | st.lists(st.sampled_from(SCOPES + ("read:posts",)), unique=True),
 )
@@ -458,7 +463,9 @@ def test_any_discovery_answer_gives_metadata_or_a_clear_error(
     status: int, body: bytes, content_type: str
 ) -> None:
     with mock_client(status, body, content_type) as http:
-        result = outcome(lambda: discovery.discover(http, ISSUER))
+        # Retried answers (429, 5xx) are not waited for here: what matters is the outcome.
+        no_waiting = RetryPolicy(sleep=lambda _: None)
+        result = outcome(lambda: discovery.discover(http, ISSUER, policy=no_waiting))
     assert isinstance(result, (ServerMetadata, MightyError))
 
 
@@ -562,3 +569,177 @@ def test_a_good_api_answer_is_read_faithfully(
     with mock_client(200, json.dumps(payload).encode(), "application/json") as http:
         identity = api.fetch_identity(http, "https://api.mn.co/networks/demo/graphql")
     assert (identity.name, identity.email, identity.network_title) == (name, email, title)
+
+
+# --------------------------------------------------------------------------- files on disk
+#
+# The state, config and pending files may be damaged by anything: a crash in another program,
+# a hand edit, a disk error. Reading one gives its content or a MightyError, and never changes it.
+
+RECORD_FIELDS = {
+    "network": st.just("demo"),
+    "api_url": st.just("https://api.mn.co"),
+    "issuer": st.just(ISSUER),
+    "client_id": st.just("cid"),
+    "token_endpoint": st.just(f"{ISSUER}/oauth/token"),
+    "scopes": st.just(["read:network"]),
+    "expires_at": st.just(4102444800.0),
+    "has_refresh_token": st.booleans(),
+    "storage": st.just("keyring"),
+}
+records = st.fixed_dictionaries({}, optional={k: v | json_values for k, v in RECORD_FIELDS.items()})
+state_documents = st.fixed_dictionaries(
+    {
+        "version": st.just(1) | json_values,
+        "logins": st.dictionaries(st.just("demo") | st.text(max_size=8), records, max_size=2)
+        | json_values,
+    },
+    optional={"default": st.just("demo") | json_values},
+)
+
+
+def damaged(documents: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    """Documents as written, cut short anywhere, or random bytes."""
+    truncated = st.tuples(documents, st.floats(0, 1)).map(lambda p: p[0][: int(len(p[0]) * p[1])])
+    return documents | truncated | st.binary(max_size=200)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value).encode("utf-8")
+
+
+def _in_temp_file(name: str, content: bytes, check: Callable[[Any], None]) -> None:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        check(path)
+        assert path.read_bytes() == content, "reading changed the file"
+
+
+@FEW
+@given(content=damaged(state_documents.map(_json_bytes)))
+def test_any_state_file_gives_logins_or_a_clear_error(content: bytes) -> None:
+    from mightycli import config
+
+    def check(path: Any) -> None:
+        result = outcome(lambda: config.read_state(path))
+        if isinstance(result, MightyError):
+            assert str(path) in result.message
+            return
+        for key, record in result.logins.items():
+            assert record.network == key and isinstance(record.api_url, str)
+            assert record.expires_at is None or isinstance(record.expires_at, (int, float))
+            assert all(isinstance(scope, str) for scope in record.scopes)
+
+    _in_temp_file("logins.json", content, check)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+
+
+toml_scalars = st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats() | st.text(max_size=20)
+toml_values = st.recursive(
+    toml_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+setting_names = st.sampled_from(
+    ["network", "client_id", "scopes", "redirect_uri", "issuer", "api_url", "timeout", "storage"]
+)
+config_documents = st.tuples(
+    st.dictionaries(setting_names, toml_values, max_size=4),
+    st.dictionaries(setting_names, toml_values, max_size=3),
+).map(
+    lambda tables: (
+        "".join(f"{k} = {_toml_value(v)}\n" for k, v in tables[0].items())
+        + "[networks.demo]\n"
+        + "".join(f"{k} = {_toml_value(v)}\n" for k, v in tables[1].items())
+    ).encode("utf-8", "surrogatepass")
+)
+
+
+@FEW
+@given(content=damaged(config_documents))
+def test_any_config_file_gives_settings_or_a_clear_error(content: bytes) -> None:
+    from mightycli import cli, config
+
+    def check(path: Any) -> None:
+        result = outcome(lambda: config.load_file_config(path))
+        if isinstance(result, MightyError):
+            assert str(path) in result.message
+            return
+        # What the commands do with each setting works for every value that was accepted.
+        for network in (None, "demo"):
+            scopes = result.lookup("scopes", network)
+            if scopes is not None:
+                assert all(isinstance(s, str) for s in cli._parse_scopes(scopes))
+            timeout = result.lookup("timeout", network)
+            if timeout is not None:
+                assert float(timeout) > 0
+            for name in ("network", "client_id", "redirect_uri", "issuer", "api_url", "storage"):
+                value = result.lookup(name, network)
+                assert value is None or isinstance(value, str)
+
+    _in_temp_file("config.toml", content, check)
+
+
+PENDING_FIELDS = {
+    "network": st.just("demo"),
+    "issuer": st.just(ISSUER),
+    "api_url": st.just("https://api.mn.co"),
+    "client_id": st.just("cid"),
+    "confidential": st.booleans(),
+    "scopes": st.just(["read:network"]),
+    "redirect_uri": st.just("http://localhost:3000/callback"),
+    "state": st.just("s"),
+    "verifier": st.just("v"),
+    "metadata": st.just(
+        {"issuer": ISSUER, "authorization_endpoint": ISSUER, "token_endpoint": ISSUER}
+    ),
+    "created_at": st.just(1.0),
+    "expires_at": st.just(2.0) | st.just(4102444800.0),
+}
+pending_documents = st.fixed_dictionaries(
+    {}, optional={k: v | json_values for k, v in PENDING_FIELDS.items()}
+)
+
+
+@FEW
+@given(content=damaged(pending_documents.map(_json_bytes)))
+def test_any_pending_file_is_read_or_ignored_with_a_warning(content: bytes) -> None:
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from mightycli import login
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pending.json"
+        path.write_bytes(content)
+        try:
+            data = login.read_pending(path)
+        except ValueError:  # damaged: pruning leaves it alone, and says so
+            notes: list[str] = []
+            login._prune_pending(Path(folder), time.time(), notes.append)
+            assert path.read_bytes() == content
+            assert len(notes) == 1 and str(path) in notes[0]
+            return
+        assert isinstance(data["expires_at"], (int, float)) and isinstance(data["scopes"], list)
+        notes = []
+        login._prune_pending(Path(folder), time.time(), notes.append)
+        assert notes == []
+        assert path.exists() is (data["expires_at"] >= time.time())

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mightycli import retry
-from mightycli.errors import NetworkError
+from mightycli.errors import NetworkError, RetryLaterError
 
 
 def _policy(waits: list[float]) -> retry.RetryPolicy:
@@ -88,8 +88,44 @@ def test_gives_up_after_five_attempts() -> None:
 
 def test_too_long_retry_after_is_not_waited_for() -> None:
     waits: list[float] = []
-    response, _ = _send([httpx.Response(429, headers={"Retry-After": "3600"})], waits=waits)
-    assert response.status_code == 429 and waits == []
+    with pytest.raises(RetryLaterError, match="asks to wait 3600 s") as caught:
+        _send([httpx.Response(429, headers={"Retry-After": "3600"})], waits=waits)
+    assert waits == [] and "Try again after 1970-01-12 14:46:40 UTC" in (caught.value.hint or "")
+    assert caught.value.exit_code == 1
+
+
+def test_all_waits_together_stay_within_max_wait() -> None:
+    # Retry-After: 299 four times used to mean twenty minutes of sleeping.
+    waits: list[float] = []
+    answers: list[object] = [httpx.Response(429, headers={"Retry-After": "299"})] * 5
+    with pytest.raises(RetryLaterError):
+        _send(answers, waits=waits)
+    assert waits == []
+    waits = []
+    answers = [httpx.Response(503, headers={"Retry-After": "25"})] * 5
+    with pytest.raises(RetryLaterError, match="10 s left"):
+        _send(answers, waits=waits)
+    assert waits == [25, 25] and sum(waits) <= retry.RetryPolicy().max_wait
+
+
+def test_backoff_stops_when_the_waiting_time_is_used_up() -> None:
+    waits: list[float] = []
+    policy = retry.RetryPolicy(sleep=waits.append, jitter=lambda: 1.0, max_wait=3)
+    seen: list[str] = []
+    with _client([httpx.Response(503) for _ in range(5)], seen) as client:
+        response = retry.send(
+            client,
+            client.build_request("GET", "http://127.0.0.1/x"),
+            idempotent=True,
+            policy=policy,
+            notify=lambda _: None,
+        )
+    assert response.status_code == 503 and waits == [1, 2] and len(seen) == 3
+
+
+def test_non_ascii_digits_are_no_retry_after() -> None:
+    for value in ("\u00b2", "\u0661\u0662", "\uff13"):
+        assert retry.parse_retry_after(value, now=0) is None
 
 
 def test_connection_errors() -> None:

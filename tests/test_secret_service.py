@@ -11,8 +11,10 @@ import shutil
 import subprocess
 
 import keyring
+import pytest
 from conftest import SecretServiceBus, login_args
 
+from mightycli.errors import AuthRequiredError
 from mightycli.tokens import KeyringStore, service_name
 
 
@@ -77,10 +79,15 @@ def test_several_networks_are_kept_apart(secret_service: SecretServiceBus) -> No
 def test_long_and_unusual_secrets_survive(secret_service: SecretServiceBus) -> None:
     store = KeyringStore()
     access = "eyJ" + "x" * 4000  # well past what some keyrings hold in one entry
-    refresh = "r-é-\u2603-" + "y" * 100
+    refresh = "r-._~+/" + "y" * 100 + "=="  # every character RFC 6750 allows in a token
     store.save("long", access, refresh)
     loaded = store.load("long")
     assert (loaded.access_token, loaded.refresh_token) == (access, refresh)
+    # What is not a token is refused when read, without being shown.
+    store.save("odd", "r-\u00e9-\u2603-secret", None)
+    with pytest.raises(AuthRequiredError) as caught:
+        store.load("odd")
+    assert "\u2603" not in caught.value.message and "-secret" not in caught.value.message
 
 
 def test_each_test_starts_empty(secret_service: SecretServiceBus) -> None:

@@ -128,3 +128,46 @@ def test_file_store_round_trip_private_and_atomic(tmp_path) -> None:  # type: ig
     with pytest.raises(StateFileError) as info:
         store.load("one")
     assert "leaked" not in str(info.value)
+
+
+BAD_TOKENS = ["abc\ndef", "abc def", "Bearer x", "tök", "a=b", "", "x\r\nX-Evil: 1", "a" * 20000]
+
+
+@pytest.mark.parametrize("value", BAD_TOKENS)
+def test_bad_tokens_are_refused_without_being_shown(value: str) -> None:
+    from mightycli.errors import UsageError
+    from mightycli.tokens import check_token
+
+    with pytest.raises(UsageError) as caught:
+        check_token(value, "token", error=UsageError)
+    if value:
+        assert value not in str(caught.value) and value not in repr(caught.value.args)
+
+
+@pytest.mark.parametrize("value", ["abc", "a-b.c_d~e+f/g==", "emulator-admin-api-token"])
+def test_good_tokens_pass(value: str) -> None:
+    from mightycli.tokens import check_token
+
+    assert check_token(value, "token") == value
+
+
+def test_a_bad_token_in_the_keyring_is_refused_when_read() -> None:
+    from mightycli.errors import AuthRequiredError
+
+    keyring.set_password(service_name("emulated"), "access_token", "good\nX-Evil: sekrit")
+    with pytest.raises(AuthRequiredError, match="not a valid bearer token") as caught:
+        KeyringStore().load("emulated")
+    assert "sekrit" not in caught.value.message and "mighty login" in (caught.value.hint or "")
+
+
+def test_a_bad_token_from_the_token_endpoint_is_refused() -> None:
+    from mightycli.errors import TokenRequestError
+    from mightycli.oauth import parse_token_response
+
+    for body in (
+        {"access_token": "a\nsekrit", "token_type": "Bearer"},
+        {"access_token": "ok", "token_type": "Bearer", "refresh_token": "r sekrit"},
+    ):
+        with pytest.raises(TokenRequestError) as caught:
+            parse_token_response(body, 0.0)
+        assert "sekrit" not in caught.value.message
