@@ -832,13 +832,13 @@ def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> 
         if is_html_block(response):
             hint = html_block_hint(str(response.request.url))
             return ApiError(message + ": a bot or firewall challenge", hint=hint, status_code=403)
-        hint = None
+        not_found_hint: str | None = None
         if response.status_code == 404 and not graphql:
-            hint = (
+            not_found_hint = (
                 "Admin API paths are used exactly as given, and their trailing slashes differ by "
                 "resource (members/<id>/ has one, spaces/<id> has none): check the path."
             )
-        return ApiError(message, hint=hint, status_code=response.status_code)
+        return ApiError(message, hint=not_found_hint, status_code=response.status_code)
     if graphql:
         errors = graphql_errors(body)
         if errors:
