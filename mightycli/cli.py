@@ -1010,16 +1010,9 @@ def api(
     output = _Output(paginate=paginate, slurp=slurp, silent=silent, include=include)
     auth = BearerAuth(session)
     with auth.attach(make_http_client(auth=auth, timeout=timeout)) as client:
-
-        def renew() -> bool:
-            if not session.can_refresh:
-                return False
-            session.refresh(client, rejected=session.token.access_token)
-            return True
-
         if is_graphql:
             pages = pagination.graphql_pages(
-                client, gql_call, paginate=paginate, policy=policy, notify=say, renew=renew
+                client, gql_call, paginate=paginate, policy=policy, notify=say
             )
             extract = pagination.graphql_items
         else:

@@ -23,6 +23,7 @@ SERVICE_PREFIX = "mighty-cli"
 ACCESS_ENTRY = "access_token"
 REFRESH_ENTRY = "refresh_token"
 ADMIN_ENTRY = "admin_token"
+CLIENT_SECRET_ENTRY = "client_secret"  # a confidential application's secret, kept with its login
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class StoredSecrets:
     access_token: str | None = field(repr=False, default=None)
     refresh_token: str | None = field(repr=False, default=None)
     admin_token: str | None = field(repr=False, default=None)
+    client_secret: str | None = field(repr=False, default=None)
 
 
 class TokenStore(Protocol):
@@ -57,12 +59,30 @@ class TokenStore(Protocol):
     def check(self, network: str) -> None: ...
 
     def load(
-        self, network: str, *, access: bool = True, refresh: bool = True, admin: bool = True
+        self,
+        network: str,
+        *,
+        access: bool = True,
+        refresh: bool = True,
+        admin: bool = True,
+        client_secret: bool = False,
     ) -> StoredSecrets: ...
 
-    def save(self, network: str, access_token: str, refresh_token: str | None) -> None: ...
+    def save(
+        self, network: str, access_token: str, refresh_token: str | None, *, patient: bool = False
+    ) -> None: ...
 
-    def save_refresh_token(self, network: str, refresh_token: str) -> None: ...
+    def save_refresh_token(
+        self, network: str, refresh_token: str, *, patient: bool = False
+    ) -> None: ...
+
+    def save_access_token(
+        self, network: str, access_token: str, *, patient: bool = False
+    ) -> None: ...
+
+    def save_client_secret(self, network: str, client_secret: str) -> None: ...
+
+    def delete_client_secret(self, network: str) -> None: ...
 
     def save_admin_token(self, network: str, admin_token: str) -> None: ...
 
@@ -121,7 +141,9 @@ class _EntryStore:
     def _get(self, network: str, entry: str, what: str) -> str | None:
         raise NotImplementedError
 
-    def _set(self, network: str, entry: str, value: str, what: str) -> None:
+    def _set(
+        self, network: str, entry: str, value: str, what: str, *, patient: bool = False
+    ) -> None:
         raise NotImplementedError
 
     def _delete(self, network: str, entry: str, what: str) -> None:
@@ -132,7 +154,13 @@ class _EntryStore:
         self._get(network, ACCESS_ENTRY, "read the stored tokens")
 
     def load(
-        self, network: str, *, access: bool = True, refresh: bool = True, admin: bool = True
+        self,
+        network: str,
+        *,
+        access: bool = True,
+        refresh: bool = True,
+        admin: bool = True,
+        client_secret: bool = False,
     ) -> StoredSecrets:
         """The entries asked for (each read costs a keyring round trip; hot paths ask for one)."""
         return StoredSecrets(
@@ -145,18 +173,36 @@ class _EntryStore:
             admin_token=self._get(network, ADMIN_ENTRY, "read the Admin API token")
             if admin
             else None,
+            client_secret=self._get(network, CLIENT_SECRET_ENTRY, "read the client secret")
+            if client_secret
+            else None,
         )
 
-    def save(self, network: str, access_token: str, refresh_token: str | None) -> None:
+    def save(
+        self, network: str, access_token: str, refresh_token: str | None, *, patient: bool = False
+    ) -> None:
+        """``patient``: no keyring deadline, for tokens the server has already rotated (giving
+        up on a slow keyring that would have answered would lose the login)."""
         # The refresh token first: if the second write fails, a valid refresh token is kept.
         if refresh_token is not None:
-            self.save_refresh_token(network, refresh_token)
+            self.save_refresh_token(network, refresh_token, patient=patient)
         else:
             self._delete(network, REFRESH_ENTRY, "remove the old refresh token")
-        self._set(network, ACCESS_ENTRY, access_token, "save the access token")
+        self.save_access_token(network, access_token, patient=patient)
 
-    def save_refresh_token(self, network: str, refresh_token: str) -> None:
-        self._set(network, REFRESH_ENTRY, refresh_token, "save the refresh token")
+    def save_refresh_token(
+        self, network: str, refresh_token: str, *, patient: bool = False
+    ) -> None:
+        self._set(network, REFRESH_ENTRY, refresh_token, "save the refresh token", patient=patient)
+
+    def save_access_token(self, network: str, access_token: str, *, patient: bool = False) -> None:
+        self._set(network, ACCESS_ENTRY, access_token, "save the access token", patient=patient)
+
+    def save_client_secret(self, network: str, client_secret: str) -> None:
+        self._set(network, CLIENT_SECRET_ENTRY, client_secret, "save the client secret")
+
+    def delete_client_secret(self, network: str) -> None:
+        self._delete(network, CLIENT_SECRET_ENTRY, "delete the client secret")
 
     def save_admin_token(self, network: str, admin_token: str) -> None:
         self._set(network, ADMIN_ENTRY, admin_token, "save the Admin API token")
@@ -164,6 +210,7 @@ class _EntryStore:
     def delete_oauth(self, network: str) -> None:
         self._delete(network, ACCESS_ENTRY, "delete the access token")
         self._delete(network, REFRESH_ENTRY, "delete the refresh token")
+        self.delete_client_secret(network)
 
     def delete_admin_token(self, network: str) -> None:
         self._delete(network, ADMIN_ENTRY, "delete the Admin API token")
@@ -205,7 +252,9 @@ class KeyringStore(_EntryStore):
         backend = keyring.get_keyring()
         return str(getattr(backend, "name", None) or type(backend).__name__)
 
-    def _call(self, what: str, action: str, network: str, *args: str) -> str | None:
+    def _call(
+        self, what: str, action: str, network: str, *args: str, patient: bool = False
+    ) -> str | None:
         import keyring
         import keyring.errors
 
@@ -220,7 +269,7 @@ class KeyringStore(_EntryStore):
 
         worker = threading.Thread(target=run, name="mighty-keyring", daemon=True)
         worker.start()
-        worker.join(self.timeout)
+        worker.join(None if patient else self.timeout)
         if not outcome:
             raise KeyringUnavailableError(
                 f"The keyring ({self._backend_name()}) did not answer within {self.timeout:g} s "
@@ -252,8 +301,10 @@ class KeyringStore(_EntryStore):
     def _get(self, network: str, entry: str, what: str) -> str | None:
         return self._call(what, "get_password", network, entry)
 
-    def _set(self, network: str, entry: str, value: str, what: str) -> None:
-        self._call(what, "set_password", network, entry, value)
+    def _set(
+        self, network: str, entry: str, value: str, what: str, *, patient: bool = False
+    ) -> None:
+        self._call(what, "set_password", network, entry, value, patient=patient)
 
     def _delete(self, network: str, entry: str, what: str) -> None:
         self._call(what, "delete_password", network, entry)
@@ -298,7 +349,9 @@ class FileStore(_EntryStore):
         value = self._read().get(network, {}).get(entry)
         return value if isinstance(value, str) else None
 
-    def _set(self, network: str, entry: str, value: str, what: str) -> None:
+    def _set(
+        self, network: str, entry: str, value: str, what: str, *, patient: bool = False
+    ) -> None:
         data = self._read()
         data.setdefault(network, {})[entry] = value
         self._write(data)
