@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -322,6 +323,15 @@ def login(
             show_default=False,
         ),
     ] = None,
+    client_secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--client-secret-stdin",
+            help="Read a confidential application's client secret from standard input (typed "
+            "without echo on a terminal) and keep it in the keyring with the login, so the login "
+            "renews itself. MIGHTY_CLIENT_SECRET, when set, wins.",
+        ),
+    ] = False,
     with_token: Annotated[
         bool,
         typer.Option(
@@ -344,7 +354,6 @@ def login(
       mighty login --with-token --network mycommunity < admin-token.txt
     """
     from mightycli import login as login_flow
-    from mightycli import oauth
 
     file_config = config.load_file_config(config.config_file_path())
     if complete is not None:
@@ -362,20 +371,33 @@ def login(
         return
     raw_network = _setting("network", network, "MIGHTY_NETWORK", file_config, None)
     if not raw_network:
+        # Logging in again: the default login's network.
+        raw_network = config.read_state(config.state_file_path()).default
+    if not raw_network:
         raw_network = _ask(
             "network (subdomain, id or URL)", "--network <subdomain>", "MIGHTY_NETWORK"
         )
     ref = config.parse_network(str(raw_network))
     key = ref.key
     if with_token:
-        if client_id or scope or redirect_uri or issuer or no_browser or timeout is not None:
+        if (
+            client_id
+            or scope
+            or redirect_uri
+            or issuer
+            or no_browser
+            or client_secret_stdin
+            or timeout is not None
+        ):
             raise UsageError(
                 "--with-token takes only --network and --api-url: an Admin API token needs no "
                 "OAuth application."
             )
+        stored = config.read_state(config.state_file_path()).logins.get(key)
         token_api_url = config.check_endpoint_url(
             str(
                 _setting("api_url", api_url, "MIGHTY_API_URL", file_config, key)
+                or (stored.api_url if stored else None)
                 or config.DEFAULT_API_URL
             ),
             "API URL",
@@ -395,45 +417,8 @@ def login(
         if as_json:
             emit_json(_login_json(record))
         return
-    the_client_id = _setting("client_id", client_id, "MIGHTY_CLIENT_ID", file_config, key)
-    if not the_client_id:
-        the_client_id = _ask("client id", "--client-id <id>", "MIGHTY_CLIENT_ID")
-    the_issuer = _setting("issuer", issuer, "MIGHTY_ISSUER", file_config, key) or ref.issuer
-    if not the_issuer:
-        raise UsageError(
-            f"Cannot derive the community's address from the network id {key}.",
-            hint="Pass --issuer https://<subdomain>.mn.co, or use the subdomain as --network.",
-        )
-    the_api_url = (
-        _setting("api_url", api_url, "MIGHTY_API_URL", file_config, key) or config.DEFAULT_API_URL
-    )
-    the_redirect = (
-        _setting("redirect_uri", redirect_uri, "MIGHTY_REDIRECT_URI", file_config, key)
-        or config.DEFAULT_REDIRECT_URI
-    )
-    scopes = _parse_scopes(_setting("scopes", scope, "MIGHTY_SCOPES", file_config, key) or [])
-    the_timeout = _setting("timeout", timeout, None, file_config, key)
-    try:
-        wait = float(the_timeout) if the_timeout is not None else config.DEFAULT_LOGIN_TIMEOUT
-    except (TypeError, ValueError):
-        raise UsageError(f"The timeout {the_timeout!r} is not a number of seconds.") from None
-    if wait <= 0:
-        raise UsageError("The timeout must be a positive number of seconds.")
-    from mightycli.loopback import parse_redirect_uri
-
-    parse_redirect_uri(str(the_redirect))
-    options = login_flow.LoginOptions(
-        network=key,
-        issuer=config.check_endpoint_url(str(the_issuer), "issuer"),
-        api_url=config.check_endpoint_url(str(the_api_url), "API URL"),
-        client=oauth.ClientCredentials(
-            str(the_client_id).strip(), os.environ.get("MIGHTY_CLIENT_SECRET") or None
-        ),
-        scopes=scopes or config.DEFAULT_SCOPES,
-        redirect_uri=str(the_redirect),
-        timeout=wait,
-        open_browser=not no_browser,
-    )
+    given = _LoginFlags(client_id, scope, redirect_uri, issuer, api_url, timeout, no_browser)
+    options = _oauth_options(ref, given, file_config, client_secret_stdin)
     store = _login_store(insecure_storage, file_config, key)
     if no_wait:
         pending = login_flow.start_login(
@@ -479,6 +464,120 @@ def login(
     _report_login(result, as_json)
 
 
+@dataclass(frozen=True)
+class _LoginFlags:
+    client_id: str | None
+    scope: list[str] | None
+    redirect_uri: str | None
+    issuer: str | None
+    api_url: str | None
+    timeout: float | None
+    no_browser: bool
+
+
+def _oauth_options(
+    ref: config.NetworkRef,
+    given: _LoginFlags,
+    file_config: config.FileConfig,
+    client_secret_stdin: bool,
+) -> Any:
+    """Each setting from the flag, the environment, the config file, then the stored login
+    for this network (logging in again needs no more than --network), then the default."""
+    from mightycli import login as login_flow
+    from mightycli import oauth
+    from mightycli.loopback import parse_redirect_uri
+
+    key = ref.key
+    stored = config.read_state(config.state_file_path()).logins.get(key)
+    known = stored if stored is not None and stored.has_oauth else None
+
+    def pick(name: str, option: Any, env_name: str | None, remembered: Any) -> Any:
+        return _setting(name, option, env_name, file_config, key) or remembered
+
+    the_client_id = pick(
+        "client_id", given.client_id, "MIGHTY_CLIENT_ID", known and known.client_id
+    )
+    if not the_client_id:
+        the_client_id = _ask("client id", "--client-id <id>", "MIGHTY_CLIENT_ID")
+    the_client_id = str(the_client_id).strip()
+    the_issuer = pick("issuer", given.issuer, "MIGHTY_ISSUER", known and known.issuer) or ref.issuer
+    if not the_issuer:
+        raise UsageError(
+            f"Cannot derive the community's address from the network id {key}.",
+            hint="Pass --issuer https://<subdomain>.mn.co, or use the subdomain as --network.",
+        )
+    the_api_url = pick("api_url", given.api_url, "MIGHTY_API_URL", stored and stored.api_url)
+    the_redirect = pick(
+        "redirect_uri", given.redirect_uri, "MIGHTY_REDIRECT_URI", known and known.redirect_uri
+    )
+    scopes = _parse_scopes(_setting("scopes", given.scope, "MIGHTY_SCOPES", file_config, key) or [])
+    if not scopes and known is not None:
+        scopes = known.scopes
+    the_timeout = _setting("timeout", given.timeout, None, file_config, key)
+    try:
+        wait = float(the_timeout) if the_timeout is not None else config.DEFAULT_LOGIN_TIMEOUT
+    except (TypeError, ValueError):
+        raise UsageError(f"The timeout {the_timeout!r} is not a number of seconds.") from None
+    if wait <= 0:
+        raise UsageError("The timeout must be a positive number of seconds.")
+    the_redirect = str(the_redirect or config.DEFAULT_REDIRECT_URI)
+    parse_redirect_uri(the_redirect)
+    secret, keep = _client_secret(key, the_client_id, known, client_secret_stdin)
+    return login_flow.LoginOptions(
+        network=key,
+        issuer=config.check_endpoint_url(str(the_issuer), "issuer"),
+        api_url=config.check_endpoint_url(str(the_api_url or config.DEFAULT_API_URL), "API URL"),
+        client=oauth.ClientCredentials(the_client_id, secret),
+        scopes=scopes or config.DEFAULT_SCOPES,
+        redirect_uri=the_redirect,
+        timeout=wait,
+        open_browser=not given.no_browser,
+        keep_secret=keep,
+    )
+
+
+def _client_secret(
+    network: str, client_id: str, known: config.LoginRecord | None, from_stdin: bool
+) -> tuple[str | None, bool]:
+    """A confidential application's secret, and whether to keep it in the keyring.
+
+    MIGHTY_CLIENT_SECRET wins (and stays in the environment); then --client-secret-stdin; then
+    the secret kept with the stored login of the same application.
+    """
+    env_secret = os.environ.get("MIGHTY_CLIENT_SECRET") or None
+    if env_secret:
+        return env_secret, False
+    if from_stdin:
+        secret = _read_secret_from_stdin("client secret").strip()
+        if not secret or any(c.isspace() for c in secret):
+            raise UsageError("Pass only the client secret on standard input, nothing else.")
+        from mightycli import debug
+
+        debug.register_secret(secret)
+        return secret, True
+    if known is None or not known.confidential or known.client_id != client_id:
+        return None, False
+    from mightycli.tokens import open_store
+
+    kept = (
+        open_store(known.storage)
+        .load(network, access=False, refresh=False, admin=False, client_secret=True)
+        .client_secret
+    )
+    if kept:
+        from mightycli import debug
+
+        debug.register_secret(kept)
+        return kept, True
+    if _interactive():
+        return str(typer.prompt("Client secret", hide_input=True, err=True)).strip(), True
+    raise UsageError(
+        f"The application {client_id} is confidential and no client secret is kept for it.",
+        hint=f"Run: mighty login --network {network} --client-secret-stdin < secret-file "
+        "(or set MIGHTY_CLIENT_SECRET).",
+    )
+
+
 def _report_login(result: Any, as_json: bool) -> None:
     record = result.record
     say(
@@ -486,10 +585,32 @@ def _report_login(result: Any, as_json: bool) -> None:
         f"{result.identity.name}.",
         style="green",
     )
-    if not record.has_refresh_token:
-        say("The server issued no refresh token: you will need to log in again when it expires.")
+    replaced = {label: outcome.value for label, outcome in result.replaced.items()}
+    if replaced:
+        if all(value == "revoked" for value in replaced.values()):
+            say("The login this one replaces was revoked at the server.")
+        else:
+            say(
+                "The login this one replaces: "
+                + "; ".join(f"{label}: {value}" for label, value in replaced.items())
+                + ". It stays valid until it expires.",
+                style="yellow",
+            )
+    if record.has_oauth and not record.has_refresh_token:
+        say(_not_renewable(record, time.time()), style="yellow")
     if as_json:
-        emit_json(_login_json(record))
+        emit_json({**_login_json(record), "replaced_login": replaced or None})
+
+
+def _not_renewable(record: config.LoginRecord, now: float) -> str:
+    until = _describe_expiry(record.expires_at, now)
+    return (
+        "This login is not renewable: the server issued no refresh token (public applications "
+        f"get none), so it lasts until the access token expires ({until}); "
+        f"then run: mighty login --network {record.network}. For logins that renew themselves, "
+        "use a confidential application and give its client secret once: mighty login "
+        f"--network {record.network} --client-id <id> --client-secret-stdin < secret-file"
+    )
 
 
 def _login_json(record: config.LoginRecord) -> dict[str, Any]:
@@ -502,6 +623,8 @@ def _login_json(record: config.LoginRecord) -> dict[str, Any]:
         "scopes": list(record.scopes),
         "expires_at": _iso(record.expires_at),
         "refresh_token": record.has_refresh_token,
+        "renewable": record.has_refresh_token if record.has_oauth else None,
+        "confidential": record.confidential if record.has_oauth else None,
         "admin_token": record.has_admin_token,
         "admin_user": record.admin_user_name,
         "storage": record.storage,
@@ -632,6 +755,13 @@ def status(as_json: JsonOption = False) -> None:
                     lines.append(f"  access token:   {_describe_expiry(r.expires_at, now)}")
                 refresh = {True: "yes", False: "no", None: "unknown"}[s.has_refresh_token]
                 lines.append(f"  refresh token:  {refresh}")
+                if not r.has_refresh_token:
+                    lines.append(
+                        "  renewable:      no - lasts until the access token expires, then: "
+                        f"mighty login --network {r.network}"
+                    )
+                elif r.confidential:
+                    lines.append("  renewable:      yes (confidential application)")
             if r.has_admin_token:
                 state_text = " (missing from the keyring)" if s.has_admin_token is False else ""
                 lines.append(

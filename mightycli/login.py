@@ -41,7 +41,7 @@ from mightycli.loopback import (
     render_page,
 )
 from mightycli.session import preload_storage, refresh_lock
-from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, open_store
+from mightycli.tokens import STORAGE_KEYRING, StoredSecrets, Token, TokenStore, open_store
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class LoginOptions:
     redirect_uri: str = config.DEFAULT_REDIRECT_URI
     timeout: float = config.DEFAULT_LOGIN_TIMEOUT
     open_browser: bool = True
+    # Keep a confidential application's secret in the store with the login, so refreshes need
+    # no environment variable (when it came from MIGHTY_CLIENT_SECRET, the environment keeps it).
+    keep_secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class LoginResult:
     record: config.LoginRecord
     identity: Identity
     storage: str
+    # The login this one replaced: its tokens are revoked once the new ones are saved.
+    replaced: Mapping[str, oauth.RevocationOutcome] = dataclasses.field(default_factory=dict)
 
 
 def _open_in_background(
@@ -139,7 +144,7 @@ def login(
                 log.line(f"callback: GET {debug.redact_url(options.redirect_uri + '?' + query)}")
             try:
                 saving = _Saving(options, metadata, store, state_path, clock, stores)
-                record, identity = _finish(http, saving, request, query, notify)
+                record, identity, replaced = _finish(http, saving, request, query, notify)
             except MightyError as exc:
                 receiver.respond(400, render_page("Login failed", exc.message, success=False))
                 raise
@@ -153,7 +158,7 @@ def login(
                     "Logged in", f"mighty is logged in to {where} as {identity.name}.", success=True
                 ),
             )
-    return LoginResult(record=record, identity=identity, storage=storage)
+    return LoginResult(record=record, identity=identity, storage=storage, replaced=replaced)
 
 
 def _explain_manual_login(
@@ -190,8 +195,8 @@ def _finish(
     request: oauth.AuthorizationRequest,
     query: str,
     notify: Callable[[str], None],
-) -> tuple[config.LoginRecord, Identity]:
-    """From the redirect's query string to a stored login."""
+) -> tuple[config.LoginRecord, Identity, dict[str, oauth.RevocationOutcome]]:
+    """From the redirect's query string to a stored login (and the replaced one revoked)."""
     options = saving.options
     callback = oauth.parse_callback_query(query)
     code = oauth.validate_callback(request, callback)
@@ -200,7 +205,9 @@ def _finish(
         http, saving.metadata, options.client, request, code, saving.clock()
     )
     identity = _identify(http, options, token)
-    return _save_tokens_or_revoke(http, saving, token, identity), identity
+    replaced = _replaced_grant(saving)
+    record = _save_tokens_or_revoke(http, saving, token, identity)
+    return record, identity, _revoke_replaced(http, replaced, options.client)
 
 
 # --------------------------------------------------------------------------- two-step login
@@ -346,7 +353,7 @@ def complete_login(
         store.check(options.network)
         with make_http_client(transport=transport) as http:
             saving = _Saving(options, metadata, store, state_path, clock, stores)
-            record, identity = _finish(http, saving, request, query, notify)
+            record, identity, replaced = _finish(http, saving, request, query, notify)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LoginError(
             f"The pending login file {path} is damaged ({type(exc).__name__}).",
@@ -358,7 +365,67 @@ def complete_login(
             path.unlink()
         except OSError:
             pass
-    return LoginResult(record=record, identity=identity, storage=store.description)
+    return LoginResult(
+        record=record, identity=identity, storage=store.description, replaced=replaced
+    )
+
+
+@dataclass(frozen=True)
+class _Replaced:
+    """The OAuth login a new one replaces, read before it is overwritten."""
+
+    record: config.LoginRecord
+    secrets: StoredSecrets
+
+
+def _replaced_grant(saving: _Saving) -> _Replaced | None:
+    network = saving.options.network
+    previous = config.read_state(saving.state_path).logins.get(network)
+    if previous is None or not previous.has_oauth:
+        return None
+    try:
+        secrets = saving.stores(previous.storage).load(
+            network, admin=False, client_secret=previous.confidential
+        )
+    except MightyError:
+        return None  # unreadable: nothing to revoke with
+    debug.register_secret(secrets.access_token, secrets.refresh_token, secrets.client_secret)
+    if not (secrets.access_token or secrets.refresh_token):
+        return None
+    return _Replaced(previous, secrets)
+
+
+def _revoke_replaced(
+    http: httpx.Client, replaced: _Replaced | None, client: oauth.ClientCredentials
+) -> dict[str, oauth.RevocationOutcome]:
+    """Best effort, after the new login is saved: the old grant should not stay alive."""
+    if replaced is None:
+        return {}
+    record, secrets = replaced.record, replaced.secrets
+    assert record.client_id is not None and record.issuer is not None
+    endpoint = record.revocation_endpoint or f"{record.issuer.rstrip('/')}/oauth/revoke"
+    same_client = client.client_id == record.client_id
+    secret = (client.client_secret if same_client else None) or secrets.client_secret
+    credentials = oauth.ClientCredentials(record.client_id, secret)
+    return _revoke_pair(http, endpoint, credentials, secrets)
+
+
+def _revoke_pair(
+    http: httpx.Client,
+    endpoint: str,
+    credentials: oauth.ClientCredentials,
+    secrets: StoredSecrets,
+) -> dict[str, oauth.RevocationOutcome]:
+    outcomes: dict[str, oauth.RevocationOutcome] = {}
+    # The refresh token first (RFC 7009 section 2.1): revoking it ends the whole grant on
+    # servers that tie the access tokens to it.
+    for label, value, hint in (
+        ("refresh token", secrets.refresh_token, "refresh_token"),
+        ("access token", secrets.access_token, "access_token"),
+    ):
+        if value:
+            outcomes[label] = oauth.revoke_token(http, endpoint, credentials, value, hint)
+    return outcomes
 
 
 def _save_tokens_or_revoke(
@@ -418,6 +485,7 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         token_endpoint=metadata.token_endpoint,
         revocation_endpoint=metadata.revocation_endpoint,
         confidential=options.client.client_secret is not None,
+        redirect_uri=options.redirect_uri,
         user_id=identity.user_id,
         user_name=identity.name,
         network_title=identity.network_title,
@@ -438,12 +506,21 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
             admin_user_id=previous.admin_user_id,
             admin_user_name=previous.admin_user_name,
         )
+    secret = options.client.client_secret
+
+    def save_secrets() -> None:
+        store.save(options.network, token.access_token, token.refresh_token)
+        if secret is not None and options.keep_secret:
+            store.save_client_secret(options.network, secret)
+        else:
+            store.delete_client_secret(options.network)
+
     _commit(
         store,
         state_path,
         state,
         record,
-        lambda: store.save(options.network, token.access_token, token.refresh_token),
+        save_secrets,
         undo=lambda: store.delete_oauth(options.network),
     )
     return record
@@ -562,23 +639,17 @@ def logout(
     state = config.read_state(state_path)
     record = state.logins.get(network)
     store = stores(record.storage if record else STORAGE_KEYRING)
-    secrets = store.load(network)
+    secrets = store.load(network, client_secret=bool(record and record.confidential))
+    debug.register_secret(secrets.client_secret)
     revocations: dict[str, oauth.RevocationOutcome] = {}
     if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
         assert record.client_id is not None and record.issuer is not None
         endpoint = record.revocation_endpoint or f"{record.issuer.rstrip('/')}/oauth/revoke"
-        credentials = oauth.ClientCredentials(record.client_id, client_secret)
+        credentials = oauth.ClientCredentials(
+            record.client_id, client_secret or secrets.client_secret
+        )
         with make_http_client(transport=transport, timeout=15.0) as http:
-            # The refresh token first (RFC 7009 section 2.1): revoking it ends the whole grant
-            # on servers that tie the access tokens to it.
-            for label, value, hint in (
-                ("refresh token", secrets.refresh_token, "refresh_token"),
-                ("access token", secrets.access_token, "access_token"),
-            ):
-                if value:
-                    revocations[label] = oauth.revoke_token(
-                        http, endpoint, credentials, value, hint
-                    )
+            revocations = _revoke_pair(http, endpoint, credentials, secrets)
     with refresh_lock(state_path, network):
         store.delete(network)
         if record is not None:

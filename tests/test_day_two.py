@@ -1,0 +1,115 @@
+"""The day-two journey against the emulator: log in again with what is known, replace and
+revoke, public and confidential applications, switch, check, forget."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keyring
+from conftest import login_args
+
+from mightycli.emulator import CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, Emulator
+
+
+def _stored(entry: str, network: str = "emulated") -> str | None:
+    return keyring.get_password(f"mighty-cli:{network}", entry)
+
+
+def test_login_again_with_only_the_network_revokes_the_replaced_grant(
+    emulator, redirect_uri, run_mighty
+) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri, "-s", "read:network")).code == 0
+    old_access, old_refresh = _stored("access_token"), _stored("refresh_token")
+    again = run_mighty("login", "--network", "emulated")
+    assert again.code == 0, again.stderr
+    assert "Logged in to Emulated Network as Ada Lovelace" in again.stderr
+    assert "replaces was revoked" in again.stderr
+    assert {old_access, old_refresh} <= emulator.revoked_tokens()
+    new_access = _stored("access_token")
+    assert new_access != old_access and emulator.is_token_active(new_access)  # type: ignore[arg-type]
+    (entry,) = json.loads(run_mighty("status", "--json").stdout)["logins"]
+    assert entry["scopes"] == ["read:network"]  # the stored scopes were asked for again
+
+
+def test_login_without_arguments_logs_in_again_to_the_default(
+    emulator, redirect_uri, run_mighty
+) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    again = run_mighty("login", "--json")
+    assert again.code == 0, again.stderr
+    assert json.loads(again.stdout)["network"] == "emulated"
+
+
+def test_flags_still_win_over_the_stored_login(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    wrong = run_mighty("login", "--network", "emulated", "--client-id", "nobody", "--timeout", "5")
+    assert wrong.code != 0 and _stored("access_token") is not None
+
+
+def test_the_expiry_hint_works_exactly_as_printed(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    with Emulator(
+        redirect_uris=(redirect_uri,), access_token_ttl=2, issue_refresh_tokens=False
+    ) as emulator:
+        login = run_mighty(*login_args(emulator, redirect_uri))
+        assert login.code == 0, login.stderr
+        # Said once, at login: the consequence of a public application without refresh tokens.
+        assert login.stderr.count("not renewable") == 1
+        assert "lasts until the access token expires (expires in" in login.stderr
+        assert "confidential application" in login.stderr
+        assert "--client-secret-stdin" in login.stderr
+        status = json.loads(run_mighty("status", "--json").stdout)["logins"][0]
+        assert status["renewable"] is False and status["refresh_token"] is False
+        assert "renewable:      no" in run_mighty("status").stdout
+        time.sleep(2.5)
+        expired = run_mighty("token")
+        assert expired.code == 4 and expired.stdout == ""
+        hint = next(line for line in expired.stderr.splitlines() if line.startswith("Run: "))
+        assert hint == "Run: mighty login --network emulated"
+        again = run_mighty(*hint.split()[2:])  # what follows "Run: mighty"
+        assert again.code == 0, again.stderr
+        assert emulator.is_token_active(run_mighty("token").stdout.strip())
+
+
+def _confidential_login(emulator: Emulator, redirect_uri: str, run_mighty, *extra: str):  # type: ignore[no-untyped-def]
+    args = login_args(emulator, redirect_uri, *extra)
+    args[args.index("emulator-public-client")] = CONFIDENTIAL_CLIENT_ID
+    return run_mighty(*args, "--client-secret-stdin", input=CONFIDENTIAL_CLIENT_SECRET + "\n")
+
+
+def test_confidential_secret_given_once_renews_without_the_environment(
+    redirect_uri, run_mighty, isolated: Path
+) -> None:  # type: ignore[no-untyped-def]
+    with Emulator(redirect_uris=(redirect_uri,), access_token_ttl=2, strict=True) as emulator:
+        login = _confidential_login(emulator, redirect_uri, run_mighty)
+        assert login.code == 0, login.stderr
+        assert "not renewable" not in login.stderr
+        assert _stored("client_secret") == CONFIDENTIAL_CLIENT_SECRET
+        state_text = (isolated / "config" / "logins.json").read_text()
+        assert CONFIDENTIAL_CLIENT_SECRET not in state_text
+        assert "renewable:      yes (confidential" in run_mighty("status").stdout
+        time.sleep(2.1)
+        renewed = run_mighty("whoami")  # no MIGHTY_CLIENT_SECRET: the kept secret is used
+        assert renewed.code == 0, renewed.stderr
+        assert emulator.refresh_count == 1
+        # The environment still wins: a wrong secret there is what the server sees.
+        time.sleep(2.1)
+        wrong = run_mighty("token", env={"MIGHTY_CLIENT_SECRET": "not-the-secret"})
+        assert wrong.code == 4 and "could not be renewed" in wrong.stderr
+        # Logging in again needs only the network: the kept secret is reused.
+        again = run_mighty("login", "--network", "emulated")
+        assert again.code == 0, again.stderr
+        logout = run_mighty("logout")
+        assert logout.code == 0 and "Refresh token: revoked" in logout.stderr
+        assert _stored("client_secret") is None
+
+
+def test_confidential_application_without_a_secret_says_how_to_give_it(
+    emulator, redirect_uri, run_mighty
+) -> None:  # type: ignore[no-untyped-def]
+    assert _confidential_login(emulator, redirect_uri, run_mighty).code == 0
+    keyring.delete_password("mighty-cli:emulated", "client_secret")
+    again = run_mighty("login", "--network", "emulated")
+    assert again.code == 2
+    assert "--client-secret-stdin" in again.stderr and "MIGHTY_CLIENT_SECRET" in again.stderr
