@@ -702,16 +702,39 @@ def token(
 
 
 @app.command()
-def status(as_json: JsonOption = False) -> None:
+def status(
+    network: NetworkOption = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Ask the server whether each login still works (GraphQL me, Admin API me), "
+            "renewing tokens if needed; exit 1 when any does not.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Show every stored login: network, user, scopes, expiry, refresh token, storage.
+
+    Without --check, nothing is sent anywhere: it answers at once from what is stored.
 
     \b
     Examples:
       mighty status --json
+      mighty status --check
+      mighty status --check -n emulated --json
     """
     from mightycli.login import list_logins
 
+    if check:
+        _check_logins(network, as_json)
+        return
     statuses = list_logins(state_path=config.state_file_path())
+    if network:
+        key = config.parse_network(network).key
+        statuses = [s for s in statuses if s.record.network == key]
+        if not statuses:
+            raise NotLoggedInError(f"You are not logged in to {key}.", hint=_login_hint(key))
     env_token = bool(os.environ.get("MIGHTY_TOKEN"))
     now = time.time()
     if as_json:
@@ -777,10 +800,94 @@ def status(as_json: JsonOption = False) -> None:
         )
 
 
+def _login_hint(network: str) -> str:
+    from mightycli.session import login_hint
+
+    return login_hint(network)
+
+
+def _check_logins(network: str | None, as_json: bool) -> None:
+    from mightycli.login import check_login
+
+    state = config.read_state(config.state_file_path())
+    if network:
+        targets = [config.parse_network(network).key]
+        if targets[0] not in state.logins:
+            raise NotLoggedInError(
+                f"You are not logged in to {targets[0]}.", hint=_login_hint(targets[0])
+            )
+    else:
+        targets = sorted(state.logins)
+    if not targets:
+        raise NotLoggedInError(
+            "You are not logged in to any network.",
+            hint="Run: mighty login --network <subdomain> --client-id <id>",
+        )
+    checks = [c for target in targets for c in check_login(target, env=os.environ)]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "network": c.network,
+                    "api": c.api,
+                    "ok": c.ok,
+                    "default": c.network == state.default,
+                    "detail": c.detail,
+                    "hint": c.hint,
+                }
+                for c in checks
+            ]
+        )
+    else:
+        lines = []
+        for c in checks:
+            mark = " (default)" if c.network == state.default else ""
+            verdict = "ok" if c.ok else "FAILED"
+            lines.append(f"{c.network}{mark} {c.api}: {verdict}, {c.detail}")
+            if c.hint and not c.ok:
+                lines.append(f"  {c.hint}")
+        emit_lines(lines)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def switch(
+    network: Annotated[
+        str,
+        typer.Argument(
+            metavar="NETWORK", help="A stored login's network (subdomain, id or community URL)."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Make a stored login the default one, used when no --network is given.
+
+    \b
+    Examples:
+      mighty switch emulated
+      mighty switch 1001 --json
+    """
+    from mightycli.login import switch_default
+
+    record = switch_default(network, state_path=config.state_file_path())
+    say(f"{record.network_title or record.network} ({record.network}) is now the default login.")
+    if as_json:
+        emit_json({**_login_json(record), "default": True})
+
+
 @app.command()
 def logout(
     network: NetworkOption = None,
     all_networks: Annotated[bool, typer.Option("--all", help="Log out of every network.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Forget the login even when its keyring entries can no longer be read or "
+            "deleted, saying what was left behind.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Revoke the tokens and forget the login. Safe to run twice.
@@ -789,6 +896,7 @@ def logout(
     Examples:
       mighty logout
       mighty logout --all
+      mighty logout --network emulated --force
     """
     from mightycli.login import logout as do_logout
     from mightycli.session import choose_network
@@ -817,8 +925,10 @@ def logout(
     secret = os.environ.get("MIGHTY_CLIENT_SECRET") or None
     results = []
     for target in targets:
-        result = do_logout(target, state_path=state_path, client_secret=secret)
+        result = do_logout(target, state_path=state_path, client_secret=secret, force=force)
         results.append(result)
+        if result.left_behind:
+            say(result.left_behind, style="yellow")
         if not result.was_logged_in:
             say(f"Not logged in to {target}; nothing to do.")
             continue
@@ -838,6 +948,7 @@ def logout(
                     "was_logged_in": r.was_logged_in,
                     "revocations": {k: v.value for k, v in r.revocations.items()},
                     "admin_token_forgotten": r.had_admin_token,
+                    "left_behind": r.left_behind,
                 }
                 for r in results
             ]

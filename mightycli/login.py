@@ -41,7 +41,14 @@ from mightycli.loopback import (
     render_page,
 )
 from mightycli.session import preload_storage, refresh_lock
-from mightycli.tokens import STORAGE_KEYRING, StoredSecrets, Token, TokenStore, open_store
+from mightycli.tokens import (
+    STORAGE_KEYRING,
+    StoredSecrets,
+    Token,
+    TokenStore,
+    open_store,
+    service_name,
+)
 
 
 @dataclass(frozen=True)
@@ -625,6 +632,7 @@ class LogoutResult:
     was_logged_in: bool
     revocations: Mapping[str, oauth.RevocationOutcome]  # "refresh token"/"access token" -> outcome
     had_admin_token: bool = False
+    left_behind: str | None = None  # with force: what could not be read or removed, and why
 
 
 def logout(
@@ -634,12 +642,23 @@ def logout(
     state_path: Path,
     client_secret: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    force: bool = False,
 ) -> LogoutResult:
-    """Revoke (best effort), then forget the tokens and the state. Safe to repeat."""
+    """Revoke (best effort), then forget the tokens and the state. Safe to repeat.
+
+    With ``force``, a store that can no longer be read or written does not stop the login
+    from being forgotten; what was left behind is reported instead.
+    """
     state = config.read_state(state_path)
     record = state.logins.get(network)
     store = stores(record.storage if record else STORAGE_KEYRING)
-    secrets = store.load(network, client_secret=bool(record and record.confidential))
+    problem: str | None = None
+    try:
+        secrets = store.load(network, client_secret=bool(record and record.confidential))
+    except MightyError as exc:
+        if not force:
+            raise _needs_force(exc, network) from exc
+        secrets, problem = StoredSecrets(), exc.message
     debug.register_secret(secrets.client_secret)
     revocations: dict[str, oauth.RevocationOutcome] = {}
     if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
@@ -651,15 +670,88 @@ def logout(
         with make_http_client(transport=transport, timeout=15.0) as http:
             revocations = _revoke_pair(http, endpoint, credentials, secrets)
     with refresh_lock(state_path, network):
-        store.delete(network)
+        try:
+            store.delete(network)
+        except MightyError as exc:
+            if not force:
+                raise _needs_force(exc, network) from exc
+            problem = problem or exc.message
         if record is not None:
             config.write_state(state_path, config.read_state(state_path).without(network))
+    left_behind = None
+    if problem is not None:
+        left_behind = (
+            f"The entries for {network} in {store.description} could not be removed "
+            f"({problem}); they were not revoked either. Delete them there yourself "
+            f"(service {service_name(network)})."
+        )
     return LogoutResult(
         network=network,
         was_logged_in=record is not None or bool(secrets.access_token or secrets.admin_token),
         revocations=revocations,
-        had_admin_token=bool(secrets.admin_token),
+        had_admin_token=bool(secrets.admin_token) or bool(record and record.has_admin_token),
+        left_behind=left_behind,
     )
+
+
+def _needs_force(exc: MightyError, network: str) -> MightyError:
+    error = MightyError(f"Cannot log out of {network}: {exc.message}", hint=exc.hint)
+    error.exit_code = exc.exit_code
+    error.hint = (exc.hint + " " if exc.hint else "") + (
+        f"To forget the login anyway: mighty logout --network {network} --force"
+    )
+    return error
+
+
+def switch_default(network: str, *, state_path: Path) -> config.LoginRecord:
+    """Make a stored login the default one."""
+    key = config.parse_network(network).key
+    with refresh_lock(state_path, key):
+        state = config.read_state(state_path)
+        record = state.logins.get(key)
+        if record is None:
+            known = ", ".join(sorted(state.logins)) or "none"
+            raise UsageError(
+                f"There is no stored login for {key}. Stored logins: {known}.",
+                hint=f"Pick one of those, or log in first: mighty login --network {key}",
+            )
+        config.write_state(state_path, config.LoginState(logins=state.logins, default=key))
+    return record
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """Whether the server still accepts one stored credential."""
+
+    network: str
+    api: str  # "GraphQL" (the OAuth login) or "Admin API" (the API token)
+    ok: bool
+    detail: str  # who the credential acts as, or what is wrong
+    hint: str | None = None
+
+
+def check_login(network: str, *, env: Mapping[str, str]) -> list[LoginCheck]:
+    """Ask the server about each credential of a stored login (GraphQL ``me`` for the OAuth
+    login, renewing it if needed; Admin API ``me`` for an API token)."""
+    from mightycli.api import whoami
+    from mightycli.session import API_ADMIN, API_HEADLESS, ENV_TOKEN, open_session
+
+    env = {k: v for k, v in env.items() if k != ENV_TOKEN}  # the stored login, not the override
+    record = config.read_state(config.state_file_path(env)).logins.get(network)
+    kinds = []
+    if record is not None and record.has_oauth:
+        kinds.append(("GraphQL", API_HEADLESS))
+    if record is not None and record.has_admin_token:
+        kinds.append(("Admin API", API_ADMIN))
+    checks = []
+    for label, kind in kinds:
+        try:
+            identity = whoami(open_session(network, api=kind, env=env))
+        except MightyError as exc:
+            checks.append(LoginCheck(network, label, False, exc.message, exc.hint))
+        else:
+            checks.append(LoginCheck(network, label, True, f"acting as {identity.name}"))
+    return checks
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,93 @@ def test_confidential_application_without_a_secret_says_how_to_give_it(
     again = run_mighty("login", "--network", "emulated")
     assert again.code == 2
     assert "--client-secret-stdin" in again.stderr and "MIGHTY_CLIENT_SECRET" in again.stderr
+
+
+def _two_logins(emulator: Emulator, redirect_uri: str, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    second = login_args(emulator, redirect_uri)
+    second[second.index("emulated")] = "1001"
+    assert run_mighty(*second).code == 0  # the most recent login is the default
+
+
+def test_switch_makes_a_stored_login_the_default(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    _two_logins(emulator, redirect_uri, run_mighty)
+    assert "1001 (default)" in run_mighty("status").stdout
+    switched = run_mighty("switch", "emulated", "--json")
+    assert switched.code == 0, switched.stderr
+    assert json.loads(switched.stdout)["network"] == "emulated"
+    assert "is now the default" in switched.stderr
+    assert "emulated (default)" in run_mighty("status").stdout
+    status = json.loads(run_mighty("status", "--json").stdout)["logins"]
+    assert {e["network"]: e["default"] for e in status} == {"1001": False, "emulated": True}
+    assert run_mighty("token").stdout == run_mighty("token", "-n", "emulated").stdout
+    unknown = run_mighty("switch", "elsewhere")
+    assert unknown.code == 2
+    assert "no stored login for elsewhere" in unknown.stderr
+    assert "Stored logins: 1001, emulated." in unknown.stderr
+
+
+def test_status_check_asks_the_server(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from mightycli.emulator import ADMIN_API_TOKEN, PUBLIC_CLIENT_ID
+
+    _two_logins(emulator, redirect_uri, run_mighty)
+    admin = ("login", "--with-token", "--network", "emulated")
+    assert run_mighty(*admin, input=ADMIN_API_TOKEN + "\n").code == 0
+    good = run_mighty("status", "--check")
+    assert good.code == 0, good.stdout + good.stderr
+    assert "1001 GraphQL: ok, acting as Ada Lovelace" in good.stdout
+    assert "emulated (default) Admin API: ok" in good.stdout
+    assert "emulated (default) GraphQL: ok" in good.stdout
+    # The server ends the grant of one login behind mighty's back.
+    refresh = _stored("refresh_token", "1001")
+    httpx.post(
+        f"{emulator.url}/oauth/revoke", data={"token": refresh, "client_id": PUBLIC_CLIENT_ID}
+    )
+    bad = run_mighty("status", "--check", "--json")
+    assert bad.code == 1
+    verdicts = {(c["network"], c["api"]): c for c in json.loads(bad.stdout)}
+    assert verdicts[("emulated", "GraphQL")]["ok"] and verdicts[("emulated", "Admin API")]["ok"]
+    broken = verdicts[("1001", "GraphQL")]
+    assert not broken["ok"] and "mighty login --network 1001" in broken["hint"]
+    only = run_mighty("status", "--check", "-n", "emulated")
+    assert only.code == 0 and "1001" not in only.stdout
+    offline = run_mighty("status", "-n", "1001")  # no --check: what is stored, nothing sent
+    assert offline.code == 0 and "emulated" not in offline.stdout
+    assert run_mighty("logout", "-n", "1001").code == 0
+    assert run_mighty("status", "--check").code == 0
+
+
+def test_logout_force_forgets_a_login_whose_keyring_cannot_be_read(
+    emulator, redirect_uri, run_mighty, isolated: Path
+) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    broken = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    refused = run_mighty("logout", env=broken)
+    assert refused.code == 2
+    assert "mighty logout --network emulated --force" in refused.stderr
+    assert "emulated" in json.loads((isolated / "config" / "logins.json").read_text())["logins"]
+    forced = run_mighty("logout", "--force", env=broken)
+    assert forced.code == 0, forced.stderr
+    assert "could not be removed" in forced.stderr and "mighty-cli:emulated" in forced.stderr
+    assert json.loads((isolated / "config" / "logins.json").read_text())["logins"] == {}
+    assert _stored("access_token") is not None  # truly left behind, as it said
+
+
+def _help_examples(command: str) -> list[list[str]]:
+    from typer.testing import CliRunner
+
+    from mightycli.cli import app
+
+    page = CliRunner().invoke(app, [command, "--help"]).output
+    return [line.split()[1:] for line in page.splitlines() if line.strip().startswith("mighty ")]
+
+
+def test_help_examples_of_the_day_two_commands_run(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    _two_logins(emulator, redirect_uri, run_mighty)
+    examples = [*_help_examples("switch"), *_help_examples("status"), *_help_examples("logout")]
+    assert len(examples) >= 8
+    for args in examples:
+        result = run_mighty(*args)
+        assert result.code == 0, (args, result.stderr)
