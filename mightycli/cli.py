@@ -359,13 +359,17 @@ def login(
     if complete is not None:
         if no_wait or with_token:
             raise UsageError("--complete finishes a login: it goes with no other mode.")
+        if complete == "-" and client_secret_stdin:
+            raise UsageError("Standard input can carry the address or the client secret, not both.")
         address = sys.stdin.readline() if complete == "-" else complete
+        secret, keep = _client_secret(network or "", "", None, client_secret_stdin)
         result = login_flow.complete_login(
             address,
             store=_login_store(insecure_storage, file_config, network or ""),
             state_path=config.state_file_path(),
             notify=say,
-            client_secret=os.environ.get("MIGHTY_CLIENT_SECRET") or None,
+            client_secret=secret,
+            keep_secret=keep,
         )
         _report_login(result, as_json)
         return
@@ -1308,6 +1312,14 @@ def emulator(
         bool, typer.Option("--no-refresh-tokens", help="Issue no refresh tokens.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Behave as a strict server: real-time expiry, refresh tokens rotated on every "
+            "use, a used one presented again revokes the whole grant.",
+        ),
+    ] = False,
 ) -> None:
     """Run a local stand-in for Mighty Networks (OAuth, GraphQL and Admin API) until Ctrl-C.
 
@@ -1316,6 +1328,7 @@ def emulator(
     \b
     Examples:
       mighty emulator --port 4010 --auto-approve
+      mighty emulator --port 0 --strict --token-ttl 3
     """
     from mightycli.config import is_loopback_host
     from mightycli.emulator import (
@@ -1340,6 +1353,8 @@ def emulator(
         raise UsageError("--token-ttl must be positive.")
     if members < 0:
         raise UsageError("--members cannot be negative.")
+    if strict and no_refresh_tokens:
+        raise UsageError("--strict rotates refresh tokens: it goes without --no-refresh-tokens.")
     server = Emulator(
         host,
         port,
@@ -1348,6 +1363,7 @@ def emulator(
         issue_refresh_tokens=not no_refresh_tokens,
         extra_members=members,
         quiet=quiet,
+        strict=strict,
     )
     try:
         server.start()

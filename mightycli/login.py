@@ -296,6 +296,7 @@ def complete_login(
     state_path: Path,
     notify: Callable[[str], None],
     client_secret: str | None = None,
+    keep_secret: bool = False,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
     stores: Callable[[str], TokenStore] = open_store,
@@ -325,7 +326,8 @@ def complete_login(
         query_from_redirect(parse_redirect_uri(pending["redirect_uri"]), address)
         if pending.get("confidential") and not client_secret:
             raise UsageError(
-                "This login was started for a confidential application: set MIGHTY_CLIENT_SECRET."
+                "This login was started for a confidential application: give its client "
+                "secret with --client-secret-stdin or MIGHTY_CLIENT_SECRET."
             )
     except (KeyError, TypeError, AttributeError):
         pass  # a damaged file is reported below, and removed
@@ -346,6 +348,7 @@ def complete_login(
             client=oauth.ClientCredentials(pending["client_id"], client_secret),
             scopes=tuple(pending["scopes"]),
             redirect_uri=pending["redirect_uri"],
+            keep_secret=keep_secret,
         )
         request = oauth.AuthorizationRequest(
             url="",

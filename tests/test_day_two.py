@@ -203,3 +203,34 @@ def test_help_examples_of_the_day_two_commands_run(emulator, redirect_uri, run_m
     for args in examples:
         result = run_mighty(*args)
         assert result.code == 0, (args, result.stderr)
+
+
+def test_strict_emulator_from_the_command_line(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    """The help example starts a strict emulator, which refuses to issue no refresh tokens."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    (example,) = [a for a in _help_examples("emulator") if "--strict" in a]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mightycli", *example],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/.well-known/oauth-authorization-server").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Emulator stopped." in err
+    refused = run_mighty("emulator", "--strict", "--no-refresh-tokens")
+    assert refused.code == 2
