@@ -242,8 +242,9 @@ def login(
         typer.Option(
             "--client-id",
             metavar="ID",
-            help="The OAuth application's client id (env MIGHTY_CLIENT_ID). For a confidential "
-            "application, set MIGHTY_CLIENT_SECRET in the environment.",
+            help="The OAuth application's client id (env MIGHTY_CLIENT_ID; logging in again "
+            "reuses the stored one). For a confidential application, add --client-secret-stdin "
+            "or set MIGHTY_CLIENT_SECRET.",
             show_default=False,
         ),
     ] = None,
@@ -346,6 +347,9 @@ def login(
     Opens the network's authorization page; after you approve, the browser returns to a one-shot
     server on this machine and mighty stores the tokens. With --with-token, stores an Admin API
     token (Network Admin > Settings > API Keys) read from standard input, for the REST Admin API.
+    Logging in again needs only the network (or nothing, for the default login): the stored
+    login's client id, issuer, API URL, scopes and redirect URI are reused, and the login it
+    replaces is revoked.
 
     \b
     Examples:
