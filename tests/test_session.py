@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import keyring
 from conftest import login_args
+from keyring.backend import KeyringBackend
 from localserver import Reply, serve
 
 from mightycli import config
@@ -138,3 +139,62 @@ def test_a_precaution_the_server_cannot_answer_keeps_the_valid_token(isolated: P
         KeyringStore().save("demo", "mine", "refresh-1")
         assert session.valid_token().access_token == "mine"
     assert len(server.requests) == 1
+
+
+class SlowOrFailingWrites(KeyringBackend):  # type: ignore[misc]
+    """The test keyring, with writes that take their time or fail for one entry."""
+
+    priority = 1
+
+    def __init__(self, inner: KeyringBackend, *, delay: float = 0.0, fail: str = "") -> None:
+        super().__init__()
+        self.inner, self.delay, self.fail = inner, delay, fail
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.inner.get_password(service, username)  # type: ignore[no-any-return]
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        time.sleep(self.delay)
+        if username == self.fail:
+            raise OSError("the collection is locked")
+        self.inner.set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.inner.delete_password(service, username)
+
+
+def _expired_session(url: str, state: Path, timeout: float) -> Session:
+    session = _session(url, state, record_expiry=time.time() - 60, token_expiry=time.time() - 60)
+    KeyringStore().save("demo", "mine", "refresh-1")
+    session.store = KeyringStore(timeout=timeout)
+    return session
+
+
+def test_a_slow_keyring_still_saves_a_rotated_pair(isolated: Path) -> None:
+    rotated = {"access_token": "new", "token_type": "Bearer", "refresh_token": "refresh-2"}
+    with serve({("POST", "/token"): Reply(200, rotated)}) as server:
+        session = _expired_session(server.url, isolated / "s" / "logins.json", timeout=0.2)
+        # Slower than the keyring deadline: after the server has answered, that must not matter.
+        keyring.set_keyring(SlowOrFailingWrites(keyring.get_keyring(), delay=0.5))
+        assert session.valid_token().access_token == "new"
+    saved = KeyringStore().load("demo")
+    assert (saved.access_token, saved.refresh_token) == ("new", "refresh-2")
+
+
+def test_a_rotated_refresh_token_that_cannot_be_saved_says_the_login_is_lost(
+    isolated: Path,
+) -> None:
+    import pytest
+
+    from mightycli.errors import RefreshFailedError
+
+    rotated = {"access_token": "new", "token_type": "Bearer", "refresh_token": "refresh-2"}
+    with serve({("POST", "/token"): Reply(200, rotated)}) as server:
+        session = _expired_session(server.url, isolated / "s" / "logins.json", timeout=5)
+        keyring.set_keyring(SlowOrFailingWrites(keyring.get_keyring(), fail="refresh_token"))
+        with pytest.raises(RefreshFailedError) as info:
+            session.valid_token()
+    message = info.value.message
+    assert "new refresh token could not be saved" in message and "login is lost" in message
+    assert info.value.exit_code == 4
+    assert info.value.hint == "Run: mighty login --network demo"
