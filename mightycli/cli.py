@@ -578,7 +578,11 @@ def _client_secret(
         debug.register_secret(kept)
         return kept, True
     if _interactive():
-        return str(typer.prompt("Client secret", hide_input=True, err=True)).strip(), True
+        from mightycli import debug
+
+        typed = str(typer.prompt("Client secret", hide_input=True, err=True)).strip()
+        debug.register_secret(typed)
+        return typed, True
     raise UsageError(
         f"The application {client_id} is confidential and no client secret is kept for it.",
         hint=f"Run: mighty login --network {network} --client-secret-stdin < secret-file "

@@ -90,9 +90,11 @@ def test_confidential_secret_given_once_renews_without_the_environment(
         assert CONFIDENTIAL_CLIENT_SECRET not in state_text
         assert "renewable:      yes (confidential" in run_mighty("status").stdout
         time.sleep(2.1)
-        renewed = run_mighty("whoami")  # no MIGHTY_CLIENT_SECRET: the kept secret is used
+        renewed = run_mighty("--debug", "whoami")  # no MIGHTY_CLIENT_SECRET: the kept one
         assert renewed.code == 0, renewed.stderr
         assert emulator.refresh_count == 1
+        assert "grant_type=refresh_token" in renewed.stderr  # the debug log shows the refresh
+        assert CONFIDENTIAL_CLIENT_SECRET not in renewed.stderr + renewed.stdout
         # The environment still wins: a wrong secret there is what the server sees.
         time.sleep(2.1)
         wrong = run_mighty("token", env={"MIGHTY_CLIENT_SECRET": "not-the-secret"})
