@@ -194,9 +194,9 @@ class Session:
         if self.state_path is not None:
             record = config.read_state(self.state_path).logins.get(self.network, record)
         stored = secrets.access_token
-        if secrets.refresh_token:
-            # The refresh token is read only now, under the lock: it may have rotated.
-            self.token = dataclasses.replace(self.token, refresh_token=secrets.refresh_token)
+        # The refresh token is read only now, under the lock: it may have rotated, or a logout
+        # may have removed it; the store is the authority.
+        self.token = dataclasses.replace(self.token, refresh_token=secrets.refresh_token)
         if not stored or stored == rejected:
             return False
         replaced = stored != self.token.access_token
