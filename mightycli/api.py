@@ -329,31 +329,18 @@ def fetch_admin_identity(
 
 
 def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) -> Identity:
-    """The current identity, renewing the token once if the server says it is no longer valid."""
+    """The current identity; the session renews the token when the server refuses it."""
     from mightycli.auth import BearerAuth
     from mightycli.session import KIND_ADMIN
 
     auth = BearerAuth(session)
     with auth.attach(make_http_client(auth=auth, transport=transport)) as client:
-        if session.kind == KIND_ADMIN:
-            try:
-                return fetch_admin_identity(client, session.api_url, session.path_network)
-            except ApiAuthError:
-                raise _relogin(session) from None
-        url = graphql_url(session.api_url, session.path_network)
-        token_before = session.token.access_token
         try:
-            return fetch_identity(client, url)
+            if session.kind == KIND_ADMIN:
+                return fetch_admin_identity(client, session.api_url, session.path_network)
+            return fetch_identity(client, graphql_url(session.api_url, session.path_network))
         except ApiAuthError:
-            # GraphQL reports a dead token with HTTP 200 and UNAUTHENTICATED; the transport
-            # layer cannot see that, so the one retry after a refresh happens here.
-            if not session.can_refresh or session.token.access_token != token_before:
-                raise _relogin(session) from None
-            session.refresh(client, rejected=session.token.access_token)
-            try:
-                return fetch_identity(client, url)
-            except ApiAuthError:
-                raise _relogin(session) from None
+            raise _relogin(session) from None
 
 
 def _relogin(session: Session) -> ApiAuthError:

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -254,8 +255,9 @@ def login(
         typer.Option(
             "--client-id",
             metavar="ID",
-            help="The OAuth application's client id (env MIGHTY_CLIENT_ID). For a confidential "
-            "application, set MIGHTY_CLIENT_SECRET in the environment.",
+            help="The OAuth application's client id (env MIGHTY_CLIENT_ID; logging in again "
+            "reuses the stored one). For a confidential application, add --client-secret-stdin "
+            "or set MIGHTY_CLIENT_SECRET.",
             show_default=False,
         ),
     ] = None,
@@ -335,6 +337,15 @@ def login(
             show_default=False,
         ),
     ] = None,
+    client_secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--client-secret-stdin",
+            help="Read a confidential application's client secret from standard input (typed "
+            "without echo on a terminal) and keep it in the keyring with the login, so the login "
+            "renews itself. MIGHTY_CLIENT_SECRET, when set, wins.",
+        ),
+    ] = False,
     with_token: Annotated[
         bool,
         typer.Option(
@@ -349,6 +360,9 @@ def login(
     Opens the network's authorization page; after you approve, the browser returns to a one-shot
     server on this machine and mighty stores the tokens. With --with-token, stores an Admin API
     token (Network Admin > Settings > API Keys) read from standard input, for the REST Admin API.
+    Logging in again needs only the network (or nothing, for the default login): the stored
+    login's client id, issuer, API URL, scopes and redirect URI are reused, and the login it
+    replaces is revoked.
 
     \b
     Examples:
@@ -357,23 +371,29 @@ def login(
       mighty login --with-token --network mycommunity < admin-token.txt
     """
     from mightycli import login as login_flow
-    from mightycli import oauth
 
     file_config = config.load_file_config(config.config_file_path())
     if complete is not None:
         if no_wait or with_token:
             raise UsageError("--complete finishes a login: it goes with no other mode.")
+        if complete == "-" and client_secret_stdin:
+            raise UsageError("Standard input can carry the address or the client secret, not both.")
         address = _read_stdin_line("address") if complete == "-" else complete
+        secret, keep = _client_secret(network or "", "", None, client_secret_stdin)
         result = login_flow.complete_login(
             address,
             store=_login_store(insecure_storage, file_config, network or ""),
             state_path=config.state_file_path(),
             notify=say,
-            client_secret=os.environ.get("MIGHTY_CLIENT_SECRET") or None,
+            client_secret=secret,
+            keep_secret=keep,
         )
         _report_login(result, as_json)
         return
     raw_network = _setting("network", network, "MIGHTY_NETWORK", file_config, None)
+    if not raw_network:
+        # Logging in again: the default login's network.
+        raw_network = config.read_state(config.state_file_path()).default
     if not raw_network:
         raw_network = _ask(
             "network (subdomain, id or URL)", "--network <subdomain>", "MIGHTY_NETWORK"
@@ -381,14 +401,24 @@ def login(
     ref = config.parse_network(str(raw_network))
     key = ref.key
     if with_token:
-        if client_id or scope or redirect_uri or issuer or no_browser or timeout is not None:
+        if (
+            client_id
+            or scope
+            or redirect_uri
+            or issuer
+            or no_browser
+            or client_secret_stdin
+            or timeout is not None
+        ):
             raise UsageError(
                 "--with-token takes only --network and --api-url: an Admin API token needs no "
                 "OAuth application."
             )
+        stored = config.read_state(config.state_file_path()).logins.get(key)
         token_api_url = config.check_endpoint_url(
             str(
                 _setting("api_url", api_url, "MIGHTY_API_URL", file_config, key)
+                or (stored.api_url if stored else None)
                 or config.DEFAULT_API_URL
             ),
             "API URL",
@@ -408,45 +438,8 @@ def login(
         if as_json:
             emit_json(_login_json(record))
         return
-    the_client_id = _setting("client_id", client_id, "MIGHTY_CLIENT_ID", file_config, key)
-    if not the_client_id:
-        the_client_id = _ask("client id", "--client-id <id>", "MIGHTY_CLIENT_ID")
-    the_issuer = _setting("issuer", issuer, "MIGHTY_ISSUER", file_config, key) or ref.issuer
-    if not the_issuer:
-        raise UsageError(
-            f"Cannot derive the community's address from the network id {key}.",
-            hint="Pass --issuer https://<subdomain>.mn.co, or use the subdomain as --network.",
-        )
-    the_api_url = (
-        _setting("api_url", api_url, "MIGHTY_API_URL", file_config, key) or config.DEFAULT_API_URL
-    )
-    the_redirect = (
-        _setting("redirect_uri", redirect_uri, "MIGHTY_REDIRECT_URI", file_config, key)
-        or config.DEFAULT_REDIRECT_URI
-    )
-    scopes = _parse_scopes(_setting("scopes", scope, "MIGHTY_SCOPES", file_config, key) or [])
-    the_timeout = _setting("timeout", timeout, None, file_config, key)
-    try:
-        wait = float(the_timeout) if the_timeout is not None else config.DEFAULT_LOGIN_TIMEOUT
-    except (TypeError, ValueError):
-        raise UsageError(f"The timeout {the_timeout!r} is not a number of seconds.") from None
-    if wait <= 0:
-        raise UsageError("The timeout must be a positive number of seconds.")
-    from mightycli.loopback import parse_redirect_uri
-
-    parse_redirect_uri(str(the_redirect))
-    options = login_flow.LoginOptions(
-        network=key,
-        issuer=config.check_endpoint_url(str(the_issuer), "issuer"),
-        api_url=config.check_endpoint_url(str(the_api_url), "API URL"),
-        client=oauth.ClientCredentials(
-            str(the_client_id).strip(), os.environ.get("MIGHTY_CLIENT_SECRET") or None
-        ),
-        scopes=scopes or config.DEFAULT_SCOPES,
-        redirect_uri=str(the_redirect),
-        timeout=wait,
-        open_browser=not no_browser,
-    )
+    given = _LoginFlags(client_id, scope, redirect_uri, issuer, api_url, timeout, no_browser)
+    options = _oauth_options(ref, given, file_config, client_secret_stdin)
     store = _login_store(insecure_storage, file_config, key)
     if no_wait:
         pending = login_flow.start_login(
@@ -492,6 +485,124 @@ def login(
     _report_login(result, as_json)
 
 
+@dataclass(frozen=True)
+class _LoginFlags:
+    client_id: str | None
+    scope: list[str] | None
+    redirect_uri: str | None
+    issuer: str | None
+    api_url: str | None
+    timeout: float | None
+    no_browser: bool
+
+
+def _oauth_options(
+    ref: config.NetworkRef,
+    given: _LoginFlags,
+    file_config: config.FileConfig,
+    client_secret_stdin: bool,
+) -> Any:
+    """Each setting from the flag, the environment, the config file, then the stored login
+    for this network (logging in again needs no more than --network), then the default."""
+    from mightycli import login as login_flow
+    from mightycli import oauth
+    from mightycli.loopback import parse_redirect_uri
+
+    key = ref.key
+    stored = config.read_state(config.state_file_path()).logins.get(key)
+    known = stored if stored is not None and stored.has_oauth else None
+
+    def pick(name: str, option: Any, env_name: str | None, remembered: Any) -> Any:
+        return _setting(name, option, env_name, file_config, key) or remembered
+
+    the_client_id = pick(
+        "client_id", given.client_id, "MIGHTY_CLIENT_ID", known and known.client_id
+    )
+    if not the_client_id:
+        the_client_id = _ask("client id", "--client-id <id>", "MIGHTY_CLIENT_ID")
+    the_client_id = str(the_client_id).strip()
+    the_issuer = pick("issuer", given.issuer, "MIGHTY_ISSUER", known and known.issuer) or ref.issuer
+    if not the_issuer:
+        raise UsageError(
+            f"Cannot derive the community's address from the network id {key}.",
+            hint="Pass --issuer https://<subdomain>.mn.co, or use the subdomain as --network.",
+        )
+    the_api_url = pick("api_url", given.api_url, "MIGHTY_API_URL", stored and stored.api_url)
+    the_redirect = pick(
+        "redirect_uri", given.redirect_uri, "MIGHTY_REDIRECT_URI", known and known.redirect_uri
+    )
+    scopes = _parse_scopes(_setting("scopes", given.scope, "MIGHTY_SCOPES", file_config, key) or [])
+    if not scopes and known is not None:
+        scopes = known.scopes
+    the_timeout = _setting("timeout", given.timeout, None, file_config, key)
+    try:
+        wait = float(the_timeout) if the_timeout is not None else config.DEFAULT_LOGIN_TIMEOUT
+    except (TypeError, ValueError):
+        raise UsageError(f"The timeout {the_timeout!r} is not a number of seconds.") from None
+    if wait <= 0:
+        raise UsageError("The timeout must be a positive number of seconds.")
+    the_redirect = str(the_redirect or config.DEFAULT_REDIRECT_URI)
+    parse_redirect_uri(the_redirect)
+    secret, keep = _client_secret(key, the_client_id, known, client_secret_stdin)
+    return login_flow.LoginOptions(
+        network=key,
+        issuer=config.check_endpoint_url(str(the_issuer), "issuer"),
+        api_url=config.check_endpoint_url(str(the_api_url or config.DEFAULT_API_URL), "API URL"),
+        client=oauth.ClientCredentials(the_client_id, secret),
+        scopes=scopes or config.DEFAULT_SCOPES,
+        redirect_uri=the_redirect,
+        timeout=wait,
+        open_browser=not given.no_browser,
+        keep_secret=keep,
+    )
+
+
+def _client_secret(
+    network: str, client_id: str, known: config.LoginRecord | None, from_stdin: bool
+) -> tuple[str | None, bool]:
+    """A confidential application's secret, and whether to keep it in the keyring.
+
+    MIGHTY_CLIENT_SECRET wins (and stays in the environment); then --client-secret-stdin; then
+    the secret kept with the stored login of the same application.
+    """
+    env_secret = os.environ.get("MIGHTY_CLIENT_SECRET") or None
+    if env_secret:
+        return env_secret, False
+    if from_stdin:
+        secret = _read_secret_from_stdin("client secret").strip()
+        if not secret or any(c.isspace() for c in secret):
+            raise UsageError("Pass only the client secret on standard input, nothing else.")
+        from mightycli import debug
+
+        debug.register_secret(secret)
+        return secret, True
+    if known is None or not known.confidential or known.client_id != client_id:
+        return None, False
+    from mightycli.tokens import open_store
+
+    kept = (
+        open_store(known.storage)
+        .load(network, access=False, refresh=False, admin=False, client_secret=True)
+        .client_secret
+    )
+    if kept:
+        from mightycli import debug
+
+        debug.register_secret(kept)
+        return kept, True
+    if _interactive():
+        from mightycli import debug
+
+        typed = str(typer.prompt("Client secret", hide_input=True, err=True)).strip()
+        debug.register_secret(typed)
+        return typed, True
+    raise UsageError(
+        f"The application {client_id} is confidential and no client secret is kept for it.",
+        hint=f"Run: mighty login --network {network} --client-secret-stdin < secret-file "
+        "(or set MIGHTY_CLIENT_SECRET).",
+    )
+
+
 def _report_login(result: Any, as_json: bool) -> None:
     record = result.record
     say(
@@ -499,10 +610,32 @@ def _report_login(result: Any, as_json: bool) -> None:
         f"{result.identity.display_name}.",
         style="green",
     )
-    if not record.has_refresh_token:
-        say("The server issued no refresh token: you will need to log in again when it expires.")
+    replaced = {label: outcome.value for label, outcome in result.replaced.items()}
+    if replaced:
+        if all(value == "revoked" for value in replaced.values()):
+            say("The login this one replaces was revoked at the server.")
+        else:
+            say(
+                "The login this one replaces: "
+                + "; ".join(f"{label}: {value}" for label, value in replaced.items())
+                + ". It stays valid until it expires.",
+                style="yellow",
+            )
+    if record.has_oauth and not record.has_refresh_token:
+        say(_not_renewable(record, time.time()), style="yellow")
     if as_json:
-        emit_json(_login_json(record))
+        emit_json({**_login_json(record), "replaced_login": replaced or None})
+
+
+def _not_renewable(record: config.LoginRecord, now: float) -> str:
+    until = _describe_expiry(record.expires_at, now)
+    return (
+        "This login is not renewable: the server issued no refresh token (public applications "
+        f"get none), so it lasts until the access token expires ({until}); "
+        f"then run: mighty login --network {record.network}. For logins that renew themselves, "
+        "use a confidential application and give its client secret once: mighty login "
+        f"--network {record.network} --client-id <id> --client-secret-stdin < secret-file"
+    )
 
 
 def _login_json(record: config.LoginRecord) -> dict[str, Any]:
@@ -516,6 +649,8 @@ def _login_json(record: config.LoginRecord) -> dict[str, Any]:
         "scopes": list(record.scopes),
         "expires_at": _iso(record.expires_at),
         "refresh_token": record.has_refresh_token,
+        "renewable": record.has_refresh_token if record.has_oauth else None,
+        "confidential": record.confidential if record.has_oauth else None,
         "admin_token": record.has_admin_token,
         "admin_user": record.admin_user_name,
         "storage": record.storage,
@@ -598,16 +733,39 @@ def token(
 
 
 @app.command()
-def status(as_json: JsonOption = False) -> None:
+def status(
+    network: NetworkOption = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Ask the server whether each login still works (GraphQL me, Admin API me), "
+            "renewing tokens if needed; exit 1 when any does not.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Show every stored login: network, user, scopes, expiry, refresh token, storage.
+
+    Without --check, nothing is sent anywhere: it answers at once from what is stored.
 
     \b
     Examples:
       mighty status --json
+      mighty status --check
+      mighty status --check -n emulated --json
     """
     from mightycli.login import list_logins
 
+    if check:
+        _check_logins(network, as_json)
+        return
     statuses = list_logins(state_path=config.state_file_path())
+    if network:
+        key = config.parse_network(network).key
+        statuses = [s for s in statuses if s.record.network == key]
+        if not statuses:
+            raise NotLoggedInError(f"You are not logged in to {key}.", hint=_login_hint(key))
     env_token = bool(os.environ.get("MIGHTY_TOKEN"))
     now = time.time()
     if as_json:
@@ -651,6 +809,13 @@ def status(as_json: JsonOption = False) -> None:
                     lines.append(f"  access token:   {_describe_expiry(r.expires_at, now)}")
                 refresh = {True: "yes", False: "no", None: "unknown"}[s.has_refresh_token]
                 lines.append(f"  refresh token:  {refresh}")
+                if not r.has_refresh_token:
+                    lines.append(
+                        "  renewable:      no - lasts until the access token expires, then: "
+                        f"mighty login --network {r.network}"
+                    )
+                elif r.confidential:
+                    lines.append("  renewable:      yes (confidential application)")
             if r.has_admin_token:
                 state_text = " (missing from the keyring)" if s.has_admin_token is False else ""
                 lines.append(
@@ -666,10 +831,94 @@ def status(as_json: JsonOption = False) -> None:
         )
 
 
+def _login_hint(network: str) -> str:
+    from mightycli.session import login_hint
+
+    return login_hint(network)
+
+
+def _check_logins(network: str | None, as_json: bool) -> None:
+    from mightycli.login import check_login
+
+    state = config.read_state(config.state_file_path())
+    if network:
+        targets = [config.parse_network(network).key]
+        if targets[0] not in state.logins:
+            raise NotLoggedInError(
+                f"You are not logged in to {targets[0]}.", hint=_login_hint(targets[0])
+            )
+    else:
+        targets = sorted(state.logins)
+    if not targets:
+        raise NotLoggedInError(
+            "You are not logged in to any network.",
+            hint="Run: mighty login --network <subdomain> --client-id <id>",
+        )
+    checks = [c for target in targets for c in check_login(target, env=os.environ)]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "network": c.network,
+                    "api": c.api,
+                    "ok": c.ok,
+                    "default": c.network == state.default,
+                    "detail": c.detail,
+                    "hint": c.hint,
+                }
+                for c in checks
+            ]
+        )
+    else:
+        lines = []
+        for c in checks:
+            mark = " (default)" if c.network == state.default else ""
+            verdict = "ok" if c.ok else "FAILED"
+            lines.append(f"{c.network}{mark} {c.api}: {verdict}, {c.detail}")
+            if c.hint and not c.ok:
+                lines.append(f"  {c.hint}")
+        emit_lines(lines)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def switch(
+    network: Annotated[
+        str,
+        typer.Argument(
+            metavar="NETWORK", help="A stored login's network (subdomain, id or community URL)."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Make a stored login the default one, used when no --network is given.
+
+    \b
+    Examples:
+      mighty switch emulated
+      mighty switch 1001 --json
+    """
+    from mightycli.login import switch_default
+
+    record = switch_default(network, state_path=config.state_file_path())
+    say(f"{record.network_title or record.network} ({record.network}) is now the default login.")
+    if as_json:
+        emit_json({**_login_json(record), "default": True})
+
+
 @app.command()
 def logout(
     network: NetworkOption = None,
     all_networks: Annotated[bool, typer.Option("--all", help="Log out of every network.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Forget the login even when its keyring entries can no longer be read or "
+            "deleted, saying what was left behind.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Revoke the tokens and forget the login. Safe to run twice.
@@ -678,6 +927,7 @@ def logout(
     Examples:
       mighty logout
       mighty logout --all
+      mighty logout --network emulated --force
     """
     from mightycli.login import logout as do_logout
     from mightycli.session import choose_network
@@ -706,8 +956,10 @@ def logout(
     secret = os.environ.get("MIGHTY_CLIENT_SECRET") or None
     results = []
     for target in targets:
-        result = do_logout(target, state_path=state_path, client_secret=secret)
+        result = do_logout(target, state_path=state_path, client_secret=secret, force=force)
         results.append(result)
+        if result.left_behind:
+            say(result.left_behind, style="yellow")
         if not result.was_logged_in:
             say(f"Not logged in to {target}; nothing to do.")
             continue
@@ -727,6 +979,7 @@ def logout(
                     "was_logged_in": r.was_logged_in,
                     "revocations": {k: v.value for k, v in r.revocations.items()},
                     "admin_token_forgotten": r.had_admin_token,
+                    "left_behind": r.left_behind,
                 }
                 for r in results
             ]
@@ -1066,16 +1319,9 @@ def api(
     output = _Output(paginate=paginate, slurp=slurp, silent=silent, include=include)
     auth = BearerAuth(session)
     with auth.attach(make_http_client(auth=auth, timeout=timeout)) as client:
-
-        def renew() -> bool:
-            if not session.can_refresh:
-                return False
-            session.refresh(client, rejected=session.token.access_token)
-            return True
-
         if is_graphql:
             pages = pagination.graphql_pages(
-                client, gql_call, paginate=paginate, policy=policy, notify=say, renew=renew
+                client, gql_call, paginate=paginate, policy=policy, notify=say
             )
             extract = pagination.graphql_items
         else:
@@ -1212,6 +1458,14 @@ def emulator(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Behave as a strict server: real-time expiry, refresh tokens rotated on every "
+            "use, a used one presented again revokes the whole grant.",
+        ),
+    ] = False,
 ) -> None:
     """Run a local stand-in for Mighty Networks (OAuth, GraphQL and Admin API) until Ctrl-C.
 
@@ -1222,6 +1476,7 @@ def emulator(
     Examples:
       mighty emulator --port 4010 --auto-approve
       mighty emulator --port 0 --network mycommunity --client-id abc123 --member lin@example.com
+      mighty emulator --port 0 --strict --token-ttl 3
     """
     from mightycli.config import is_loopback_host
     from mightycli.emulator import DEFAULT_REDIRECT_URI, Emulator
@@ -1237,6 +1492,8 @@ def emulator(
         raise UsageError("--token-ttl must be positive.")
     if members < 0:
         raise UsageError("--members cannot be negative.")
+    if strict and no_refresh_tokens:
+        raise UsageError("--strict rotates refresh tokens: it goes without --no-refresh-tokens.")
     try:
         server = Emulator(
             host,
@@ -1254,6 +1511,7 @@ def emulator(
             admin_next_links=next_links,
             empty_page_with_next=empty_page_with_next,
             quiet=quiet,
+            strict=strict,
         )
     except ValueError as exc:
         raise UsageError(f"The emulator cannot start: {exc}.") from None

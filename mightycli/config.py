@@ -264,6 +264,7 @@ class LoginRecord:
     token_endpoint: str | None = None
     revocation_endpoint: str | None = None
     confidential: bool = False
+    redirect_uri: str | None = None  # as registered on the application; reused by a new login
     user_id: str | None = None
     user_name: str | None = None
     network_title: str | None = None

@@ -41,7 +41,15 @@ from mightycli.loopback import (
     render_page,
 )
 from mightycli.session import preload_storage, refresh_lock
-from mightycli.tokens import STORAGE_KEYRING, Token, TokenStore, check_token, open_store
+from mightycli.tokens import (
+    STORAGE_KEYRING,
+    StoredSecrets,
+    Token,
+    TokenStore,
+    check_token,
+    open_store,
+    service_name,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,9 @@ class LoginOptions:
     redirect_uri: str = config.DEFAULT_REDIRECT_URI
     timeout: float = config.DEFAULT_LOGIN_TIMEOUT
     open_browser: bool = True
+    # Keep a confidential application's secret in the store with the login, so refreshes need
+    # no environment variable (when it came from MIGHTY_CLIENT_SECRET, the environment keeps it).
+    keep_secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class LoginResult:
     record: config.LoginRecord
     identity: Identity
     storage: str
+    # The login this one replaced: its tokens are revoked once the new ones are saved.
+    replaced: Mapping[str, oauth.RevocationOutcome] = dataclasses.field(default_factory=dict)
 
 
 def _open_in_background(
@@ -140,7 +153,7 @@ def login(
                 log.line(f"callback: GET {debug.redact_url(options.redirect_uri + '?' + query)}")
             try:
                 saving = _Saving(options, metadata, store, state_path, clock, stores)
-                record, identity = _finish(http, saving, request, query, notify)
+                record, identity, replaced = _finish(http, saving, request, query, notify)
             except MightyError as exc:
                 receiver.respond(400, render_page("Login failed", exc.message, success=False))
                 raise
@@ -156,7 +169,7 @@ def login(
                     success=True,
                 ),
             )
-    return LoginResult(record=record, identity=identity, storage=storage)
+    return LoginResult(record=record, identity=identity, storage=storage, replaced=replaced)
 
 
 def _explain_manual_login(
@@ -193,8 +206,8 @@ def _finish(
     request: oauth.AuthorizationRequest,
     query: str,
     notify: Callable[[str], None],
-) -> tuple[config.LoginRecord, Identity]:
-    """From the redirect's query string to a stored login."""
+) -> tuple[config.LoginRecord, Identity, dict[str, oauth.RevocationOutcome]]:
+    """From the redirect's query string to a stored login (and the replaced one revoked)."""
     options = saving.options
     callback = oauth.parse_callback_query(query)
     code = oauth.validate_callback(request, callback)
@@ -203,7 +216,9 @@ def _finish(
         http, saving.metadata, options.client, request, code, saving.clock()
     )
     identity = _identify(http, options, token)
-    return _save_tokens_or_revoke(http, saving, token, identity), identity
+    replaced = _replaced_grant(saving)
+    record = _save_tokens_or_revoke(http, saving, token, identity)
+    return record, identity, _revoke_replaced(http, replaced, options.client)
 
 
 # --------------------------------------------------------------------------- two-step login
@@ -356,6 +371,7 @@ def complete_login(
     state_path: Path,
     notify: Callable[[str], None],
     client_secret: str | None = None,
+    keep_secret: bool = False,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
     stores: Callable[[str], TokenStore] = open_store,
@@ -378,7 +394,8 @@ def complete_login(
         query_from_redirect(parse_redirect_uri(pending["redirect_uri"]), address)
         if pending.get("confidential") and not client_secret:
             raise UsageError(
-                "This login was started for a confidential application: set MIGHTY_CLIENT_SECRET."
+                "This login was started for a confidential application: give its client "
+                "secret with --client-secret-stdin or MIGHTY_CLIENT_SECRET."
             )
     except (KeyError, TypeError, AttributeError):
         pass  # a damaged file is reported below, and removed
@@ -399,6 +416,7 @@ def complete_login(
             client=oauth.ClientCredentials(pending["client_id"], client_secret),
             scopes=tuple(pending["scopes"]),
             redirect_uri=pending["redirect_uri"],
+            keep_secret=keep_secret,
         )
         request = oauth.AuthorizationRequest(
             url="",
@@ -413,7 +431,7 @@ def complete_login(
         store.check(options.network)
         with make_http_client(transport=transport) as http:
             saving = _Saving(options, metadata, store, state_path, clock, stores)
-            record, identity = _finish(http, saving, request, query, notify)
+            record, identity, replaced = _finish(http, saving, request, query, notify)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LoginError(
             f"The pending login file {path} is damaged ({type(exc).__name__}).",
@@ -425,7 +443,67 @@ def complete_login(
             path.unlink()
         except OSError:
             pass
-    return LoginResult(record=record, identity=identity, storage=store.description)
+    return LoginResult(
+        record=record, identity=identity, storage=store.description, replaced=replaced
+    )
+
+
+@dataclass(frozen=True)
+class _Replaced:
+    """The OAuth login a new one replaces, read before it is overwritten."""
+
+    record: config.LoginRecord
+    secrets: StoredSecrets
+
+
+def _replaced_grant(saving: _Saving) -> _Replaced | None:
+    network = saving.options.network
+    previous = config.read_state(saving.state_path).logins.get(network)
+    if previous is None or not previous.has_oauth:
+        return None
+    try:
+        secrets = saving.stores(previous.storage).load(
+            network, admin=False, client_secret=previous.confidential
+        )
+    except MightyError:
+        return None  # unreadable: nothing to revoke with
+    debug.register_secret(secrets.access_token, secrets.refresh_token, secrets.client_secret)
+    if not (secrets.access_token or secrets.refresh_token):
+        return None
+    return _Replaced(previous, secrets)
+
+
+def _revoke_replaced(
+    http: httpx.Client, replaced: _Replaced | None, client: oauth.ClientCredentials
+) -> dict[str, oauth.RevocationOutcome]:
+    """Best effort, after the new login is saved: the old grant should not stay alive."""
+    if replaced is None:
+        return {}
+    record, secrets = replaced.record, replaced.secrets
+    assert record.client_id is not None and record.issuer is not None
+    endpoint = record.revocation_endpoint or f"{record.issuer.rstrip('/')}/oauth/revoke"
+    same_client = client.client_id == record.client_id
+    secret = (client.client_secret if same_client else None) or secrets.client_secret
+    credentials = oauth.ClientCredentials(record.client_id, secret)
+    return _revoke_pair(http, endpoint, credentials, secrets)
+
+
+def _revoke_pair(
+    http: httpx.Client,
+    endpoint: str,
+    credentials: oauth.ClientCredentials,
+    secrets: StoredSecrets,
+) -> dict[str, oauth.RevocationOutcome]:
+    outcomes: dict[str, oauth.RevocationOutcome] = {}
+    # The refresh token first (RFC 7009 section 2.1): revoking it ends the whole grant on
+    # servers that tie the access tokens to it.
+    for label, value, hint in (
+        ("refresh token", secrets.refresh_token, "refresh_token"),
+        ("access token", secrets.access_token, "access_token"),
+    ):
+        if value:
+            outcomes[label] = oauth.revoke_token(http, endpoint, credentials, value, hint)
+    return outcomes
 
 
 def _save_tokens_or_revoke(
@@ -485,6 +563,7 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         token_endpoint=metadata.token_endpoint,
         revocation_endpoint=metadata.revocation_endpoint,
         confidential=options.client.client_secret is not None,
+        redirect_uri=options.redirect_uri,
         user_id=identity.user_id,
         user_name=identity.display_name,
         network_title=identity.network_title,
@@ -506,12 +585,21 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
             admin_user_id=previous.admin_user_id,
             admin_user_name=previous.admin_user_name,
         )
+    secret = options.client.client_secret
+
+    def save_secrets() -> None:
+        store.save(options.network, token.access_token, token.refresh_token)
+        if secret is not None and options.keep_secret:
+            store.save_client_secret(options.network, secret)
+        else:
+            store.delete_client_secret(options.network)
+
     _commit(
         store,
         state_path,
         state,
         record,
-        lambda: store.save(options.network, token.access_token, token.refresh_token),
+        save_secrets,
         undo=lambda: store.delete_oauth(options.network),
     )
     return record
@@ -620,6 +708,7 @@ class LogoutResult:
     was_logged_in: bool
     revocations: Mapping[str, oauth.RevocationOutcome]  # "refresh token"/"access token" -> outcome
     had_admin_token: bool = False
+    left_behind: str | None = None  # with force: what could not be read or removed, and why
 
 
 def logout(
@@ -629,38 +718,116 @@ def logout(
     state_path: Path,
     client_secret: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    force: bool = False,
 ) -> LogoutResult:
-    """Revoke (best effort), then forget the tokens and the state. Safe to repeat."""
+    """Revoke (best effort), then forget the tokens and the state. Safe to repeat.
+
+    With ``force``, a store that can no longer be read or written does not stop the login
+    from being forgotten; what was left behind is reported instead.
+    """
     state = config.read_state(state_path)
     record = state.logins.get(network)
     store = stores(record.storage if record else STORAGE_KEYRING)
-    secrets = store.load(network)
+    problem: str | None = None
+    try:
+        secrets = store.load(network, client_secret=bool(record and record.confidential))
+    except MightyError as exc:
+        if not force:
+            raise _needs_force(exc, network) from exc
+        secrets, problem = StoredSecrets(), exc.message
+    debug.register_secret(secrets.client_secret)
     revocations: dict[str, oauth.RevocationOutcome] = {}
     if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
         assert record.client_id is not None and record.issuer is not None
         endpoint = record.revocation_endpoint or f"{record.issuer.rstrip('/')}/oauth/revoke"
-        credentials = oauth.ClientCredentials(record.client_id, client_secret)
+        credentials = oauth.ClientCredentials(
+            record.client_id, client_secret or secrets.client_secret
+        )
         with make_http_client(transport=transport, timeout=15.0) as http:
-            # The refresh token first (RFC 7009 section 2.1): revoking it ends the whole grant
-            # on servers that tie the access tokens to it.
-            for label, value, hint in (
-                ("refresh token", secrets.refresh_token, "refresh_token"),
-                ("access token", secrets.access_token, "access_token"),
-            ):
-                if value:
-                    revocations[label] = oauth.revoke_token(
-                        http, endpoint, credentials, value, hint
-                    )
+            revocations = _revoke_pair(http, endpoint, credentials, secrets)
     with refresh_lock(state_path, network):
-        store.delete(network)
+        try:
+            store.delete(network)
+        except MightyError as exc:
+            if not force:
+                raise _needs_force(exc, network) from exc
+            problem = problem or exc.message
         if record is not None:
             config.write_state(state_path, config.read_state(state_path).without(network))
+    left_behind = None
+    if problem is not None:
+        left_behind = (
+            f"The entries for {network} in {store.description} could not be removed "
+            f"({problem}); they were not revoked either. Delete them there yourself "
+            f"(service {service_name(network)})."
+        )
     return LogoutResult(
         network=network,
         was_logged_in=record is not None or bool(secrets.access_token or secrets.admin_token),
         revocations=revocations,
-        had_admin_token=bool(secrets.admin_token),
+        had_admin_token=bool(secrets.admin_token) or bool(record and record.has_admin_token),
+        left_behind=left_behind,
     )
+
+
+def _needs_force(exc: MightyError, network: str) -> MightyError:
+    error = MightyError(f"Cannot log out of {network}: {exc.message}", hint=exc.hint)
+    error.exit_code = exc.exit_code
+    error.hint = (exc.hint + " " if exc.hint else "") + (
+        f"To forget the login anyway: mighty logout --network {network} --force"
+    )
+    return error
+
+
+def switch_default(network: str, *, state_path: Path) -> config.LoginRecord:
+    """Make a stored login the default one."""
+    key = config.parse_network(network).key
+    with refresh_lock(state_path, key):
+        state = config.read_state(state_path)
+        record = state.logins.get(key)
+        if record is None:
+            known = ", ".join(sorted(state.logins)) or "none"
+            raise UsageError(
+                f"There is no stored login for {key}. Stored logins: {known}.",
+                hint=f"Pick one of those, or log in first: mighty login --network {key}",
+            )
+        config.write_state(state_path, config.LoginState(logins=state.logins, default=key))
+    return record
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """Whether the server still accepts one stored credential."""
+
+    network: str
+    api: str  # "GraphQL" (the OAuth login) or "Admin API" (the API token)
+    ok: bool
+    detail: str  # who the credential acts as, or what is wrong
+    hint: str | None = None
+
+
+def check_login(network: str, *, env: Mapping[str, str]) -> list[LoginCheck]:
+    """Ask the server about each credential of a stored login (GraphQL ``me`` for the OAuth
+    login, renewing it if needed; Admin API ``me`` for an API token)."""
+    from mightycli.api import whoami
+    from mightycli.session import API_ADMIN, API_HEADLESS, ENV_TOKEN, open_session
+
+    env = {k: v for k, v in env.items() if k != ENV_TOKEN}  # the stored login, not the override
+    record = config.read_state(config.state_file_path(env)).logins.get(network)
+    kinds = []
+    if record is not None and record.has_oauth:
+        kinds.append(("GraphQL", API_HEADLESS))
+    if record is not None and record.has_admin_token:
+        kinds.append(("Admin API", API_ADMIN))
+    checks = []
+    for label, kind in kinds:
+        try:
+            identity = whoami(open_session(network, api=kind, env=env))
+        except MightyError as exc:
+            checks.append(LoginCheck(network, label, False, exc.message, exc.hint))
+        else:
+            checks.append(LoginCheck(network, label, True, f"acting as {identity.name}"))
+    return checks
 
 
 @dataclass(frozen=True)

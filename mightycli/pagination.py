@@ -143,15 +143,12 @@ def graphql_pages(
     paginate: bool,
     policy: retry.RetryPolicy,
     notify: Callable[[str], None],
-    renew: Callable[[], bool] = lambda: False,
 ) -> Generator[Page, None, None]:
     """POST the operation; with ``paginate``, again with ``$endCursor`` until the last page.
 
-    ``renew`` is called at most once, on UNAUTHENTICATED, to refresh the token (GraphQL reports
-    an expired token with HTTP 200, which the transport-level auth cannot see).
+    A refused token (UNAUTHENTICATED at HTTP 200 included) is the client's auth's business.
     """
     variables = dict(call.variables)
-    renewed = False
     while True:
         payload: dict[str, Any] = {"query": call.query, "variables": variables}
         if call.operation_name:
@@ -166,10 +163,6 @@ def graphql_pages(
             throttled=is_throttled,
         )
         body = parse_json(response)
-        if "UNAUTHENTICATED" in graphql_codes(body) and not renewed:
-            renewed = True
-            if renew():
-                continue
         yield Page(response, body)
         if not paginate or response.status_code >= 400 or graphql_errors(body):
             return

@@ -23,6 +23,7 @@ from mightycli import config, debug
 from mightycli.errors import (
     AuthRequiredError,
     MightyError,
+    NetworkError,
     NotLoggedInError,
     RefreshFailedError,
     SessionExpiredError,
@@ -41,6 +42,9 @@ REFRESH_MARGIN = 60.0  # renew a token that expires within a minute, before send
 # A token another process obtained this recently is used as it is, even when its own expiry says
 # "renew": servers with very short-lived tokens would otherwise see one refresh per process.
 FRESH_WINDOW = 30.0
+# A token is taken as expired this long before its stated expiry (clocks differ, requests take
+# time); for tokens that live only seconds, a quarter of their life.
+CLOCK_SKEW = 5.0
 LOCK_TIMEOUT = 60.0
 
 # Which credential a command needs.
@@ -66,7 +70,20 @@ def admin_login_hint(network: str) -> str:
 
 @dataclass
 class Session:
-    """Credentials for one network, able to refresh themselves when they came from a login."""
+    """Credentials for one network, and the one owner of their life.
+
+    Every path that needs a token (the request about to be sent, a rejection by the server,
+    ``mighty token``, ``whoami``, pagination) asks ``valid_token`` or ``refresh``; nothing else
+    renews, adopts or refuses a token. The rules:
+
+    - a token whose expiry has passed (less a small clock-skew margin) is never handed out,
+      whether it is our own or one another process stored: it is renewed under the lock with the
+      refresh token read under the lock, or the command fails with exit code 4;
+    - a token still valid but expiring within a minute is renewed as a precaution, unless it was
+      obtained moments ago (servers with short-lived tokens would otherwise see one refresh per
+      process);
+    - a token the server has refused is renewed at most once, and never adopted back.
+    """
 
     network: str
     api_url: str
@@ -100,24 +117,37 @@ class Session:
         )
 
     def valid_token(self, http: httpx.Client | None = None) -> Token:
-        """The access token, renewed first if it expires within a minute."""
-        if self.kind != KIND_OAUTH or not self.token.expires_within(REFRESH_MARGIN, self.clock()):
+        """A token that is not expired: the current one, or a renewed or adopted one."""
+        if self.kind != KIND_OAUTH:
             return self.token
-        if self.can_refresh:
-            return self.refresh(http)
-        if self.token.expires_within(0, self.clock()):
+        now = self.clock()
+        if _usable(self.token, self.record, now):
+            if (
+                not self.token.expires_within(REFRESH_MARGIN, now)
+                or _fresh(self.record, now)
+                or not self.can_refresh
+            ):
+                return self.token
+            try:
+                return self.refresh(http)
+            except (NetworkError, TokenRequestError):
+                # A precaution that the server could not answer: the token still works.
+                if _usable(self.token, self.record, self.clock()):
+                    return self.token
+                raise
+        if not self.can_refresh:
             raise SessionExpiredError(
                 f"Your login to {self.network} has expired and cannot be renewed "
                 "(the server issued no refresh token).",
                 hint=login_hint(self.network),
             )
-        return self.token
+        return self.refresh(http)
 
     def refresh(self, http: httpx.Client | None = None, *, rejected: str | None = None) -> Token:
-        """Trade the refresh token for a new pair, or adopt one another process just got.
+        """Renew under the lock, or adopt a valid token another process has just stored.
 
         ``rejected`` is the access token the server has just refused (HTTP 401 or
-        UNAUTHENTICATED); without it the refresh is a precaution before the token expires.
+        UNAUTHENTICATED); without it the renewal is for a token that is expired or about to be.
         """
         if not self.can_refresh:
             raise SessionExpiredError(
@@ -158,40 +188,45 @@ class Session:
             yield
 
     def _adopt_stored(self, rejected: str | None, *, only_if_replaced: bool = False) -> bool:
-        """Use the stored token instead of refreshing, when that is safe.
+        """Read the store and the state under the lock; use what is stored if that is safe.
 
-        It is, when another process has replaced the token we started with (and the server has
-        not just refused the replacement), or, for a precautionary refresh, when the stored token
-        was obtained moments ago.
+        It is, when the stored token is valid (never one whose expiry has passed, never the one
+        the server has just refused) and either another process has replaced ours, or this is a
+        precaution and the stored token is ours, not yet due or obtained moments ago.
         """
         assert self.store is not None
         secrets = self.store.load(self.network, admin=False)
         debug.register_secret(secrets.access_token, secrets.refresh_token)
-        stored = secrets.access_token
-        if secrets.refresh_token and stored == self.token.access_token:
-            # Our own token is current: pick up its refresh token, which is read only now.
-            self.token = dataclasses.replace(self.token, refresh_token=secrets.refresh_token)
-        if not stored or stored == rejected:
-            return False
         record = self.record
         if self.state_path is not None:
             record = config.read_state(self.state_path).logins.get(self.network, record)
+        stored = secrets.access_token
+        # The refresh token is read only now, under the lock: it may have rotated, or a logout
+        # may have removed it; the store is the authority.
+        self.token = dataclasses.replace(self.token, refresh_token=secrets.refresh_token)
+        if not stored or stored == rejected:
+            return False
         replaced = stored != self.token.access_token
-        fresh = (
-            rejected is None
-            and record is not None
-            and record.obtained_at is not None
-            and 0 <= self.clock() - record.obtained_at < FRESH_WINDOW
+        expires_at = record.expires_at if record else None
+        if not replaced and expires_at is None:
+            expires_at = self.token.expires_at
+        candidate = Token(
+            access_token=stored,
+            expires_at=expires_at,
+            refresh_token=secrets.refresh_token,
+            scopes=(record.scopes if record else ()) or self.token.scopes,
         )
-        if not (replaced or (fresh and not only_if_replaced)):
+        now = self.clock()
+        if not _usable(candidate, record, now):
+            return False
+        if not replaced and (
+            only_if_replaced
+            or rejected is not None
+            or (candidate.expires_within(REFRESH_MARGIN, now) and not _fresh(record, now))
+        ):
             return False
         self.record = record
-        self.token = Token(
-            access_token=stored,
-            expires_at=record.expires_at if record else None,
-            refresh_token=secrets.refresh_token,
-            scopes=record.scopes if record else self.token.scopes,
-        )
+        self.token = candidate
         if replaced:
             self.adoptions += 1
         return True
@@ -206,7 +241,8 @@ class Session:
                 f"Your login to {self.network} has no refresh token in the store any more.",
                 hint=login_hint(self.network),
             )
-        credentials = oauth.ClientCredentials(record.client_id, self.client_secret)
+        secret = self._client_secret(record)
+        credentials = oauth.ClientCredentials(record.client_id, secret)
         own_client = http is None
         if http is None:
             from mightycli.api import make_http_client
@@ -225,8 +261,11 @@ class Session:
             if exc.error is None:
                 raise  # the server failed; the session may still be good
             hint = login_hint(self.network)
-            if exc.error == "invalid_client" and record.confidential and not self.client_secret:
-                hint = "Set MIGHTY_CLIENT_SECRET for this confidential application, or " + hint
+            if exc.error == "invalid_client" and record.confidential and not secret:
+                hint = (
+                    "Give the application's client secret again: mighty login --network "
+                    f"{self.network} --client-secret-stdin (or set {ENV_CLIENT_SECRET})."
+                )
             raise RefreshFailedError(
                 f"Your login to {self.network} could not be renewed: {exc.message}", hint=hint
             ) from exc
@@ -234,35 +273,98 @@ class Session:
             if own_client:
                 http.close()
 
+    def _client_secret(self, record: config.LoginRecord) -> str | None:
+        """MIGHTY_CLIENT_SECRET wins; else a confidential application's stored secret."""
+        if self.client_secret or not record.confidential or self.store is None:
+            return self.client_secret
+        stored = self.store.load(
+            self.network, access=False, refresh=False, admin=False, client_secret=True
+        ).client_secret
+        debug.register_secret(stored)
+        return stored
+
     def _save(self, new: Token) -> None:
+        """Keep the pair the server has just issued: the old refresh token may already be dead.
+
+        Saving waits for the keyring without a deadline: giving up on a slow keyring that
+        would have answered would lose the login. A process killed between the server's
+        answer and this save loses the rotated refresh token; nothing can close that window.
+        """
         assert self.record is not None and self.store is not None
-        # The rotated refresh token is saved before the new access token is used: the old one
-        # may already be dead at the server.
-        self.store.save(self.network, new.access_token, new.refresh_token)
+        try:
+            if new.refresh_token is not None:
+                self.store.save_refresh_token(self.network, new.refresh_token, patient=True)
+        except MightyError as exc:
+            raise RefreshFailedError(
+                f"The server renewed your login to {self.network}, but the new refresh token "
+                f"could not be saved ({exc.message}). The stored one has been used up, so the "
+                "login is lost.",
+                hint=login_hint(self.network),
+            ) from exc
+        now = self.clock()
         self.record = dataclasses.replace(
             self.record,
             expires_at=new.expires_at,
-            obtained_at=self.clock(),
+            obtained_at=now,
             scopes=new.scopes or self.record.scopes,
             has_refresh_token=new.refresh_token is not None,
         )
-        if self.state_path is not None:
-            state = config.read_state(self.state_path)
-            current = state.logins.get(self.network)
-            if current is not None:
-                updated = dataclasses.replace(
-                    current,
-                    expires_at=self.record.expires_at,
-                    obtained_at=self.record.obtained_at,
-                    scopes=self.record.scopes,
-                    has_refresh_token=self.record.has_refresh_token,
-                )
-                config.write_state(
-                    self.state_path,
-                    state.with_login(updated, make_default=state.default == self.network),
-                )
+        try:
+            self.store.save_access_token(self.network, new.access_token, patient=True)
+            self._save_state()
+        except MightyError as exc:
+            raise MightyError(
+                f"The server renewed your login to {self.network} and the new refresh token "
+                f"was saved, but not the rest ({exc.message}). Nothing is lost: the next "
+                "command renews again.",
+                hint=exc.hint,
+            ) from exc
         self.token = new
         self.refreshes += 1
+
+    def _save_state(self) -> None:
+        assert self.record is not None
+        if self.state_path is None:
+            return
+        state = config.read_state(self.state_path)
+        current = state.logins.get(self.network)
+        if current is None:
+            return
+        updated = dataclasses.replace(
+            current,
+            expires_at=self.record.expires_at,
+            obtained_at=self.record.obtained_at,
+            scopes=self.record.scopes,
+            has_refresh_token=self.record.has_refresh_token,
+        )
+        config.write_state(
+            self.state_path, state.with_login(updated, make_default=state.default == self.network)
+        )
+
+
+def _skew(record: config.LoginRecord | None) -> float:
+    """The clock-skew margin: CLOCK_SKEW, or a quarter of a short token's whole life."""
+    if (
+        record is not None
+        and record.expires_at is not None
+        and record.obtained_at is not None
+        and record.expires_at > record.obtained_at
+    ):
+        return min(CLOCK_SKEW, (record.expires_at - record.obtained_at) / 4)
+    return CLOCK_SKEW
+
+
+def _usable(token: Token, record: config.LoginRecord | None, now: float) -> bool:
+    """Not expired, counting the clock-skew margin (an unknown expiry is taken as valid)."""
+    return not token.expires_within(_skew(record), now)
+
+
+def _fresh(record: config.LoginRecord | None, now: float) -> bool:
+    return (
+        record is not None
+        and record.obtained_at is not None
+        and 0 <= now - record.obtained_at < FRESH_WINDOW
+    )
 
 
 def preload_storage() -> None:

@@ -30,6 +30,7 @@ SERVICE_PREFIX = "mighty-cli"
 ACCESS_ENTRY = "access_token"
 REFRESH_ENTRY = "refresh_token"
 ADMIN_ENTRY = "admin_token"
+CLIENT_SECRET_ENTRY = "client_secret"  # a confidential application's secret, kept with its login
 
 
 # RFC 6750 section 2.1: b64token. Anything else cannot travel in an Authorization header (a line
@@ -78,6 +79,7 @@ class StoredSecrets:
     access_token: str | None = field(repr=False, default=None)
     refresh_token: str | None = field(repr=False, default=None)
     admin_token: str | None = field(repr=False, default=None)
+    client_secret: str | None = field(repr=False, default=None)
 
 
 class TokenStore(Protocol):
@@ -91,12 +93,30 @@ class TokenStore(Protocol):
     def check(self, network: str) -> None: ...
 
     def load(
-        self, network: str, *, access: bool = True, refresh: bool = True, admin: bool = True
+        self,
+        network: str,
+        *,
+        access: bool = True,
+        refresh: bool = True,
+        admin: bool = True,
+        client_secret: bool = False,
     ) -> StoredSecrets: ...
 
-    def save(self, network: str, access_token: str, refresh_token: str | None) -> None: ...
+    def save(
+        self, network: str, access_token: str, refresh_token: str | None, *, patient: bool = False
+    ) -> None: ...
 
-    def save_refresh_token(self, network: str, refresh_token: str) -> None: ...
+    def save_refresh_token(
+        self, network: str, refresh_token: str, *, patient: bool = False
+    ) -> None: ...
+
+    def save_access_token(
+        self, network: str, access_token: str, *, patient: bool = False
+    ) -> None: ...
+
+    def save_client_secret(self, network: str, client_secret: str) -> None: ...
+
+    def delete_client_secret(self, network: str) -> None: ...
 
     def save_admin_token(self, network: str, admin_token: str) -> None: ...
 
@@ -155,7 +175,9 @@ class _EntryStore:
     def _get(self, network: str, entry: str, what: str) -> str | None:
         raise NotImplementedError
 
-    def _set(self, network: str, entry: str, value: str, what: str) -> None:
+    def _set(
+        self, network: str, entry: str, value: str, what: str, *, patient: bool = False
+    ) -> None:
         raise NotImplementedError
 
     def _delete(self, network: str, entry: str, what: str) -> None:
@@ -166,13 +188,22 @@ class _EntryStore:
         self._get(network, ACCESS_ENTRY, "read the stored tokens")
 
     def load(
-        self, network: str, *, access: bool = True, refresh: bool = True, admin: bool = True
+        self,
+        network: str,
+        *,
+        access: bool = True,
+        refresh: bool = True,
+        admin: bool = True,
+        client_secret: bool = False,
     ) -> StoredSecrets:
         """The entries asked for (each read costs a keyring round trip; hot paths ask for one)."""
         return StoredSecrets(
             access_token=self._get_token(network, ACCESS_ENTRY, "access token", access),
             refresh_token=self._get_token(network, REFRESH_ENTRY, "refresh token", refresh),
             admin_token=self._get_token(network, ADMIN_ENTRY, "Admin API token", admin),
+            client_secret=self._get(network, CLIENT_SECRET_ENTRY, "read the client secret")
+            if client_secret
+            else None,
         )
 
     def _get_token(self, network: str, entry: str, what: str, wanted: bool) -> str | None:
@@ -186,16 +217,31 @@ class _EntryStore:
             hint=f"Log in again to replace it: mighty login --network {network}",
         )
 
-    def save(self, network: str, access_token: str, refresh_token: str | None) -> None:
+    def save(
+        self, network: str, access_token: str, refresh_token: str | None, *, patient: bool = False
+    ) -> None:
+        """``patient``: no keyring deadline, for tokens the server has already rotated (giving
+        up on a slow keyring that would have answered would lose the login)."""
         # The refresh token first: if the second write fails, a valid refresh token is kept.
         if refresh_token is not None:
-            self.save_refresh_token(network, refresh_token)
+            self.save_refresh_token(network, refresh_token, patient=patient)
         else:
             self._delete(network, REFRESH_ENTRY, "remove the old refresh token")
-        self._set(network, ACCESS_ENTRY, access_token, "save the access token")
+        self.save_access_token(network, access_token, patient=patient)
 
-    def save_refresh_token(self, network: str, refresh_token: str) -> None:
-        self._set(network, REFRESH_ENTRY, refresh_token, "save the refresh token")
+    def save_refresh_token(
+        self, network: str, refresh_token: str, *, patient: bool = False
+    ) -> None:
+        self._set(network, REFRESH_ENTRY, refresh_token, "save the refresh token", patient=patient)
+
+    def save_access_token(self, network: str, access_token: str, *, patient: bool = False) -> None:
+        self._set(network, ACCESS_ENTRY, access_token, "save the access token", patient=patient)
+
+    def save_client_secret(self, network: str, client_secret: str) -> None:
+        self._set(network, CLIENT_SECRET_ENTRY, client_secret, "save the client secret")
+
+    def delete_client_secret(self, network: str) -> None:
+        self._delete(network, CLIENT_SECRET_ENTRY, "delete the client secret")
 
     def save_admin_token(self, network: str, admin_token: str) -> None:
         self._set(network, ADMIN_ENTRY, admin_token, "save the Admin API token")
@@ -203,6 +249,7 @@ class _EntryStore:
     def delete_oauth(self, network: str) -> None:
         self._delete(network, ACCESS_ENTRY, "delete the access token")
         self._delete(network, REFRESH_ENTRY, "delete the refresh token")
+        self.delete_client_secret(network)
 
     def delete_admin_token(self, network: str) -> None:
         self._delete(network, ADMIN_ENTRY, "delete the Admin API token")
@@ -244,7 +291,9 @@ class KeyringStore(_EntryStore):
         backend = keyring.get_keyring()
         return str(getattr(backend, "name", None) or type(backend).__name__)
 
-    def _call(self, what: str, action: str, network: str, *args: str) -> str | None:
+    def _call(
+        self, what: str, action: str, network: str, *args: str, patient: bool = False
+    ) -> str | None:
         import keyring
         import keyring.errors
 
@@ -259,7 +308,7 @@ class KeyringStore(_EntryStore):
 
         worker = threading.Thread(target=run, name="mighty-keyring", daemon=True)
         worker.start()
-        worker.join(self.timeout)
+        worker.join(None if patient else self.timeout)
         if not outcome:
             raise KeyringUnavailableError(
                 f"The keyring ({self._backend_name()}) did not answer within {self.timeout:g} s "
@@ -291,8 +340,10 @@ class KeyringStore(_EntryStore):
     def _get(self, network: str, entry: str, what: str) -> str | None:
         return self._call(what, "get_password", network, entry)
 
-    def _set(self, network: str, entry: str, value: str, what: str) -> None:
-        self._call(what, "set_password", network, entry, value)
+    def _set(
+        self, network: str, entry: str, value: str, what: str, *, patient: bool = False
+    ) -> None:
+        self._call(what, "set_password", network, entry, value, patient=patient)
 
     def _delete(self, network: str, entry: str, what: str) -> None:
         self._call(what, "delete_password", network, entry)
@@ -340,7 +391,9 @@ class FileStore(_EntryStore):
         value = self._read().get(network, {}).get(entry)
         return value if isinstance(value, str) else None
 
-    def _set(self, network: str, entry: str, value: str, what: str) -> None:
+    def _set(
+        self, network: str, entry: str, value: str, what: str, *, patient: bool = False
+    ) -> None:
         data = self._read()
         data.setdefault(network, {})[entry] = value
         self._write(data)

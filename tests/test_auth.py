@@ -78,3 +78,22 @@ def test_refresh_before_sending_when_expiring(isolated: Path) -> None:
     assert server.requests[1].headers["Authorization"] == "Bearer new-access"
     saved = config.read_state(isolated / "s" / "logins.json").logins["demo"]
     assert saved.expires_at is not None and saved.expires_at > time.time() + 3000
+
+
+def test_graphql_unauthenticated_at_200_renews_once_and_resends(isolated: Path) -> None:
+    def graphql(request: Request) -> Reply:
+        if request.headers.get("Authorization") == "Bearer new-access":
+            return Reply(200, {"data": {"me": {"name": "Ada"}}})
+        refused = {"message": "expired", "extensions": {"code": "UNAUTHENTICATED"}}
+        return Reply(200, {"data": None, "errors": [refused]})
+
+    fresh = {"access_token": "new-access", "token_type": "Bearer", "refresh_token": "new-refresh"}
+    routes = {("POST", "/graphql"): graphql, ("POST", "/token"): Reply(200, fresh)}
+    with serve(routes) as server:
+        session = _session(server.url, isolated / "s" / "logins.json", expires_at=None)
+        auth = BearerAuth(session)
+        with auth.attach(make_http_client(auth=auth)) as client:
+            response = client.post(f"{server.url}/graphql", json={"query": "{ me { name } }"})
+    assert response.json() == {"data": {"me": {"name": "Ada"}}}
+    assert [r.path for r in server.requests] == ["/graphql", "/token", "/graphql"]
+    assert session.refreshes == 1

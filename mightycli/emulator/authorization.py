@@ -249,6 +249,7 @@ class AuthorizationServer:
         self._secrets_seen: set[str] = set()
         self._token_requests: list[dict[str, str]] = []
         self._refresh_count = 0
+        self._reuse_detections = 0
 
     # -- authorization endpoint (RFC 6749 §4.1.1, §4.1.2) ----------------------------------
 
@@ -548,6 +549,7 @@ class AuthorizationServer:
             if record.rotated:
                 # Rotation turns a replayed refresh token into evidence of theft: the legitimate
                 # holder and the thief cannot both have the newest one, so the whole grant goes.
+                self._reuse_detections += 1
                 self._revoke_grant_locked(record.grant_id)
                 raise OAuthError(
                     "invalid_grant",
@@ -641,6 +643,12 @@ class AuthorizationServer:
     def refresh_count(self) -> int:
         with self._lock:
             return self._refresh_count
+
+    @property
+    def reuse_detections(self) -> int:
+        """How many times a used refresh token came back (each revoked its grant)."""
+        with self._lock:
+            return self._reuse_detections
 
     @property
     def token_requests(self) -> list[dict[str, str]]:

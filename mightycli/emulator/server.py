@@ -160,10 +160,17 @@ class Emulator:
         admin_next_links: str = "url",
         empty_page_with_next: bool = False,
         quiet: bool = True,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
+        strict: bool = False,
     ) -> None:
+        """``strict`` behaves as a standards-compliant server does, with no allowance for tests:
+        tokens expire in real time (no injected clock; ``expire_access_tokens`` is refused),
+        refresh tokens rotate on every use and a used one presented again revokes its grant."""
         if isinstance(redirect_uris, str):
             raise TypeError("redirect_uris must be a sequence of URIs, not one string")
+        if strict and (clock is not None or not issue_refresh_tokens):
+            raise ValueError("a strict emulator keeps real time and rotates refresh tokens")
+        self._strict = strict
         self._host = host
         self._port = port
         self._advertise_revocation = advertise_revocation
@@ -187,7 +194,7 @@ class Emulator:
             auto_approve=auto_approve,
             access_token_ttl=access_token_ttl,
             issue_refresh_tokens=issue_refresh_tokens,
-            clock=clock,
+            clock=clock or time.time,
         )
         self._admin_site = AdminSite(
             self._directory,
@@ -326,7 +333,14 @@ class Emulator:
         """Every code and token issued and every PKCE verifier received (canaries for tests)."""
         return self._auth.secrets_seen()
 
+    @property
+    def reuse_detections(self) -> int:
+        """How many times a used refresh token was presented again (each revoked its grant)."""
+        return self._auth.reuse_detections
+
     def expire_access_tokens(self) -> None:
+        if self._strict:
+            raise RuntimeError("a strict emulator's tokens expire in real time only")
         self._auth.expire_access_tokens()
 
     def inject_fault(
