@@ -753,7 +753,7 @@ def status(
     Examples:
       mighty status --json
       mighty status --check
-      mighty status --check -n emulated --json
+      mighty status --check -n mycommunity --json
     """
     from mightycli.login import list_logins
 
@@ -896,8 +896,8 @@ def switch(
 
     \b
     Examples:
-      mighty switch emulated
-      mighty switch 1001 --json
+      mighty switch mycommunity
+      mighty switch mycommunity --json
     """
     from mightycli.login import switch_default
 
@@ -927,7 +927,7 @@ def logout(
     Examples:
       mighty logout
       mighty logout --all
-      mighty logout --network emulated --force
+      mighty logout --network mycommunity --force
     """
     from mightycli.login import logout as do_logout
     from mightycli.session import choose_network
@@ -1358,15 +1358,17 @@ def api(
 # --------------------------------------------------------------------------- emulator
 
 
-def _announce_emulator(server: Any, subdomain: str, client_id: str, auto_approve: bool) -> None:
+def _announce_emulator(
+    server: Any, subdomain: str, clients: tuple[str, str], auto_approve: bool
+) -> None:
     from mightycli.emulator import (
         ADMIN_API_TOKEN,
-        CONFIDENTIAL_CLIENT_ID,
         CONFIDENTIAL_CLIENT_SECRET,
         NETWORK_ID,
         NETWORK_TITLE,
     )
 
+    client_id, confidential_id = clients
     url = server.url
     sys.stdout.write(url + "\n")
     sys.stdout.flush()
@@ -1376,7 +1378,7 @@ def _announce_emulator(server: Any, subdomain: str, client_id: str, auto_approve
     say(f"  GraphQL:        {server.graphql_url}")
     say(f"  Admin API:      {url}/admin/v1/networks/{NETWORK_ID}/")
     say(f"  Public client:  {client_id}")
-    say(f"  Confidential:   {CONFIDENTIAL_CLIENT_ID} (secret {CONFIDENTIAL_CLIENT_SECRET})")
+    say(f"  Confidential:   {confidential_id} (secret {CONFIDENTIAL_CLIENT_SECRET})")
     say(f"  Admin API token: {ADMIN_API_TOKEN}")
     say("  Consent: " + ("approved automatically" if auto_approve else "a page with Approve/Deny"))
     say("Log in to it with:")
@@ -1412,6 +1414,14 @@ def emulator(
         str,
         typer.Option("--client-id", metavar="ID", help="The public OAuth application's id."),
     ] = "emulator-public-client",
+    confidential_client_id: Annotated[
+        str,
+        typer.Option(
+            "--confidential-client-id",
+            metavar="ID",
+            help="The confidential OAuth application's id (its secret is printed at start).",
+        ),
+    ] = "emulator-confidential-client",
     redirect_uris: Annotated[
         list[str] | None,
         typer.Option(
@@ -1505,6 +1515,7 @@ def emulator(
             extra_members=members,
             network_subdomain=subdomain,
             public_client_id=client_id,
+            confidential_client_id=confidential_client_id,
             signed_in_member=member,
             auth_failure=auth_failure,
             block_subdomain_paths=block_subdomain_paths,
@@ -1529,7 +1540,7 @@ def emulator(
     signal.signal(signal.SIGTERM, _terminate)
     # From here on, Ctrl-C (or SIGTERM) at any moment stops the server cleanly.
     try:
-        _announce_emulator(server, subdomain, client_id, auto_approve)
+        _announce_emulator(server, subdomain, (client_id, confidential_client_id), auto_approve)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

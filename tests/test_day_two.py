@@ -198,15 +198,6 @@ def _help_examples(command: str) -> list[list[str]]:
     return [line.split()[1:] for line in page.splitlines() if line.strip().startswith("mighty ")]
 
 
-def test_help_examples_of_the_day_two_commands_run(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
-    _two_logins(emulator, redirect_uri, run_mighty)
-    examples = [*_help_examples("switch"), *_help_examples("status"), *_help_examples("logout")]
-    assert len(examples) >= 8
-    for args in examples:
-        result = run_mighty(*args)
-        assert result.code == 0, (args, result.stderr)
-
-
 def test_strict_emulator_from_the_command_line(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
     """The help example starts a strict emulator, which refuses to issue no refresh tokens."""
     import os

@@ -1,7 +1,7 @@
 """Every example in the README and in every command's --help runs, as written, against the emulator.
 
 The emulator stands in for `mycommunity` with the public client `abc123`, the names the examples
-use; the environment points mighty at it (MIGHTY_ISSUER, MIGHTY_API_URL, MIGHTY_REDIRECT_URI, all
+use, and the confidential client `def456`; the environment points mighty at it (MIGHTY_ISSUER, MIGHTY_API_URL, MIGHTY_REDIRECT_URI, all
 documented settings) and BROWSER at a scripted browser that approves. Files the examples read
 (`members.graphql`, `new-post.json`) come from the README's own code blocks.
 """
@@ -23,11 +23,11 @@ import pytest
 from conftest import free_port, require_tools
 from test_emulator import consent_id
 
-from mightycli.emulator import ADMIN_API_TOKEN, Emulator
+from mightycli.emulator import ADMIN_API_TOKEN, CONFIDENTIAL_CLIENT_SECRET, Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-NETWORK, CLIENT_ID = "mycommunity", "abc123"
+NETWORK, CLIENT_ID, CONFIDENTIAL_ID = "mycommunity", "abc123", "def456"
 SET_UP_COMMANDS = ("python3.11 -m venv",)
 
 
@@ -155,12 +155,16 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     for name, text in readme_files().items():
         (work / name).write_text(text)
     (work / "admin-token.txt").write_text(ADMIN_API_TOKEN + "\n")
+    (work / "client-secret.txt").write_text(CONFIDENTIAL_CLIENT_SECRET + "\n")
     browser = base / "browser"
     browser.write_text(f'#!/bin/sh\nexec {sys.executable} -m mightycli.emulator.browser "$1"\n')
     browser.chmod(0o755)
     redirect_uri = f"http://localhost:{free_port()}/callback"
     with Emulator(
-        redirect_uris=(redirect_uri,), network_subdomain=NETWORK, public_client_id=CLIENT_ID
+        redirect_uris=(redirect_uri,),
+        network_subdomain=NETWORK,
+        public_client_id=CLIENT_ID,
+        confidential_client_id=CONFIDENTIAL_ID,
     ) as emulator:
         yield Stage(emulator, redirect_uri, browser, work)
 

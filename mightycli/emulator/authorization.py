@@ -50,14 +50,18 @@ class Client:
 
 
 def default_clients(
-    redirect_uris: Sequence[str], public_client_id: str = PUBLIC_CLIENT_ID
+    redirect_uris: Sequence[str],
+    public_client_id: str = PUBLIC_CLIENT_ID,
+    confidential_client_id: str = CONFIDENTIAL_CLIENT_ID,
 ) -> dict[str, Client]:
+    if public_client_id == confidential_client_id:
+        raise ValueError("the public and the confidential client need different ids")
     uris = tuple(redirect_uris)
     enabled = frozenset(ALL_SCOPES)
     return {
         public_client_id: Client(public_client_id, "Emulator CLI (public)", None, uris, enabled),
-        CONFIDENTIAL_CLIENT_ID: Client(
-            CONFIDENTIAL_CLIENT_ID, "Emulator Server App", CONFIDENTIAL_CLIENT_SECRET, uris, enabled
+        confidential_client_id: Client(
+            confidential_client_id, "Emulator Server App", CONFIDENTIAL_CLIENT_SECRET, uris, enabled
         ),
     }
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 from .admin import AdminRequest, AdminSite
 from .authorization import (
     ADMIN_API_TOKEN,
+    CONFIDENTIAL_CLIENT_ID,
     DEFAULT_REDIRECT_URI,
     PUBLIC_CLIENT_ID,
     AuthorizationServer,
@@ -153,6 +154,7 @@ class Emulator:
         extra_members: int = 0,
         network_subdomain: str = NETWORK_SUBDOMAIN,
         public_client_id: str = PUBLIC_CLIENT_ID,
+        confidential_client_id: str = CONFIDENTIAL_CLIENT_ID,
         page_delay: float = 0.0,
         signed_in_member: str | None = None,
         auth_failure: str = "graphql",
@@ -188,7 +190,7 @@ class Emulator:
         if member is None:
             raise ValueError(f"no member matches {signed_in_member!r}")
         self._auth = AuthorizationServer(
-            clients=default_clients(redirect_uris, public_client_id),
+            clients=default_clients(redirect_uris, public_client_id, confidential_client_id),
             directory=self._directory,
             signed_in=member,
             auto_approve=auto_approve,
