@@ -1,43 +1,29 @@
-"""HTTP clients for Mighty's APIs, and the calls the commands need."""
+"""Mighty's two APIs: their addresses, GraphQL posts, checked requests, and who a token acts
+as (``whoami``)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from mightycli import __version__
+from mightycli.auth import BearerAuth
+from mightycli.config import check_endpoint_url
+from mightycli.environment import Env
 from mightycli.errors import ApiAuthError, ApiError, NetworkError, UsageError
-
-if TYPE_CHECKING:
-    from mightycli.session import Session
-
-USER_AGENT = f"mighty-cli/{__version__}"
-DEFAULT_TIMEOUT = 30.0
-
-
-def make_http_client(
-    *,
-    auth: httpx.Auth | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    transport: httpx.BaseTransport | None = None,
-) -> httpx.Client:
-    """One client per command: keep-alive, a User-Agent on every request (api.mn.co answers a
-    request without one with an HTML bot challenge), and no silent redirects."""
-    from mightycli import debug
-
-    log = debug.current()
-    return httpx.Client(
-        headers={"User-Agent": USER_AGENT},
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        auth=auth,
-        transport=transport,
-        follow_redirects=False,
-        event_hooks=debug.http_hooks(log) if log is not None else None,
-    )
+from mightycli.http import (
+    decode_json,
+    error_codes,
+    error_detail,
+    html_block_hint,
+    is_html,
+    is_html_block,
+    make_http_client,
+    same_origin,
+    status_text,
+)
+from mightycli.session import Kind, Session, admin_login_hint
 
 
 def graphql_url(api_url: str, network: str) -> str:
@@ -47,9 +33,6 @@ def graphql_url(api_url: str, network: str) -> str:
 def admin_url(api_url: str, network: str, path: str) -> str:
     """An Admin API address: a path under the network, kept exactly as given (trailing slashes
     differ between resources), or a full URL that must be on the API host."""
-    from mightycli.config import check_endpoint_url
-    from mightycli.pagination import same_origin
-
     if "://" in path:
         check_endpoint_url(path, "URL")
         if not same_origin(path, api_url):
@@ -73,72 +56,7 @@ class GraphQLResponse:
         return [str(e.get("message", "unknown error"))[:300] for e in self.errors]
 
 
-def _describe_status(response: httpx.Response) -> str:
-    text = f"HTTP {response.status_code}"
-    return f"{text} {response.reason_phrase}" if response.reason_phrase else text
-
-
-def decode_json(content: bytes) -> Any:
-    """A body from a server decoded, or None when it is not JSON (or nests deeper than Python
-    can follow: a hostile body must give a clear answer, not a RecursionError)."""
-    try:
-        return json.loads(content)
-    except (ValueError, RecursionError):
-        return None
-
-
-def graphql_errors(body: Any) -> list[dict[str, Any]]:
-    """The well-formed entries of a GraphQL body's ``errors`` list."""
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
-        return [e for e in body["errors"] if isinstance(e, dict)]
-    return []
-
-
-def error_codes(errors: Iterable[dict[str, Any]]) -> set[str]:
-    """The ``extensions.code`` values of GraphQL errors (UNAUTHENTICATED, THROTTLED, ...)."""
-    codes = set()
-    for error in errors:
-        extensions = error.get("extensions")
-        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
-            codes.add(extensions["code"])
-    return codes
-
-
-def graphql_codes(body: Any) -> set[str]:
-    return error_codes(graphql_errors(body))
-
-
-def error_detail(body: Any) -> str | None:
-    """The ``error`` (or ``message``, or first GraphQL error) a decoded error body carries."""
-    if isinstance(body, dict):
-        for key in ("error", "message"):
-            if isinstance(body.get(key), str):
-                return str(body[key])[:300]
-        errors = graphql_errors(body)
-        if errors:
-            return str(errors[0].get("message", ""))[:300] or None
-    return None
-
-
-def is_html_block(response: httpx.Response) -> bool:
-    """An HTML 403 from the API host: a bot or firewall challenge, not an API answer."""
-    return response.status_code == 403 and "html" in response.headers.get("content-type", "")
-
-
-def html_block_hint(url: str) -> str:
-    """What to try after an HTML 403, given the address that met it."""
-    path = httpx.URL(url).path
-    network = path.split("/networks/", 1)[1].split("/", 1)[0] if "/networks/" in path else ""
-    if network and not network.isdigit():
-        return (
-            "Mighty's API has been seen to block a network's subdomain path while its numeric id "
-            "worked: log in with the numeric network id, e.g. mighty login --network <id> "
-            f"--issuer https://{network}.mn.co"
-        )
-    return (
-        "A User-Agent header is required; if a proxy sits in between, check that it keeps it. "
-        "Otherwise wait a while and try again."
-    )
+_NOT_JSON = object()
 
 
 def _server_error_text(response: httpx.Response) -> str | None:
@@ -172,7 +90,7 @@ def _checked_request(
         )
     if 300 <= response.status_code < 400:
         raise ApiError(
-            f"The {what} answered {_describe_status(response)}, a redirect mighty does not follow.",
+            f"The {what} answered {status_text(response)}, a redirect mighty does not follow.",
             status_code=response.status_code,
         )
     if is_html_block(response):
@@ -184,11 +102,10 @@ def _checked_request(
         )
     if response.status_code >= 400:
         detail = _server_error_text(response)
-        if detail is None and "html" in response.headers.get("content-type", ""):
+        if detail is None and is_html(response):
             detail = "an HTML page instead of JSON"
         raise ApiError(
-            f"The {what} answered {_describe_status(response)}"
-            + (f": {detail}" if detail else "."),
+            f"The {what} answered {status_text(response)}" + (f": {detail}" if detail else "."),
             status_code=response.status_code,
         )
     return response
@@ -209,12 +126,11 @@ def post_graphql(
     response = _checked_request(
         client, "POST", url, "GraphQL API", access_token=access_token, json=payload
     )
-    try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
+    body = decode_json(response.content, invalid=_NOT_JSON)
+    if body is _NOT_JSON:
         raise ApiError(
-            f"The GraphQL API answered {_describe_status(response)} with a body that is not JSON."
-        ) from None
+            f"The GraphQL API answered {status_text(response)} with a body that is not JSON."
+        )
     if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
         raise ApiError("The GraphQL API's answer has neither data nor errors.")
     errors = body.get("errors") or []
@@ -330,13 +246,10 @@ def fetch_admin_identity(
 
 def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) -> Identity:
     """The current identity; the session renews the token when the server refuses it."""
-    from mightycli.auth import BearerAuth
-    from mightycli.session import KIND_ADMIN
-
     auth = BearerAuth(session)
     with auth.attach(make_http_client(auth=auth, transport=transport)) as client:
         try:
-            if session.kind == KIND_ADMIN:
+            if session.kind == Kind.ADMIN:
                 return fetch_admin_identity(client, session.api_url, session.path_network)
             return fetch_identity(client, graphql_url(session.api_url, session.path_network))
         except ApiAuthError:
@@ -344,14 +257,12 @@ def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) ->
 
 
 def _relogin(session: Session) -> ApiAuthError:
-    from mightycli.session import KIND_ADMIN, admin_login_hint
-
     if session.from_environment:
         return ApiAuthError(
-            f"The API does not accept MIGHTY_TOKEN for {session.network}.",
-            hint="Set a valid MIGHTY_TOKEN, or unset it to use the stored login.",
+            f"The API does not accept {Env.TOKEN} for {session.network}.",
+            hint=f"Set a valid {Env.TOKEN}, or unset it to use the stored login.",
         )
-    if session.kind == KIND_ADMIN:
+    if session.kind == Kind.ADMIN:
         return ApiAuthError(
             f"The Admin API no longer accepts the stored API token for {session.network}.",
             hint=admin_login_hint(session.network),

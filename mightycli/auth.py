@@ -11,6 +11,7 @@ from collections.abc import Generator
 
 import httpx
 
+from mightycli.http import decode_json, graphql_codes
 from mightycli.session import Session
 
 
@@ -20,8 +21,6 @@ def is_rejection(response: httpx.Response) -> bool:
         return True
     if response.status_code != 200 or b"UNAUTHENTICATED" not in response.content:
         return False  # the byte test keeps ordinary pages from being decoded twice
-    from mightycli.api import decode_json, graphql_codes
-
     return "UNAUTHENTICATED" in graphql_codes(decode_json(response.content))
 
 

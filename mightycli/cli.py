@@ -6,17 +6,21 @@ becomes a message and an exit code.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from mightycli import __version__, config
+from mightycli import config
+from mightycli import settings as setting
+from mightycli.environment import Env, debug_requested
 from mightycli.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -25,6 +29,8 @@ from mightycli.errors import (
     NotLoggedInError,
     UsageError,
 )
+from mightycli.settings import Settings
+from mightycli.version import __version__
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success, 1 failure, 2 usage or configuration error, "
@@ -53,8 +59,8 @@ NetworkOption = Annotated[
         "--network",
         "-n",
         metavar="NETWORK",
-        help="Network subdomain, numeric id or community URL (default: MIGHTY_NETWORK, the config "
-        "file, then the most recent login).",
+        help=f"Network subdomain, numeric id or community URL (default: {Env.NETWORK}, the "
+        "config file, then the most recent login).",
         show_default=False,
     ),
 ]
@@ -122,23 +128,15 @@ def _describe_expiry(expires_at: float | None, now: float) -> str:
     return f"expires in {left / 3600:.1f} h ({when})"
 
 
-def _login_store(insecure: bool, file_config: config.FileConfig, network: str) -> Any:
+def _login_store(insecure: bool, settings: Settings, network: str) -> Any:
     """Where a new login's secrets go: the keyring, unless the user opted in to a file."""
-    from mightycli.tokens import (
-        ENV_STORAGE,
-        STORAGE_FILE,
-        STORAGE_KEYRING,
-        open_store,
-        token_file_path,
-    )
+    from mightycli.tokens import STORAGE_FILE, STORAGE_KEYRING, open_store, token_file_path
 
-    kind = (
-        STORAGE_FILE if insecure else _setting("storage", None, ENV_STORAGE, file_config, network)
-    )
+    kind = STORAGE_FILE if insecure else settings.resolve(setting.STORAGE, network=network)
     kind = str(kind or STORAGE_KEYRING).strip().lower()
     if kind not in (STORAGE_FILE, STORAGE_KEYRING):
         raise UsageError(
-            f"Unknown storage {kind!r} (from {ENV_STORAGE} or the config file).",
+            f"Unknown storage {kind!r} (from {Env.STORAGE} or the config file).",
             hint=f"Use {STORAGE_KEYRING} (the default) or {STORAGE_FILE}.",
         )
     store = open_store(kind)
@@ -172,8 +170,8 @@ def _root(
         bool,
         typer.Option(
             "--debug",
-            envvar="MIGHTY_DEBUG",
-            help="Log every HTTP exchange to stderr, secrets redacted (also MIGHTY_DEBUG=1).",
+            envvar=Env.DEBUG.value,
+            help=f"Log every HTTP exchange to stderr, secrets redacted (also {Env.DEBUG}=1).",
         ),
     ] = False,
 ) -> None:
@@ -185,27 +183,13 @@ def _root(
             sys.stderr.flush()
 
         log = debug_log.enable(write)
-        log.register(os.environ.get("MIGHTY_TOKEN"), os.environ.get("MIGHTY_CLIENT_SECRET"))
+        log.register(os.environ.get(Env.TOKEN), os.environ.get(Env.CLIENT_SECRET))
 
 
 # --------------------------------------------------------------------------- login
 
 
-def _setting(
-    name: str,
-    option: Any,
-    env_name: str | None,
-    file_config: config.FileConfig,
-    network: str | None,
-) -> Any:
-    if option not in (None, (), []):
-        return option
-    if env_name and os.environ.get(env_name):
-        return os.environ[env_name]
-    return file_config.lookup(name, network)
-
-
-def _ask(what: str, flag: str, env_name: str | None) -> str:
+def _ask(what: str, flag: str, env_name: Env | None) -> str:
     if not _interactive():
         also = f" or set {env_name}" if env_name else ""
         raise UsageError(f"No {what} given.", hint=f"Pass {flag}{also}.")
@@ -255,9 +239,9 @@ def login(
         typer.Option(
             "--client-id",
             metavar="ID",
-            help="The OAuth application's client id (env MIGHTY_CLIENT_ID; logging in again "
+            help=f"The OAuth application's client id (env {Env.CLIENT_ID}; logging in again "
             "reuses the stored one). For a confidential application, add --client-secret-stdin "
-            "or set MIGHTY_CLIENT_SECRET.",
+            f"or set {Env.CLIENT_SECRET}.",
             show_default=False,
         ),
     ] = None,
@@ -286,7 +270,7 @@ def login(
         typer.Option(
             "--issuer",
             metavar="URL",
-            help="Authorization server, if not https://<subdomain>.mn.co (env MIGHTY_ISSUER).",
+            help=f"Authorization server, if not https://<subdomain>.mn.co (env {Env.ISSUER}).",
             show_default=False,
         ),
     ] = None,
@@ -295,7 +279,7 @@ def login(
         typer.Option(
             "--api-url",
             metavar="URL",
-            help=f"API base URL (env MIGHTY_API_URL, default {config.DEFAULT_API_URL}).",
+            help=f"API base URL (env {Env.API_URL}, default {config.DEFAULT_API_URL}).",
             show_default=False,
         ),
     ] = None,
@@ -316,7 +300,7 @@ def login(
         typer.Option(
             "--insecure-storage",
             help="Keep the tokens in a plain file (mode 0600) instead of the OS keyring "
-            "(also MIGHTY_STORAGE=file).",
+            f"(also {Env.STORAGE}=file).",
         ),
     ] = False,
     no_wait: Annotated[
@@ -343,7 +327,7 @@ def login(
             "--client-secret-stdin",
             help="Read a confidential application's client secret from standard input (typed "
             "without echo on a terminal) and keep it in the keyring with the login, so the login "
-            "renews itself. MIGHTY_CLIENT_SECRET, when set, wins.",
+            f"renews itself. {Env.CLIENT_SECRET}, when set, wins.",
         ),
     ] = False,
     with_token: Annotated[
@@ -370,100 +354,122 @@ def login(
       mighty login -n mycommunity --client-id abc123 -s read:posts -s read:network
       mighty login --with-token --network mycommunity < admin-token.txt
     """
-    from mightycli import login as login_flow
-
-    file_config = config.load_file_config(config.config_file_path())
+    settings = Settings.load()
     if complete is not None:
         if no_wait or with_token:
             raise UsageError("--complete finishes a login: it goes with no other mode.")
         if complete == "-" and client_secret_stdin:
             raise UsageError("Standard input can carry the address or the client secret, not both.")
-        address = _read_stdin_line("address") if complete == "-" else complete
-        secret, keep = _client_secret(network or "", "", None, client_secret_stdin)
-        result = login_flow.complete_login(
-            address,
-            store=_login_store(insecure_storage, file_config, network or ""),
-            state_path=config.state_file_path(),
-            notify=say,
-            client_secret=secret,
-            keep_secret=keep,
+        _complete_login(
+            complete, network or "", insecure_storage, settings, client_secret_stdin, as_json
         )
-        _report_login(result, as_json)
         return
-    raw_network = _setting("network", network, "MIGHTY_NETWORK", file_config, None)
-    if not raw_network:
-        # Logging in again: the default login's network.
-        raw_network = config.read_state(config.state_file_path()).default
-    if not raw_network:
-        raw_network = _ask(
-            "network (subdomain, id or URL)", "--network <subdomain>", "MIGHTY_NETWORK"
-        )
-    ref = config.parse_network(str(raw_network))
-    key = ref.key
+    ref = config.parse_network(_login_network(network, settings))
     if with_token:
-        if (
-            client_id
-            or scope
-            or redirect_uri
-            or issuer
-            or no_browser
-            or client_secret_stdin
-            or timeout is not None
-        ):
+        oauth_only = (client_id, scope, redirect_uri, issuer, no_browser, client_secret_stdin)
+        if any(oauth_only) or timeout is not None:
             raise UsageError(
                 "--with-token takes only --network and --api-url: an Admin API token needs no "
                 "OAuth application."
             )
-        stored = config.read_state(config.state_file_path()).logins.get(key)
-        token_api_url = config.check_endpoint_url(
-            str(
-                _setting("api_url", api_url, "MIGHTY_API_URL", file_config, key)
-                or (stored.api_url if stored else None)
-                or config.DEFAULT_API_URL
-            ),
-            "API URL",
-        )
-        record, identity = login_flow.login_with_token(
-            key,
-            token_api_url,
-            _read_secret_from_stdin("Admin API token"),
-            store=_login_store(insecure_storage, file_config, key),
-            state_path=config.state_file_path(),
-        )
-        say(
-            f"Stored the Admin API token for {identity.network_title or key} "
-            f"(acting as {identity.display_name}).",
-            style="green",
-        )
-        if as_json:
-            emit_json(_login_json(record))
+        _login_with_token(ref.key, api_url, settings, insecure_storage, as_json)
         return
     given = _LoginFlags(client_id, scope, redirect_uri, issuer, api_url, timeout, no_browser)
-    options = _oauth_options(ref, given, file_config, client_secret_stdin)
-    store = _login_store(insecure_storage, file_config, key)
+    options = _oauth_options(ref, given, settings, client_secret_stdin)
+    store = _login_store(insecure_storage, settings, ref.key)
     if no_wait:
-        pending = login_flow.start_login(
-            options, store=store, state_path=config.state_file_path(), notify=say
+        _start_login(options, store, as_json)
+    else:
+        _browser_login(options, store, no_browser, as_json)
+
+
+def _login_network(option: str | None, settings: Settings) -> str:
+    """The network to log in to; logging in again needs none (the default login's)."""
+    default_login = config.read_state(config.state_file_path()).default
+    value = settings.resolve(setting.NETWORK, option, stored=default_login, default=False)
+    if not value:
+        value = _ask("network (subdomain, id or URL)", "--network <subdomain>", Env.NETWORK)
+    return str(value)
+
+
+def _complete_login(
+    complete: str,
+    network: str,
+    insecure: bool,
+    settings: Settings,
+    client_secret_stdin: bool,
+    as_json: bool,
+) -> None:
+    """--complete: finish a --no-wait login from the address the browser was sent to."""
+    from mightycli import login as login_flow
+
+    address = _read_stdin_line("address") if complete == "-" else complete
+    secret, keep = _client_secret(network, "", None, client_secret_stdin, settings)
+    result = login_flow.complete_login(
+        address,
+        store=_login_store(insecure, settings, network),
+        state_path=config.state_file_path(),
+        notify=say,
+        client_secret=secret,
+        keep_secret=keep,
+    )
+    _report_login(result, as_json)
+
+
+def _login_with_token(
+    key: str, api_url: str | None, settings: Settings, insecure: bool, as_json: bool
+) -> None:
+    from mightycli import login as login_flow
+
+    stored = config.read_state(config.state_file_path()).logins.get(key)
+    the_api_url = settings.text(
+        setting.API_URL, api_url, network=key, stored=stored.api_url if stored else None
+    )
+    record, identity = login_flow.login_with_token(
+        key,
+        config.check_endpoint_url(str(the_api_url), "API URL"),
+        _read_secret_from_stdin("Admin API token"),
+        store=_login_store(insecure, settings, key),
+        state_path=config.state_file_path(),
+    )
+    say(
+        f"Stored the Admin API token for {identity.network_title or key} "
+        f"(acting as {identity.display_name}).",
+        style="green",
+    )
+    if as_json:
+        emit_json(_login_json(record))
+
+
+def _start_login(options: Any, store: Any, as_json: bool) -> None:
+    """--no-wait: print the authorization URL and what to run once the browser has been."""
+    from mightycli import login as login_flow
+
+    pending = login_flow.start_login(
+        options, store=store, state_path=config.state_file_path(), notify=say
+    )
+    next_step = "mighty login --complete '<the address your browser shows after approving>'"
+    if as_json:
+        emit_json(
+            {
+                "authorization_url": pending.authorization_url,
+                "redirect_uri": pending.redirect_uri,
+                "network": pending.network,
+                "expires_at": _iso(pending.expires_at),
+                "next": next_step,
+            }
         )
-        next_step = "mighty login --complete '<the address your browser shows after approving>'"
-        if as_json:
-            emit_json(
-                {
-                    "authorization_url": pending.authorization_url,
-                    "redirect_uri": pending.redirect_uri,
-                    "network": pending.network,
-                    "expires_at": _iso(pending.expires_at),
-                    "next": next_step,
-                }
-            )
-        else:
-            show_url(pending.authorization_url)
-            say(
-                f"After approving, the browser goes to {pending.redirect_uri}?... (the page will "
-                "not load; nothing listens there). Within ten minutes, run:"
-            )
-            sys.stderr.write(f"  {next_step}\n")
         return
+    show_url(pending.authorization_url)
+    say(
+        f"After approving, the browser goes to {pending.redirect_uri}?... (the page will "
+        "not load; nothing listens there). Within ten minutes, run:"
+    )
+    sys.stderr.write(f"  {next_step}\n")
+
+
+def _browser_login(options: Any, store: Any, no_browser: bool, as_json: bool) -> None:
+    from mightycli import login as login_flow
     from mightycli.launcher import choose_browser
 
     choice = choose_browser(os.environ, no_browser=no_browser)
@@ -499,7 +505,7 @@ class _LoginFlags:
 def _oauth_options(
     ref: config.NetworkRef,
     given: _LoginFlags,
-    file_config: config.FileConfig,
+    settings: Settings,
     client_secret_stdin: bool,
 ) -> Any:
     """Each setting from the flag, the environment, the config file, then the stored login
@@ -512,42 +518,37 @@ def _oauth_options(
     stored = config.read_state(config.state_file_path()).logins.get(key)
     known = stored if stored is not None and stored.has_oauth else None
 
-    def pick(name: str, option: Any, env_name: str | None, remembered: Any) -> Any:
-        return _setting(name, option, env_name, file_config, key) or remembered
+    def pick(which: setting.Setting, flag: Any, remembered: Any) -> Any:
+        return settings.resolve(which, flag, network=key, stored=remembered)
 
-    the_client_id = pick(
-        "client_id", given.client_id, "MIGHTY_CLIENT_ID", known and known.client_id
-    )
+    the_client_id = pick(setting.CLIENT_ID, given.client_id, known and known.client_id)
     if not the_client_id:
-        the_client_id = _ask("client id", "--client-id <id>", "MIGHTY_CLIENT_ID")
+        the_client_id = _ask("client id", "--client-id <id>", Env.CLIENT_ID)
     the_client_id = str(the_client_id).strip()
-    the_issuer = pick("issuer", given.issuer, "MIGHTY_ISSUER", known and known.issuer) or ref.issuer
+    the_issuer = pick(setting.ISSUER, given.issuer, known and known.issuer) or ref.issuer
     if not the_issuer:
         raise UsageError(
             f"Cannot derive the community's address from the network id {key}.",
             hint="Pass --issuer https://<subdomain>.mn.co, or use the subdomain as --network.",
         )
-    the_api_url = pick("api_url", given.api_url, "MIGHTY_API_URL", stored and stored.api_url)
-    the_redirect = pick(
-        "redirect_uri", given.redirect_uri, "MIGHTY_REDIRECT_URI", known and known.redirect_uri
-    )
-    scopes = _parse_scopes(_setting("scopes", given.scope, "MIGHTY_SCOPES", file_config, key) or [])
+    the_api_url = pick(setting.API_URL, given.api_url, stored and stored.api_url)
+    the_redirect = str(pick(setting.REDIRECT_URI, given.redirect_uri, known and known.redirect_uri))
+    scopes = _parse_scopes(pick(setting.SCOPES, given.scope, None) or [])
     if not scopes and known is not None:
         scopes = known.scopes
-    the_timeout = _setting("timeout", given.timeout, None, file_config, key)
+    the_timeout = pick(setting.TIMEOUT, given.timeout, None)
     try:
-        wait = float(the_timeout) if the_timeout is not None else config.DEFAULT_LOGIN_TIMEOUT
+        wait = float(the_timeout)
     except (TypeError, ValueError):
         raise UsageError(f"The timeout {the_timeout!r} is not a number of seconds.") from None
     if wait <= 0:
         raise UsageError("The timeout must be a positive number of seconds.")
-    the_redirect = str(the_redirect or config.DEFAULT_REDIRECT_URI)
     parse_redirect_uri(the_redirect)
-    secret, keep = _client_secret(key, the_client_id, known, client_secret_stdin)
+    secret, keep = _client_secret(key, the_client_id, known, client_secret_stdin, settings)
     return login_flow.LoginOptions(
         network=key,
         issuer=config.check_endpoint_url(str(the_issuer), "issuer"),
-        api_url=config.check_endpoint_url(str(the_api_url or config.DEFAULT_API_URL), "API URL"),
+        api_url=config.check_endpoint_url(str(the_api_url), "API URL"),
         client=oauth.ClientCredentials(the_client_id, secret),
         scopes=scopes or config.DEFAULT_SCOPES,
         redirect_uri=the_redirect,
@@ -558,22 +559,26 @@ def _oauth_options(
 
 
 def _client_secret(
-    network: str, client_id: str, known: config.LoginRecord | None, from_stdin: bool
+    network: str,
+    client_id: str,
+    known: config.LoginRecord | None,
+    from_stdin: bool,
+    settings: Settings,
 ) -> tuple[str | None, bool]:
     """A confidential application's secret, and whether to keep it in the keyring.
 
-    MIGHTY_CLIENT_SECRET wins (and stays in the environment); then --client-secret-stdin; then
+    The environment's secret wins (and stays there); then --client-secret-stdin; then
     the secret kept with the stored login of the same application.
     """
-    env_secret = os.environ.get("MIGHTY_CLIENT_SECRET") or None
+    from mightycli import debug
+
+    env_secret = settings.environ(Env.CLIENT_SECRET)
     if env_secret:
         return env_secret, False
     if from_stdin:
         secret = _read_secret_from_stdin("client secret").strip()
         if not secret or any(c.isspace() for c in secret):
             raise UsageError("Pass only the client secret on standard input, nothing else.")
-        from mightycli import debug
-
         debug.register_secret(secret)
         return secret, True
     if known is None or not known.confidential or known.client_id != client_id:
@@ -586,20 +591,16 @@ def _client_secret(
         .client_secret
     )
     if kept:
-        from mightycli import debug
-
         debug.register_secret(kept)
         return kept, True
     if _interactive():
-        from mightycli import debug
-
         typed = str(typer.prompt("Client secret", hide_input=True, err=True)).strip()
         debug.register_secret(typed)
         return typed, True
     raise UsageError(
         f"The application {client_id} is confidential and no client secret is kept for it.",
         hint=f"Run: mighty login --network {network} --client-secret-stdin < secret-file "
-        "(or set MIGHTY_CLIENT_SECRET).",
+        f"(or set {Env.CLIENT_SECRET}).",
     )
 
 
@@ -701,7 +702,7 @@ def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
         lines.append(f"  role:     {identity.role}")
     lines.append(f"  network:  {network_label}")
     if session.from_environment:
-        lines.append("  (credentials from MIGHTY_TOKEN)")
+        lines.append(f"  (credentials from {Env.TOKEN})")
     emit_lines(lines)
 
 
@@ -722,9 +723,9 @@ def token(
       TOKEN=$(mighty token)
       mighty token --admin --network mycommunity
     """
-    from mightycli.session import API_ADMIN, API_ANY, open_session
+    from mightycli.session import Api, open_session
 
-    session = open_session(network, api=API_ADMIN if admin else API_ANY)
+    session = open_session(network, api=Api.ADMIN if admin else Api.ANY)
     sys.stdout.write(session.valid_token().access_token + "\n")
     sys.stdout.flush()
 
@@ -766,69 +767,75 @@ def status(
         statuses = [s for s in statuses if s.record.network == key]
         if not statuses:
             raise NotLoggedInError(f"You are not logged in to {key}.", hint=_login_hint(key))
-    env_token = bool(os.environ.get("MIGHTY_TOKEN"))
+    env_token = bool(os.environ.get(Env.TOKEN))
     now = time.time()
     if as_json:
         emit_json(
             {
                 "mighty_token_env": env_token,
                 "state_file": str(config.state_file_path()),
-                "logins": [
-                    {
-                        **_login_json(s.record),
-                        "default": s.is_default,
-                        "expired": s.record.expires_at is not None and s.record.expires_at <= now,
-                        "access_token": s.has_access_token,
-                        "refresh_token": s.has_refresh_token,
-                        "admin_token": s.has_admin_token,
-                        "storage": s.storage,
-                        "problem": s.problem,
-                    }
-                    for s in statuses
-                ],
+                "logins": [_status_json(s, now) for s in statuses],
             }
         )
     else:
         lines: list[str] = []
         if env_token:
             lines.append(
-                "MIGHTY_TOKEN is set: it overrides stored logins for token, whoami and api."
+                f"{Env.TOKEN} is set: it overrides stored logins for token, whoami and api."
             )
         for s in statuses:
-            r = s.record
-            title = f" - {r.network_title}" if r.network_title else ""
-            lines.append(f"{r.network}{' (default)' if s.is_default else ''}{title}")
-            if s.problem:
-                lines.append(f"  tokens:         cannot be read: {s.problem}")
-            if r.has_oauth:
-                lines.append(f"  user:           {r.user_name or 'unknown'} (OAuth, GraphQL API)")
-                lines.append(f"  scopes:         {' '.join(r.scopes) or '(none)'}")
-                if s.has_access_token is False:
-                    lines.append("  access token:   missing from the keyring (run mighty login)")
-                elif s.has_access_token:
-                    lines.append(f"  access token:   {_describe_expiry(r.expires_at, now)}")
-                refresh = {True: "yes", False: "no", None: "unknown"}[s.has_refresh_token]
-                lines.append(f"  refresh token:  {refresh}")
-                if not r.has_refresh_token:
-                    lines.append(
-                        "  renewable:      no - lasts until the access token expires, then: "
-                        f"mighty login --network {r.network}"
-                    )
-                elif r.confidential:
-                    lines.append("  renewable:      yes (confidential application)")
-            if r.has_admin_token:
-                state_text = " (missing from the keyring)" if s.has_admin_token is False else ""
-                lines.append(
-                    f"  admin token:    acting as {r.admin_user_name or 'unknown'} "
-                    f"(Admin API){state_text}"
-                )
-            lines.append(f"  stored in:      {s.storage}")
+            lines += _status_lines(s, now)
         emit_lines(lines)
     if not statuses and not env_token:
         raise NotLoggedInError(
             "You are not logged in to any network.",
             hint="Run: mighty login --network <subdomain> --client-id <id>",
         )
+
+
+def _status_json(s: Any, now: float) -> dict[str, Any]:
+    return {
+        **_login_json(s.record),
+        "default": s.is_default,
+        "expired": s.record.expires_at is not None and s.record.expires_at <= now,
+        "access_token": s.has_access_token,
+        "refresh_token": s.has_refresh_token,
+        "admin_token": s.has_admin_token,
+        "storage": s.storage,
+        "problem": s.problem,
+    }
+
+
+def _status_lines(s: Any, now: float) -> list[str]:
+    """One stored login, for people."""
+    r = s.record
+    title = f" - {r.network_title}" if r.network_title else ""
+    lines = [f"{r.network}{' (default)' if s.is_default else ''}{title}"]
+    if s.problem:
+        lines.append(f"  tokens:         cannot be read: {s.problem}")
+    if r.has_oauth:
+        lines.append(f"  user:           {r.user_name or 'unknown'} (OAuth, GraphQL API)")
+        lines.append(f"  scopes:         {' '.join(r.scopes) or '(none)'}")
+        if s.has_access_token is False:
+            lines.append("  access token:   missing from the keyring (run mighty login)")
+        elif s.has_access_token:
+            lines.append(f"  access token:   {_describe_expiry(r.expires_at, now)}")
+        refresh = {True: "yes", False: "no", None: "unknown"}[s.has_refresh_token]
+        lines.append(f"  refresh token:  {refresh}")
+        if not r.has_refresh_token:
+            lines.append(
+                "  renewable:      no - lasts until the access token expires, then: "
+                f"mighty login --network {r.network}"
+            )
+        elif r.confidential:
+            lines.append("  renewable:      yes (confidential application)")
+    if r.has_admin_token:
+        state_text = " (missing from the keyring)" if s.has_admin_token is False else ""
+        lines.append(
+            f"  admin token:    acting as {r.admin_user_name or 'unknown'} (Admin API){state_text}"
+        )
+    lines.append(f"  stored in:      {s.storage}")
+    return lines
 
 
 def _login_hint(network: str) -> str:
@@ -930,12 +937,11 @@ def logout(
       mighty logout --network mycommunity --force
     """
     from mightycli.login import logout as do_logout
-    from mightycli.session import choose_network
 
-    if os.environ.get("MIGHTY_TOKEN"):
+    if os.environ.get(Env.TOKEN):
         raise UsageError(
-            "MIGHTY_TOKEN is set; mighty did not create that token and will not revoke it.",
-            hint="Unset MIGHTY_TOKEN to log out of stored logins.",
+            f"{Env.TOKEN} is set; mighty did not create that token and will not revoke it.",
+            hint=f"Unset {Env.TOKEN} to log out of stored logins.",
         )
     if all_networks and network:
         raise UsageError("Use either --network or --all, not both.")
@@ -944,33 +950,19 @@ def logout(
     if all_networks:
         targets = sorted(state.logins)
     else:
-        chosen = choose_network(
-            network, os.environ, config.load_file_config(config.config_file_path()), state
-        )
+        chosen = Settings.load().network(network, state.default)
         targets = [chosen] if chosen else []
     if not targets:
         say("Not logged in to any network; nothing to do.")
         if as_json:
             emit_json([])
         return
-    secret = os.environ.get("MIGHTY_CLIENT_SECRET") or None
+    secret = os.environ.get(Env.CLIENT_SECRET) or None
     results = []
     for target in targets:
         result = do_logout(target, state_path=state_path, client_secret=secret, force=force)
         results.append(result)
-        if result.left_behind:
-            say(result.left_behind, style="yellow")
-        if not result.was_logged_in:
-            say(f"Not logged in to {target}; nothing to do.")
-            continue
-        for label, outcome in result.revocations.items():
-            say(f"{label[0].upper()}{label[1:]}: {outcome.value}.")
-        if result.had_admin_token:
-            say(
-                "Admin API token: forgotten here; it stays valid until you delete it in "
-                "Network Admin > Settings > API Keys."
-            )
-        say(f"Logged out of {target}.", style="green")
+        _report_logout(target, result)
     if as_json:
         emit_json(
             [
@@ -984,6 +976,22 @@ def logout(
                 for r in results
             ]
         )
+
+
+def _report_logout(target: str, result: Any) -> None:
+    if result.left_behind:
+        say(result.left_behind, style="yellow")
+    if not result.was_logged_in:
+        say(f"Not logged in to {target}; nothing to do.")
+        return
+    for label, outcome in result.revocations.items():
+        say(f"{label[0].upper()}{label[1:]}: {outcome.value}.")
+    if result.had_admin_token:
+        say(
+            "Admin API token: forgotten here; it stays valid until you delete it in "
+            "Network Admin > Settings > API Keys."
+        )
+    say(f"Logged out of {target}.", style="green")
 
 
 # --------------------------------------------------------------------------- api
@@ -1020,7 +1028,7 @@ class _Output:
 
     def _body(self, content: bytes) -> None:
         if self.pretty and content:
-            from mightycli.api import decode_json
+            from mightycli.http import decode_json
 
             try:
                 parsed = decode_json(content)
@@ -1043,65 +1051,6 @@ class _Output:
                 (json.dumps(self.collected, indent=indent, ensure_ascii=False) + "\n").encode()
             )
             self.out.flush()
-
-
-def _response_failure(response: Any, body: Any, session: Any, graphql: bool) -> MightyError | None:
-    """The error a response stands for, if any: HTTP 401 and UNAUTHENTICATED exit 4."""
-    from mightycli.api import (
-        error_detail,
-        graphql_codes,
-        graphql_errors,
-        html_block_hint,
-        is_html_block,
-    )
-    from mightycli.errors import ApiAuthError, ApiError
-    from mightycli.session import KIND_ADMIN, KIND_ENV, admin_login_hint, login_hint
-
-    if session.kind == KIND_ENV:
-        auth_hint = "Set a valid MIGHTY_TOKEN, or unset it to use the stored login."
-    elif session.kind == KIND_ADMIN:
-        auth_hint = admin_login_hint(session.network)
-    else:
-        auth_hint = login_hint(session.network)
-    status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-    if 300 <= response.status_code < 400:
-        # Redirects are not followed (the token must not travel elsewhere), so one is a failure.
-        location = response.headers.get("location")
-        where = "".join(c if c.isprintable() else "?" for c in (location or "")[:300])
-        return ApiError(
-            f"{status}: the API redirects to {where or '(no Location given)'}; mighty does not "
-            "follow redirects.",
-            hint="Call the address it names directly if it is on the API host.",
-            status_code=response.status_code,
-        )
-    if response.status_code >= 400:
-        detail = error_detail(body)
-        if not isinstance(body, dict) and "html" in response.headers.get("content-type", ""):
-            detail = "an HTML page"
-        same = detail is not None and detail.lower() == response.reason_phrase.lower()
-        message = status + (f" ({detail})" if detail and not same else "")
-        if response.status_code == 401:
-            return ApiAuthError(message, hint=auth_hint, status_code=401)
-        if is_html_block(response):
-            hint = html_block_hint(str(response.request.url))
-            return ApiError(message + ": a bot or firewall challenge", hint=hint, status_code=403)
-        not_found_hint: str | None = None
-        if response.status_code == 404 and not graphql:
-            not_found_hint = (
-                "Admin API paths are used exactly as given, and their trailing slashes differ by "
-                "resource (members/<id>/ has one, spaces/<id> has none): check the path."
-            )
-        return ApiError(message, hint=not_found_hint, status_code=response.status_code)
-    if graphql:
-        errors = graphql_errors(body)
-        if errors:
-            text = "; ".join(str(e.get("message", "error"))[:300] for e in errors[:5])
-            if "UNAUTHENTICATED" in graphql_codes(body):
-                return ApiAuthError(f"GraphQL: {text}", hint=auth_hint, code="UNAUTHENTICATED")
-            return ApiError(f"GraphQL: {text}")
-        if not isinstance(body, dict) or "data" not in body:
-            return ApiError(f"The GraphQL API answered {status} without a JSON data field.")
-    return None
 
 
 @app.command()
@@ -1214,133 +1163,76 @@ def api(
       mighty api spaces/7001/members --slurp > members.json
       mighty api members --max-wait 10
     """
+    from mightycli import call
     from mightycli import fields as fieldmod
-    from mightycli import pagination, retry
-    from mightycli.api import admin_url, graphql_url, make_http_client
-    from mightycli.auth import BearerAuth
-    from mightycli.session import API_ADMIN, API_HEADLESS, open_session
-
-    stdin_taken: list[str] = []
-
-    def read_stdin(purpose: str) -> bytes:
-        if stdin_taken:
-            raise UsageError(f"Standard input is already used for {stdin_taken[0]}.")
-        stdin_taken.append(purpose)
-        return sys.stdin.buffer.read()
-
-    def read_source(name: str, purpose: str) -> bytes:
-        if name == "-":
-            return read_stdin(purpose)
-        try:
-            return open(name, "rb").read()
-        except OSError as exc:
-            raise UsageError(f"Cannot read {name!r}: {exc.strerror}") from exc
 
     if timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds.")
     if not max_wait >= 0:  # also refuses nan
         raise UsageError("--max-wait must be zero or more seconds.")
+    stdin = _StdinOnce()
     fields = [fieldmod.parse_field(f, typed=False) for f in raw_field or []]
     fields += [
         fieldmod.parse_field(
-            f, typed=True, read_stdin=lambda: utf8_text(read_stdin("an @- field"), "@- field")
+            f, typed=True, read_stdin=lambda: utf8_text(stdin.read("an @- field"), "@- field")
         )
         for f in typed_field or []
     ]
-    headers = [fieldmod.parse_header(h) for h in header or []]
-    paginate = paginate or slurp
-    is_graphql = endpoint.strip().lower() == "graphql"
-    if is_graphql:
-        if method and method.upper() != "POST":
-            raise UsageError("GraphQL calls are always POST.", hint="Leave out -X.")
-        if input_file:
-            raise UsageError(
-                "--input is for Admin API calls.", hint="Use -f query=... or --query-file."
-            )
-        query_fields = [f for f in fields if f.key == "query"]
-        operation = [f for f in fields if f.key == "operationName"]
-        variables = fieldmod.build_object(
-            f for f in fields if f.key not in ("query", "operationName")
-        )
-        query = str(query_fields[-1].value) if query_fields else None
-        if query_file:
-            if query:
-                raise UsageError("Give the query once: -f query=... or --query-file, not both.")
-            try:
-                query = read_source(query_file, "--query-file").decode("utf-8")
-            except UnicodeDecodeError:
-                raise UsageError(f"{query_file} is not UTF-8 text.") from None
-        if not query or not query.strip():
-            raise UsageError(
-                "A GraphQL call needs a query.",
-                hint="mighty api graphql -f query='{ me { name } }' (or --query-file FILE)",
-            )
-        if paginate and "$endCursor" not in query:
-            raise UsageError(
-                "--paginate needs a query that takes an $endCursor variable.",
-                hint="e.g. query($endCursor: String) { network { members(first: 50, after: "
-                "$endCursor) { nodes { name } pageInfo { hasNextPage endCursor } } } }",
-            )
-        session = open_session(network, api=API_HEADLESS)
-        gql_call = pagination.GraphQLCall(
-            url=graphql_url(session.api_url, session.path_network),
-            query=query,
-            variables=variables,
-            operation_name=str(operation[-1].value) if operation else None,
-            headers=headers,
-        )
-    else:
-        if query_file:
-            raise UsageError("--query-file is for graphql calls.")
-        verb = (method or ("POST" if input_file else "GET")).upper()
-        if not verb.isalpha():
-            raise UsageError(f"{method!r} is not an HTTP method.")
-        session = open_session(network, api=API_ADMIN)
-        url = admin_url(session.api_url, session.path_network, endpoint.strip())
-        rest = pagination.RestCall(method=verb, url=url, headers=headers)
-        if input_file:
-            content = read_source(input_file, "--input")
-            if not any(name.lower() == "content-type" for name, _ in headers):
-                headers = [*headers, ("Content-Type", "application/json")]
-            rest = pagination.RestCall(
-                verb, url, fieldmod.query_params(fields), content=content, headers=headers
-            )
-        elif verb in ("GET", "HEAD"):
-            rest = pagination.RestCall(verb, url, fieldmod.query_params(fields), headers=headers)
-        elif fields:
-            rest = pagination.RestCall(
-                verb,
-                url,
-                json_body=fieldmod.build_object(fields),
-                has_json_body=True,
-                headers=headers,
-            )
+    options = call.CallOptions(
+        endpoint=endpoint,
+        method=method,
+        fields=fields,
+        headers=[fieldmod.parse_header(h) for h in header or []],
+        query_file=query_file,
+        input_file=input_file,
+        paginate=paginate or slurp,
+        network=network,
+    )
+    prepared = call.prepare(options, stdin.source)
+    output = _Output(paginate=options.paginate, slurp=slurp, silent=silent, include=include)
+    _send_call(prepared, output, timeout=timeout, max_wait=max_wait)
+
+
+class _StdinOnce:
+    """Standard input, for one purpose only: an @- field, --query-file - or --input -."""
+
+    def __init__(self) -> None:
+        self.taken: str | None = None
+
+    def read(self, purpose: str) -> bytes:
+        if self.taken is not None:
+            raise UsageError(f"Standard input is already used for {self.taken}.")
+        self.taken = purpose
+        return sys.stdin.buffer.read()
+
+    def source(self, name: str, purpose: str) -> bytes:
+        """A file's bytes, or standard input's for ``-``."""
+        if name == "-":
+            return self.read(purpose)
+        try:
+            with open(name, "rb") as file:
+                return file.read()
+        except OSError as exc:
+            raise UsageError(f"Cannot read {name!r}: {exc.strerror}") from exc
+
+
+def _send_call(prepared: Any, output: _Output, *, timeout: float, max_wait: float) -> None:
+    """Send the call page by page, writing each page as it arrives; raise what failed."""
+    from mightycli import retry
+    from mightycli.auth import BearerAuth
+    from mightycli.http import make_http_client
+
     policy = retry.RetryPolicy(max_wait=max_wait)
-    output = _Output(paginate=paginate, slurp=slurp, silent=silent, include=include)
-    auth = BearerAuth(session)
+    auth = BearerAuth(prepared.session)
+    failure: MightyError | None = None
     with auth.attach(make_http_client(auth=auth, timeout=timeout)) as client:
-        if is_graphql:
-            pages = pagination.graphql_pages(
-                client, gql_call, paginate=paginate, policy=policy, notify=say
-            )
-            extract = pagination.graphql_items
-        else:
-            pages = pagination.rest_pages(
-                client,
-                rest,
-                paginate=paginate,
-                api_url=session.api_url,
-                policy=policy,
-                notify=say,
-            )
-            extract = pagination.rest_items
-        failure: MightyError | None = None
+        pages = prepared.pages(client, policy, say)
         try:
             for page in pages:
                 response, body = page.response, page.body
-                failure = _response_failure(response, body, session, is_graphql)
-                items = extract(body) if paginate and failure is None and body is not None else None
-                output.page(response, items)
+                failure = prepared.failure(response, body)
+                listed = prepared.paginate and failure is None and body is not None
+                output.page(response, prepared.items(body) if listed else None)
                 if failure is not None:
                     break
             output.finish()
@@ -1356,6 +1248,23 @@ def api(
 
 
 # --------------------------------------------------------------------------- emulator
+
+
+EMULATOR_EXTRA = "pip install 'mighty-cli[emulator]'"
+
+
+def _import_emulator() -> Any:
+    """The emulator package, or a usage error naming the extra that provides it."""
+    try:
+        import mightycli.emulator as package
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "graphql":
+            raise
+        raise UsageError(
+            "The emulator is not installed: it needs the emulator extra (graphql-core).",
+            hint=f"Install it with: {EMULATOR_EXTRA}",
+        ) from None
+    return package
 
 
 def _announce_emulator(
@@ -1467,6 +1376,13 @@ def emulator(
             "--empty-page-with-next", help="Admin API lists end with an empty page that has next."
         ),
     ] = False,
+    advertise_revocation: Annotated[
+        bool,
+        typer.Option(
+            "--advertise-revocation",
+            help="Name the revocation endpoint in the discovery document (Mighty's does not).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
     strict: Annotated[
         bool,
@@ -1489,8 +1405,8 @@ def emulator(
       mighty emulator --port 0 --strict --token-ttl 3
     """
     from mightycli.config import is_loopback_host
-    from mightycli.emulator import DEFAULT_REDIRECT_URI, Emulator
 
+    emulation = _import_emulator()
     if not is_loopback_host(host):
         raise UsageError(
             f"The emulator listens on loopback addresses only, not {host!r}.",
@@ -1505,13 +1421,14 @@ def emulator(
     if strict and no_refresh_tokens:
         raise UsageError("--strict rotates refresh tokens: it goes without --no-refresh-tokens.")
     try:
-        server = Emulator(
+        server = emulation.Emulator(
             host,
             port,
             auto_approve=auto_approve,
             access_token_ttl=token_ttl,
             issue_refresh_tokens=not no_refresh_tokens,
-            redirect_uris=tuple(redirect_uris or (DEFAULT_REDIRECT_URI,)),
+            redirect_uris=tuple(redirect_uris or (emulation.DEFAULT_REDIRECT_URI,)),
+            advertise_revocation=advertise_revocation,
             extra_members=members,
             network_subdomain=subdomain,
             public_client_id=client_id,
@@ -1526,6 +1443,14 @@ def emulator(
         )
     except ValueError as exc:
         raise UsageError(f"The emulator cannot start: {exc}.") from None
+    announce = functools.partial(
+        _announce_emulator, server, subdomain, (client_id, confidential_client_id), auto_approve
+    )
+    _serve_until_stopped(server, host, port, announce)
+
+
+def _serve_until_stopped(server: Any, host: str, port: int, announce: Callable[[], None]) -> None:
+    """Start the server, announce it, and serve until Ctrl-C or SIGTERM."""
     try:
         server.start()
     except OSError as exc:
@@ -1540,7 +1465,7 @@ def emulator(
     signal.signal(signal.SIGTERM, _terminate)
     # From here on, Ctrl-C (or SIGTERM) at any moment stops the server cleanly.
     try:
-        _announce_emulator(server, subdomain, (client_id, confidential_client_id), auto_approve)
+        announce()
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -1587,7 +1512,7 @@ def _fast_token(args: list[str]) -> int | None:
             network = arg.split("=", 1)[1]
         else:
             return None  # help, typos, repeats: Typer explains them
-    if os.environ.get("MIGHTY_DEBUG"):
+    if os.environ.get(Env.DEBUG):
         return None
     token(network=network, admin=admin)  # errors reach main's boundary
     return 0
@@ -1672,11 +1597,7 @@ def _interrupted() -> int:
 def _debugging(args: list[str]) -> bool:
     from mightycli import debug
 
-    return (
-        debug.current() is not None
-        or "--debug" in args
-        or os.environ.get("MIGHTY_DEBUG", "").lower() in ("1", "true", "yes", "on")
-    )
+    return debug.current() is not None or "--debug" in args or debug_requested()
 
 
 def _internal_error(error: BaseException, args: list[str]) -> int:

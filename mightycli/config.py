@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mightycli.environment import Env
 from mightycli.errors import ConfigError, StateFileError, UsageError
 
 APP_NAME = "mighty"
-ENV_CONFIG_DIR = "MIGHTY_CONFIG_DIR"
+ENV_CONFIG_DIR = Env.CONFIG_DIR
 DEFAULT_API_URL = "https://api.mn.co"
 DEFAULT_REDIRECT_URI = "http://localhost:3000/callback"
 # Enough for `whoami`: the member's own e-mail (read:userinfo) and the network (read:network).

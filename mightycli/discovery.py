@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ import httpx
 
 from mightycli.config import check_endpoint_url
 from mightycli.errors import DiscoveryError, IssuerMismatchError, NetworkError, UsageError
+from mightycli.http import decode_json, status_text
 from mightycli.launcher import check_browser_url
 from mightycli.retry import RetryPolicy, send
 
@@ -91,7 +91,7 @@ def _fetch(
             hint="Check the network name or --issuer, and your connection.",
         ) from cause
     if response.status_code not in (200, *ABSENT):
-        status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        status = status_text(response)
         raise DiscoveryError(
             f"The authorization server's metadata at {url} is unavailable ({status}).",
             hint="The server may be having trouble; try again later. mighty falls back to "
@@ -114,12 +114,9 @@ def discover(
         response = _fetch(client, url, issuer, policy or RetryPolicy(), say)
         if response.status_code in ABSENT:
             continue
-        try:
-            document = json.loads(response.content)
-        except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
-            continue  # an HTML page at the well-known path is no metadata
+        document = decode_json(response.content)
         if not isinstance(document, dict):
-            continue
+            continue  # an HTML page at the well-known path is no metadata
         return parse_metadata(document, issuer, source)
     if notify is not None:
         notify(f"No discovery document at {issuer}; using the standard Mighty Networks paths.")

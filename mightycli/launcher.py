@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mightycli.environment import Env
 from mightycli.errors import UsageError
 
 TEXT_BROWSERS = frozenset({"www-browser", "lynx", "w3m", "links", "links2", "elinks", "browsh"})
 # Never handed to a browser process: it has no use for them, and may pass its environment on.
-SECRET_ENVIRONMENT = frozenset({"MIGHTY_CLIENT_SECRET", "MIGHTY_TOKEN"})
+SECRET_ENVIRONMENT = frozenset({Env.CLIENT_SECRET.value, Env.TOKEN.value})
 # The variable through which the PowerShell opener receives the URL: a value read from the
 # environment is never parsed as PowerShell, whatever quote characters it holds.
-URL_VARIABLE = "MIGHTY_BROWSER_URL"
+URL_VARIABLE = Env.BROWSER_URL.value
 # RFC 3986 characters (unreserved, reserved, and % for escapes) without the apostrophe: a URL
 # made of these is plain ASCII with nothing a shell or PowerShell reads as a quote or a space.
 _URL_TEXT = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")

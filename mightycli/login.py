@@ -17,14 +17,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from mightycli import config, debug, oauth
-from mightycli.api import (
-    Identity,
-    fetch_admin_identity,
-    fetch_identity,
-    graphql_url,
-    make_http_client,
-)
+from mightycli.api import Identity, fetch_admin_identity, fetch_identity, graphql_url, whoami
 from mightycli.discovery import ServerMetadata, discover
+from mightycli.environment import Env
 from mightycli.errors import (
     ApiAuthError,
     KeyringUnavailableError,
@@ -33,6 +28,7 @@ from mightycli.errors import (
     StateFileError,
     UsageError,
 )
+from mightycli.http import make_http_client
 from mightycli.launcher import open_browser
 from mightycli.loopback import (
     LoopbackReceiver,
@@ -40,7 +36,7 @@ from mightycli.loopback import (
     query_from_redirect,
     render_page,
 )
-from mightycli.session import preload_storage, refresh_lock
+from mightycli.session import Api, open_session, preload_storage, refresh_lock
 from mightycli.tokens import (
     STORAGE_KEYRING,
     StoredSecrets,
@@ -364,6 +360,36 @@ def start_login(
     return PendingLogin(request.url, options.redirect_uri, options.network, now + PENDING_LIFETIME)
 
 
+def _resume_pending(
+    pending: dict[str, Any], client_secret: str | None, keep_secret: bool
+) -> tuple[LoginOptions, ServerMetadata, oauth.AuthorizationRequest]:
+    """The login a pending file describes; a damaged file raises KeyError, TypeError or
+    ValueError, which the caller reports."""
+    saved: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in pending["metadata"].items()
+    }
+    metadata = ServerMetadata(**saved)
+    options = LoginOptions(
+        network=pending["network"],
+        issuer=pending["issuer"],
+        api_url=pending["api_url"],
+        client=oauth.ClientCredentials(pending["client_id"], client_secret),
+        scopes=tuple(pending["scopes"]),
+        redirect_uri=pending["redirect_uri"],
+        keep_secret=keep_secret,
+    )
+    request = oauth.AuthorizationRequest(
+        url="",
+        redirect_uri=options.redirect_uri,
+        issuer=metadata.issuer,
+        scopes=options.scopes,
+        iss_required=metadata.iss_parameter_supported,
+        state=pending["state"],
+        verifier=pending["verifier"],
+    )
+    return options, metadata, request
+
+
 def complete_login(
     address: str,
     *,
@@ -395,7 +421,7 @@ def complete_login(
         if pending.get("confidential") and not client_secret:
             raise UsageError(
                 "This login was started for a confidential application: give its client "
-                "secret with --client-secret-stdin or MIGHTY_CLIENT_SECRET."
+                f"secret with --client-secret-stdin or {Env.CLIENT_SECRET}."
             )
     except (KeyError, TypeError, AttributeError):
         pass  # a damaged file is reported below, and removed
@@ -405,28 +431,7 @@ def complete_login(
                 "That login was started more than ten minutes ago and has expired.",
                 hint="Start again: mighty login --no-wait",
             )
-        saved: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in pending["metadata"].items()
-        }
-        metadata = ServerMetadata(**saved)
-        options = LoginOptions(
-            network=pending["network"],
-            issuer=pending["issuer"],
-            api_url=pending["api_url"],
-            client=oauth.ClientCredentials(pending["client_id"], client_secret),
-            scopes=tuple(pending["scopes"]),
-            redirect_uri=pending["redirect_uri"],
-            keep_secret=keep_secret,
-        )
-        request = oauth.AuthorizationRequest(
-            url="",
-            redirect_uri=options.redirect_uri,
-            issuer=metadata.issuer,
-            scopes=options.scopes,
-            iss_required=metadata.iss_parameter_supported,
-            state=pending["state"],
-            verifier=pending["verifier"],
-        )
+        options, metadata, request = _resume_pending(pending, client_secret, keep_secret)
         debug.register_secret(request.verifier)
         store.check(options.network)
         with make_http_client(transport=transport) as http:
@@ -809,16 +814,13 @@ class LoginCheck:
 def check_login(network: str, *, env: Mapping[str, str]) -> list[LoginCheck]:
     """Ask the server about each credential of a stored login (GraphQL ``me`` for the OAuth
     login, renewing it if needed; Admin API ``me`` for an API token)."""
-    from mightycli.api import whoami
-    from mightycli.session import API_ADMIN, API_HEADLESS, ENV_TOKEN, open_session
-
-    env = {k: v for k, v in env.items() if k != ENV_TOKEN}  # the stored login, not the override
+    env = {k: v for k, v in env.items() if k != Env.TOKEN}  # the stored login, not the override
     record = config.read_state(config.state_file_path(env)).logins.get(network)
     kinds = []
     if record is not None and record.has_oauth:
-        kinds.append(("GraphQL", API_HEADLESS))
+        kinds.append(("GraphQL", Api.HEADLESS))
     if record is not None and record.has_admin_token:
-        kinds.append(("Admin API", API_ADMIN))
+        kinds.append(("Admin API", Api.ADMIN))
     checks = []
     for label, kind in kinds:
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from mightycli.errors import (
     StateMismatchError,
     TokenRequestError,
 )
+from mightycli.http import decode_json, status_text
 from mightycli.tokens import Token, check_token
 
 
@@ -202,10 +202,7 @@ def _post_token_endpoint(
         raise NetworkError(f"The token endpoint timed out during {what}.") from exc
     except httpx.HTTPError as exc:
         raise NetworkError(f"Cannot reach the token endpoint for {what}: {exc}") from exc
-    try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
-        body = None
+    body = decode_json(response.content)
     if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
         raise token_error(response, body, what)
     if not isinstance(body, dict):
@@ -218,9 +215,7 @@ def _post_token_endpoint(
 
 
 def token_error(response: httpx.Response, body: object, what: str) -> TokenRequestError:
-    status = f"HTTP {response.status_code}"
-    if response.reason_phrase:
-        status += f" {response.reason_phrase}"
+    status = status_text(response)
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         code = _shorten(body["error"], 80)
         description = body.get("error_description")
@@ -359,10 +354,7 @@ def revoke_token(
         return RevocationOutcome.REVOKED
     if response.status_code in (404, 405, 501):
         return RevocationOutcome.UNSUPPORTED
-    try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError):  # RecursionError: hostile nesting depth
-        body = None
+    body = decode_json(response.content)
     if isinstance(body, dict) and body.get("error") == "unsupported_token_type":
         return RevocationOutcome.UNSUPPORTED  # RFC 7009 section 2.2.1
     return RevocationOutcome.FAILED

@@ -10,13 +10,13 @@ import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
 from mightycli import retry
-from mightycli.api import decode_json, graphql_codes, graphql_errors
 from mightycli.errors import ApiError
+from mightycli.http import decode_json, graphql_codes, graphql_errors, same_origin
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,6 @@ class GraphQLCall:
 
 def parse_json(response: httpx.Response) -> Any:
     return decode_json(response.content)
-
-
-def same_origin(a: str, b: str) -> bool:
-    x, y = urlsplit(a), urlsplit(b)
-    return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
 
 
 def rest_pages(

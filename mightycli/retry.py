@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from mightycli.errors import NetworkError, RetryLaterError
+from mightycli.http import status_text
 
 # 429 and 503 mean the request was not processed; 502 and 504 come from a gateway and may
 # hide a request that did run, so those are repeated only when repeating is harmless.
@@ -53,10 +54,6 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _status_text(response: httpx.Response) -> str:
-    return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-
-
 def _retry_later(
     response: httpx.Response, delay: float, left: float, now: float
 ) -> RetryLaterError:
@@ -64,7 +61,7 @@ def _retry_later(
 
     when = dt.datetime.fromtimestamp(now + delay, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return RetryLaterError(
-        f"{_status_text(response)} from {response.request.url.host}: the server asks to wait "
+        f"{status_text(response)} from {response.request.url.host}: the server asks to wait "
         f"{delay:.0f} s, longer than mighty waits ({max(left, 0):.0f} s left of its limit).",
         hint=f"Try again after {when} (mighty api --max-wait SECONDS allows longer waits).",
         retry_at=now + delay,
@@ -138,7 +135,7 @@ def send(
             delay = _response_delay(response, policy, attempt, waited) if retryable else None
             if delay is None:
                 return response
-            what = "GraphQL THROTTLED" if throttled(response) else _status_text(response)
+            what = "GraphQL THROTTLED" if throttled(response) else status_text(response)
             notify(
                 f"{what} from {request.url.host}; retrying in {delay:.1f} s "
                 f"(attempt {attempt + 1} of {policy.max_attempts})..."

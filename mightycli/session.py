@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
+import enum
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mightycli import config, debug
+from mightycli import settings as setting
+from mightycli.environment import Env
 from mightycli.errors import (
     AuthRequiredError,
     MightyError,
@@ -29,15 +31,12 @@ from mightycli.errors import (
     SessionExpiredError,
     TokenRequestError,
 )
+from mightycli.settings import Settings
 from mightycli.tokens import Token, TokenStore, check_token, open_store
 
 if TYPE_CHECKING:
     import httpx
 
-ENV_TOKEN = "MIGHTY_TOKEN"
-ENV_NETWORK = "MIGHTY_NETWORK"
-ENV_CLIENT_SECRET = "MIGHTY_CLIENT_SECRET"
-ENV_API_URL = "MIGHTY_API_URL"
 REFRESH_MARGIN = 60.0  # renew a token that expires within a minute, before sending
 # A token another process obtained this recently is used as it is, even when its own expiry says
 # "renew": servers with very short-lived tokens would otherwise see one refresh per process.
@@ -47,14 +46,21 @@ FRESH_WINDOW = 30.0
 CLOCK_SKEW = 5.0
 LOCK_TIMEOUT = 60.0
 
-# Which credential a command needs.
-API_HEADLESS = "headless"  # GraphQL: an OAuth access token
-API_ADMIN = "admin"  # REST Admin API: an Admin API token
-API_ANY = "any"  # whoami, token: the OAuth login if there is one, else the Admin API token
 
-KIND_OAUTH = "oauth"
-KIND_ADMIN = "admin"
-KIND_ENV = "environment"
+class Api(enum.StrEnum):
+    """Which credential a command needs."""
+
+    HEADLESS = "headless"  # GraphQL: an OAuth access token
+    ADMIN = "admin"  # REST Admin API: an Admin API token
+    ANY = "any"  # whoami, token: the OAuth login if there is one, else the Admin API token
+
+
+class Kind(enum.StrEnum):
+    """Where a session's token comes from."""
+
+    OAUTH = "oauth"  # a stored OAuth login, renewable
+    ADMIN = "admin"  # a stored Admin API token
+    ENV = "environment"  # MIGHTY_TOKEN, used as it is
 
 
 def login_hint(network: str | None) -> str:
@@ -88,7 +94,7 @@ class Session:
     network: str
     api_url: str
     token: Token
-    kind: str = KIND_OAUTH
+    kind: Kind = Kind.OAUTH
     record: config.LoginRecord | None = None  # None for MIGHTY_TOKEN
     store: TokenStore | None = None
     state_path: Path | None = None
@@ -106,19 +112,19 @@ class Session:
 
     @property
     def from_environment(self) -> bool:
-        return self.kind == KIND_ENV
+        return self.kind == Kind.ENV
 
     @property
     def can_refresh(self) -> bool:
         # The refresh token itself is read from the store only when a refresh happens.
-        return self.kind == KIND_OAUTH and (
+        return self.kind == Kind.OAUTH and (
             self.token.refresh_token is not None
             or (self.record is not None and self.record.has_refresh_token)
         )
 
     def valid_token(self, http: httpx.Client | None = None) -> Token:
         """A token that is not expired: the current one, or a renewed or adopted one."""
-        if self.kind != KIND_OAUTH:
+        if self.kind != Kind.OAUTH:
             return self.token
         now = self.clock()
         if _usable(self.token, self.record, now):
@@ -245,7 +251,7 @@ class Session:
         credentials = oauth.ClientCredentials(record.client_id, secret)
         own_client = http is None
         if http is None:
-            from mightycli.api import make_http_client
+            from mightycli.http import make_http_client  # deferred: imports httpx
 
             http = make_http_client()
         try:
@@ -264,7 +270,7 @@ class Session:
             if exc.error == "invalid_client" and record.confidential and not secret:
                 hint = (
                     "Give the application's client secret again: mighty login --network "
-                    f"{self.network} --client-secret-stdin (or set {ENV_CLIENT_SECRET})."
+                    f"{self.network} --client-secret-stdin (or set {Env.CLIENT_SECRET})."
                 )
             raise RefreshFailedError(
                 f"Your login to {self.network} could not be renewed: {exc.message}", hint=hint
@@ -397,53 +403,22 @@ def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
         lock.release()
 
 
-def choose_network(
-    option: str | None,
-    env: Mapping[str, str],
-    file_config: config.FileConfig,
-    state: config.LoginState,
-) -> str | None:
-    """Which login a command means: option, MIGHTY_NETWORK, the config file, the default login."""
-    for value in (option, env.get(ENV_NETWORK), file_config.lookup("network")):
-        if value:
-            return config.parse_network(str(value)).key
-    return state.default
-
-
 def open_session(
     network_option: str | None,
     *,
     stores: Callable[[str], TokenStore] = open_store,
-    api: str = API_ANY,
+    api: Api = Api.ANY,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Session:
     """The credentials a command should use: MIGHTY_TOKEN if set, else the stored login."""
-    env = os.environ if env is None else env
-    state_path = config.state_file_path(env)
-    file_config = config.load_file_config(config.config_file_path(env))
+    settings = Settings.load(env)
+    state_path = config.state_file_path(settings.env)
     state = config.read_state(state_path)
-    network = choose_network(network_option, env, file_config, state)
-    env_token = env.get(ENV_TOKEN)
+    network = settings.network(network_option, state.default)
+    env_token = settings.environ(Env.TOKEN)
     if env_token:
-        if network is None:
-            raise NotLoggedInError(
-                "MIGHTY_TOKEN is set, but no network is named.",
-                hint="Pass --network <subdomain or id> or set MIGHTY_NETWORK.",
-            )
-        record = state.logins.get(network)
-        api_url = (
-            env.get(ENV_API_URL)
-            or (record.api_url if record else None)
-            or str(file_config.lookup("api_url", network) or config.DEFAULT_API_URL)
-        )
-        return Session(
-            network=network,
-            api_url=config.check_endpoint_url(api_url, "API URL"),
-            token=Token(access_token=check_token(env_token.strip(), ENV_TOKEN)),
-            kind=KIND_ENV,
-            clock=clock,
-        )
+        return _environment_session(env_token, network, settings, state, clock)
     if network is None:
         raise NotLoggedInError(
             "You are not logged in to any network.",
@@ -458,27 +433,7 @@ def open_session(
         )
     kind = _pick_kind(record, api)
     store = stores(record.storage)
-    oauth = kind == KIND_OAUTH
-    secrets = store.load(network, access=oauth, refresh=False, admin=not oauth)
-    debug.register_secret(secrets.access_token, secrets.admin_token)
-    wanted = secrets.access_token if oauth else secrets.admin_token
-    if not wanted and oauth and state_path.exists():
-        # A refresh in another process may be rewriting the store this instant (file-backed
-        # keyrings rewrite in place): read again once it is done.
-        with refresh_lock(state_path, network):
-            secrets = store.load(network, refresh=False, admin=False)
-            state = config.read_state(state_path)
-            record = state.logins.get(network, record)
-        wanted = secrets.access_token
-    if not wanted:
-        raise NotLoggedInError(
-            f"The login to {network} has no token in {store.description}.",
-            hint=login_hint(network) if kind == KIND_OAUTH else admin_login_hint(network),
-        )
-    if kind == KIND_ADMIN:
-        token = Token(access_token=wanted)
-    else:
-        token = Token(access_token=wanted, expires_at=record.expires_at, scopes=record.scopes)
+    token, record = _stored_token(network, record, kind, store, state_path)
     return Session(
         network=network,
         api_url=record.api_url,
@@ -487,26 +442,82 @@ def open_session(
         record=record,
         store=store,
         state_path=state_path,
-        client_secret=env.get(ENV_CLIENT_SECRET) or None,
+        client_secret=settings.environ(Env.CLIENT_SECRET),
         clock=clock,
     )
 
 
-def _pick_kind(record: config.LoginRecord, api: str) -> str:
-    if api == API_HEADLESS:
+def _environment_session(
+    env_token: str,
+    network: str | None,
+    settings: Settings,
+    state: config.LoginState,
+    clock: Callable[[], float],
+) -> Session:
+    """A session for MIGHTY_TOKEN: the token as given, for the network the settings name."""
+    if network is None:
+        raise NotLoggedInError(
+            f"{Env.TOKEN} is set, but no network is named.",
+            hint=f"Pass --network <subdomain or id> or set {Env.NETWORK}.",
+        )
+    record = state.logins.get(network)
+    api_url = settings.text(
+        setting.API_URL, network=network, stored=record.api_url if record else None
+    )
+    assert api_url is not None  # the setting has a default
+    return Session(
+        network=network,
+        api_url=config.check_endpoint_url(api_url, "API URL"),
+        token=Token(access_token=check_token(env_token.strip(), Env.TOKEN)),
+        kind=Kind.ENV,
+        clock=clock,
+    )
+
+
+def _stored_token(
+    network: str,
+    record: config.LoginRecord,
+    kind: Kind,
+    store: TokenStore,
+    state_path: Path,
+) -> tuple[Token, config.LoginRecord]:
+    """The stored token a session of ``kind`` starts from, and the record read with it."""
+    oauth = kind == Kind.OAUTH
+    secrets = store.load(network, access=oauth, refresh=False, admin=not oauth)
+    debug.register_secret(secrets.access_token, secrets.admin_token)
+    wanted = secrets.access_token if oauth else secrets.admin_token
+    if not wanted and oauth and state_path.exists():
+        # A refresh in another process may be rewriting the store this instant (file-backed
+        # keyrings rewrite in place): read again once it is done.
+        with refresh_lock(state_path, network):
+            secrets = store.load(network, refresh=False, admin=False)
+            record = config.read_state(state_path).logins.get(network, record)
+        wanted = secrets.access_token
+    if not wanted:
+        raise NotLoggedInError(
+            f"The login to {network} has no token in {store.description}.",
+            hint=login_hint(network) if oauth else admin_login_hint(network),
+        )
+    if not oauth:
+        return Token(access_token=wanted), record
+    return Token(access_token=wanted, expires_at=record.expires_at, scopes=record.scopes), record
+
+
+def _pick_kind(record: config.LoginRecord, api: Api) -> Kind:
+    if api == Api.HEADLESS:
         if record.has_oauth:
-            return KIND_OAUTH
+            return Kind.OAUTH
         raise AuthRequiredError(
             f"The GraphQL (Headless) API needs an OAuth login, and {record.network} has only an "
             "Admin API token.",
             hint=f"Run: mighty login --network {record.network} --client-id <id>",
         )
-    if api == API_ADMIN:
+    if api == Api.ADMIN:
         if record.has_admin_token:
-            return KIND_ADMIN
+            return Kind.ADMIN
         raise AuthRequiredError(
             f"The Admin API (REST) needs an Admin API token, and {record.network} has only an "
             "OAuth login, which works for the GraphQL API.",
             hint=admin_login_hint(record.network),
         )
-    return KIND_OAUTH if record.has_oauth else KIND_ADMIN
+    return Kind.OAUTH if record.has_oauth else Kind.ADMIN

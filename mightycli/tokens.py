@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mightycli.config import config_dir, write_private_file
+from mightycli.environment import Env
 from mightycli.errors import (
     AuthRequiredError,
     ConfigError,
@@ -131,8 +132,8 @@ def service_name(network: str) -> str:
     return f"{SERVICE_PREFIX}:{network}"
 
 
-ENV_STORAGE = "MIGHTY_STORAGE"
-ENV_KEYRING_TIMEOUT = "MIGHTY_KEYRING_TIMEOUT"
+ENV_STORAGE = Env.STORAGE
+ENV_KEYRING_TIMEOUT = Env.KEYRING_TIMEOUT
 STORAGE_KEYRING = "keyring"
 STORAGE_FILE = "file"
 DEFAULT_KEYRING_TIMEOUT = 30.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from localserver import Reply, serve
 
-from mightycli import api
+from mightycli import api, http
 from mightycli.errors import ApiAuthError, ApiError
 
 PATH = "/networks/demo/graphql"
@@ -13,8 +13,8 @@ PATH = "/networks/demo/graphql"
 
 def _identity(reply: Reply) -> api.Identity:
     with serve({("POST", PATH): reply}) as server:
-        with api.make_http_client() as http:
-            return api.fetch_identity(http, server.url + PATH)
+        with http.make_http_client() as client:
+            return api.fetch_identity(client, server.url + PATH)
 
 
 def test_identity_from_the_me_query() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from localserver import Reply, Request, serve
 
 from mightycli import config
-from mightycli.api import make_http_client
 from mightycli.auth import BearerAuth
+from mightycli.http import make_http_client
 from mightycli.session import Session
 from mightycli.tokens import KeyringStore, Token
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from mightycli.http import same_origin
 from mightycli.pagination import (
     GraphQLCall,
     find_connection,
     graphql_items,
     rest_items,
-    same_origin,
 )
 
 

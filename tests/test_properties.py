@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from mightycli import api, discovery, oauth
 from mightycli.discovery import ServerMetadata
 from mightycli.errors import MightyError
+from mightycli.http import make_http_client
 from mightycli.loopback import LoopbackReceiver, render_page
 from mightycli.retry import RetryPolicy
 from mightycli.tokens import Token
@@ -123,7 +124,7 @@ def mock_client(status: int, body: bytes, content_type: str) -> httpx.Client:
         headers = {"Content-Type": content_type} if content_type else {}
         return httpx.Response(status, content=body, headers=headers)
 
-    return api.make_http_client(transport=httpx.MockTransport(handler))
+    return make_http_client(transport=httpx.MockTransport(handler))
 
 
 # --------------------------------------------------------------------------- callback queries

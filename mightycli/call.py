@@ -1,0 +1,249 @@
+"""One ``mighty api`` call as data: built from fields and options, sent page by page, and each
+answer classified (what counts as a failure, and which exit code it carries).
+
+The command line gathers the options and renders the pages; everything between is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from mightycli import fields as fieldmod
+from mightycli import pagination, retry
+from mightycli.api import admin_url, graphql_url
+from mightycli.environment import Env
+from mightycli.errors import ApiAuthError, ApiError, MightyError, UsageError
+from mightycli.http import (
+    error_detail,
+    graphql_codes,
+    graphql_errors,
+    html_block_hint,
+    is_html,
+    is_html_block,
+    status_text,
+)
+from mightycli.session import Api, Kind, Session, admin_login_hint, login_hint, open_session
+
+# Reads a named source (a file, or standard input for "-") for a purpose ("--input").
+ReadSource = Callable[[str, str], bytes]
+
+_PAGINATE_HINT = (
+    "e.g. query($endCursor: String) { network { members(first: 50, after: "
+    "$endCursor) { nodes { name } pageInfo { hasNextPage endCursor } } } }"
+)
+_NOT_FOUND_HINT = (
+    "Admin API paths are used exactly as given, and their trailing slashes differ by "
+    "resource (members/<id>/ has one, spaces/<id> has none): check the path."
+)
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """What ``mighty api`` was asked: the endpoint and the request's parts, not yet sent."""
+
+    endpoint: str
+    method: str | None = None
+    fields: Sequence[fieldmod.Field] = ()
+    headers: Sequence[tuple[str, str]] = ()
+    query_file: str | None = None
+    input_file: str | None = None
+    paginate: bool = False
+    network: str | None = None
+
+    @property
+    def is_graphql(self) -> bool:
+        return self.endpoint.strip().lower() == "graphql"
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A call ready to send: the session that authorises it and the request (GraphQL or REST)."""
+
+    session: Session
+    graphql: pagination.GraphQLCall | None = None
+    rest: pagination.RestCall | None = None
+    paginate: bool = False
+
+    @property
+    def is_graphql(self) -> bool:
+        return self.graphql is not None
+
+    def pages(
+        self, client: httpx.Client, policy: retry.RetryPolicy, notify: Callable[[str], None]
+    ) -> Generator[pagination.Page, None, None]:
+        """The answers, page by page (one page unless paginating)."""
+        if self.graphql is not None:
+            return pagination.graphql_pages(
+                client, self.graphql, paginate=self.paginate, policy=policy, notify=notify
+            )
+        assert self.rest is not None
+        return pagination.rest_pages(
+            client,
+            self.rest,
+            paginate=self.paginate,
+            api_url=self.session.api_url,
+            policy=policy,
+            notify=notify,
+        )
+
+    def items(self, body: Any) -> list[Any]:
+        """The items of one page's body (the nodes of a GraphQL connection, an Admin API
+        list's ``items``), or the body itself as the one item when it is not a list."""
+        if self.is_graphql:
+            return pagination.graphql_items(body)
+        return pagination.rest_items(body)
+
+    def failure(self, response: httpx.Response, body: Any) -> MightyError | None:
+        """The error an answer stands for, if any (see ``response_failure``)."""
+        return response_failure(response, body, self.session, self.is_graphql)
+
+
+def prepare(
+    options: CallOptions,
+    read_source: ReadSource,
+    *,
+    sessions: Callable[..., Session] = open_session,
+) -> PreparedCall:
+    """Check the options, open the session the endpoint needs, and build the request."""
+    if options.is_graphql:
+        return _prepare_graphql(options, read_source, sessions)
+    return _prepare_rest(options, read_source, sessions)
+
+
+def _graphql_query(options: CallOptions, read_source: ReadSource) -> str:
+    query_fields = [f for f in options.fields if f.key == "query"]
+    query = str(query_fields[-1].value) if query_fields else None
+    if options.query_file:
+        if query:
+            raise UsageError("Give the query once: -f query=... or --query-file, not both.")
+        try:
+            query = read_source(options.query_file, "--query-file").decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{options.query_file} is not UTF-8 text.") from None
+    if not query or not query.strip():
+        raise UsageError(
+            "A GraphQL call needs a query.",
+            hint="mighty api graphql -f query='{ me { name } }' (or --query-file FILE)",
+        )
+    return query
+
+
+def _prepare_graphql(
+    options: CallOptions, read_source: ReadSource, sessions: Callable[..., Session]
+) -> PreparedCall:
+    if options.method and options.method.upper() != "POST":
+        raise UsageError("GraphQL calls are always POST.", hint="Leave out -X.")
+    if options.input_file:
+        raise UsageError(
+            "--input is for Admin API calls.", hint="Use -f query=... or --query-file."
+        )
+    operation = [f for f in options.fields if f.key == "operationName"]
+    variables = fieldmod.build_object(
+        f for f in options.fields if f.key not in ("query", "operationName")
+    )
+    query = _graphql_query(options, read_source)
+    if options.paginate and "$endCursor" not in query:
+        raise UsageError(
+            "--paginate needs a query that takes an $endCursor variable.", hint=_PAGINATE_HINT
+        )
+    session = sessions(options.network, api=Api.HEADLESS)
+    call = pagination.GraphQLCall(
+        url=graphql_url(session.api_url, session.path_network),
+        query=query,
+        variables=variables,
+        operation_name=str(operation[-1].value) if operation else None,
+        headers=list(options.headers),
+    )
+    return PreparedCall(session, graphql=call, paginate=options.paginate)
+
+
+def _prepare_rest(
+    options: CallOptions, read_source: ReadSource, sessions: Callable[..., Session]
+) -> PreparedCall:
+    if options.query_file:
+        raise UsageError("--query-file is for graphql calls.")
+    method = options.method
+    verb = (method or ("POST" if options.input_file else "GET")).upper()
+    if not verb.isalpha():
+        raise UsageError(f"{method!r} is not an HTTP method.")
+    session = sessions(options.network, api=Api.ADMIN)
+    url = admin_url(session.api_url, session.path_network, options.endpoint.strip())
+    headers = list(options.headers)
+    fields = list(options.fields)
+    rest = pagination.RestCall(method=verb, url=url, headers=headers)
+    if options.input_file:
+        content = read_source(options.input_file, "--input")
+        if not any(name.lower() == "content-type" for name, _ in headers):
+            headers = [*headers, ("Content-Type", "application/json")]
+        rest = pagination.RestCall(
+            verb, url, fieldmod.query_params(fields), content=content, headers=headers
+        )
+    elif verb in ("GET", "HEAD"):
+        rest = pagination.RestCall(verb, url, fieldmod.query_params(fields), headers=headers)
+    elif fields:
+        rest = pagination.RestCall(
+            verb, url, json_body=fieldmod.build_object(fields), has_json_body=True, headers=headers
+        )
+    return PreparedCall(session, rest=rest, paginate=options.paginate)
+
+
+def _auth_hint(session: Session) -> str:
+    if session.kind == Kind.ENV:
+        return f"Set a valid {Env.TOKEN}, or unset it to use the stored login."
+    if session.kind == Kind.ADMIN:
+        return admin_login_hint(session.network)
+    return login_hint(session.network)
+
+
+def response_failure(
+    response: httpx.Response, body: Any, session: Session, graphql: bool
+) -> MightyError | None:
+    """The error a response stands for, if any: HTTP 401 and UNAUTHENTICATED exit 4."""
+    status = status_text(response)
+    if 300 <= response.status_code < 400:
+        # Redirects are not followed (the token must not travel elsewhere), so one is a failure.
+        location = response.headers.get("location")
+        where = "".join(c if c.isprintable() else "?" for c in (location or "")[:300])
+        return ApiError(
+            f"{status}: the API redirects to {where or '(no Location given)'}; mighty does not "
+            "follow redirects.",
+            hint="Call the address it names directly if it is on the API host.",
+            status_code=response.status_code,
+        )
+    if response.status_code >= 400:
+        return _http_failure(response, body, session, graphql)
+    if graphql:
+        errors = graphql_errors(body)
+        if errors:
+            text = "; ".join(str(e.get("message", "error"))[:300] for e in errors[:5])
+            if "UNAUTHENTICATED" in graphql_codes(body):
+                return ApiAuthError(
+                    f"GraphQL: {text}", hint=_auth_hint(session), code="UNAUTHENTICATED"
+                )
+            return ApiError(f"GraphQL: {text}")
+        if not isinstance(body, dict) or "data" not in body:
+            return ApiError(f"The GraphQL API answered {status} without a JSON data field.")
+    return None
+
+
+def _http_failure(
+    response: httpx.Response, body: Any, session: Session, graphql: bool
+) -> MightyError:
+    detail = error_detail(body)
+    if not isinstance(body, dict) and is_html(response):
+        detail = "an HTML page"
+    same = detail is not None and detail.lower() == response.reason_phrase.lower()
+    message = status_text(response) + (f" ({detail})" if detail and not same else "")
+    if response.status_code == 401:
+        return ApiAuthError(message, hint=_auth_hint(session), status_code=401)
+    if is_html_block(response):
+        hint = html_block_hint(str(response.request.url))
+        return ApiError(message + ": a bot or firewall challenge", hint=hint, status_code=403)
+    not_found = response.status_code == 404 and not graphql
+    return ApiError(
+        message, hint=_NOT_FOUND_HINT if not_found else None, status_code=response.status_code
+    )
