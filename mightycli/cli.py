@@ -1257,6 +1257,7 @@ def _import_emulator() -> Any:
     """The emulator package, or a usage error naming the extra that provides it."""
     try:
         import mightycli.emulator as package
+        import mightycli.emulator.server  # noqa: F401  (needs the extra's graphql-core)
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] != "graphql":
             raise

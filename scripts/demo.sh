@@ -10,8 +10,8 @@ if ! command -v mighty >/dev/null 2>&1; then
     exit 2
 fi
 python_bin=$(command -v python3 || command -v python)
-if ! "$python_bin" -c 'import mightycli.emulator.browser, keyrings.alt' 2>/dev/null; then
-    echo "demo: install the demo extra first: pip install '.[demo]'" >&2
+if ! "$python_bin" -c 'import mightycli.emulator, mightycli.emulator.browser, keyrings.alt' 2>/dev/null; then
+    echo "demo: install the emulator and demo extras first: pip install '.[emulator,demo]'" >&2
     exit 2
 fi
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, Any, NoReturn
 
 import keyring
 import pytest
@@ -39,7 +39,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", KEYRING_BACKEND)
     monkeypatch.setenv("NO_COLOR", "1")
     backend = PlaintextKeyring()
-    backend.file_path = str(home / "data" / "python_keyring" / "keyring_pass.cfg")  # type: ignore[misc]
+    backend.file_path = str(home / "data" / "python_keyring" / "keyring_pass.cfg")
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:
@@ -211,7 +211,7 @@ class SecretServiceBus:
 
     address: str
 
-    def connect(self):  # type: ignore[no-untyped-def]
+    def connect(self) -> Any:
         from jeepney.io.blocking import open_dbus_connection
 
         return open_dbus_connection(bus=self.address)
@@ -225,9 +225,9 @@ class SecretServiceBus:
                 item.delete()
 
 
-def _read_line(pipe: object, timeout: float) -> str:
+def _read_line(pipe: IO[bytes], timeout: float) -> str:
     ready, _, _ = select.select([pipe], [], [], timeout)
-    return pipe.readline().decode().strip() if ready else ""  # type: ignore[attr-defined]
+    return pipe.readline().decode().strip() if ready else ""
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -273,6 +273,7 @@ def secret_service_bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sec
             env=env,
         )
         processes.append(bus)
+        assert bus.stdout is not None
         address = _read_line(bus.stdout, 10)
         if not address:
             pytest.fail("dbus-daemon did not start", pytrace=False)
@@ -329,7 +330,7 @@ def secret_service(
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service_bus.address)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", SECRET_SERVICE_BACKEND)
     secret_service_bus.clear()
-    keyring.set_keyring(SecretServiceKeyring())
+    keyring.set_keyring(SecretServiceKeyring())  # type: ignore[no-untyped-call]
     try:
         yield secret_service_bus
     finally:

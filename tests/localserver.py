@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,7 +38,7 @@ class Server:
 
 
 @contextmanager
-def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
+def serve(routes: Mapping[tuple[str, str], Route]) -> Iterator[Server]:
     server_ref: dict[str, Server] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -77,7 +77,9 @@ def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Server]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    server = Server(url=f"http://127.0.0.1:{httpd.server_address[1]}", routes=routes)
+    # The very dict given, when it is one: tests change routes while the server runs.
+    table = routes if isinstance(routes, dict) else dict(routes)
+    server = Server(url=f"http://127.0.0.1:{httpd.server_address[1]}", routes=table)
     server_ref["server"] = server
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

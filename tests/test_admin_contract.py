@@ -45,7 +45,7 @@ def strict(schema: Any) -> Any:
     return schema
 
 
-REGISTRY: Registry = Registry().with_resource(  # type: ignore[call-arg]
+REGISTRY: Registry = Registry().with_resource(
     BASE_URI,
     Resource.from_contents(
         {"components": {"schemas": strict(DATA["schemas"])}}, default_specification=DRAFT202012

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localserver import Reply, Request, serve
+from localserver import Reply, Request, Route, serve
 
 from mightycli import config
 from mightycli.auth import BearerAuth
@@ -36,7 +36,10 @@ def test_401_refreshes_once_and_resends_the_body(isolated: Path) -> None:
         return Reply(200 if ok else 401, {"body": request.body.decode()})
 
     fresh = {"access_token": "new-access", "token_type": "Bearer", "refresh_token": "new-refresh"}
-    routes = {("POST", "/thing"): resource, ("POST", "/token"): Reply(200, fresh)}
+    routes: dict[tuple[str, str], Route] = {
+        ("POST", "/thing"): resource,
+        ("POST", "/token"): Reply(200, fresh),
+    }
     with serve(routes) as server:
         session = _session(server.url, isolated / "s" / "logins.json", expires_at=None)
         auth = BearerAuth(session)
@@ -88,7 +91,10 @@ def test_graphql_unauthenticated_at_200_renews_once_and_resends(isolated: Path) 
         return Reply(200, {"data": None, "errors": [refused]})
 
     fresh = {"access_token": "new-access", "token_type": "Bearer", "refresh_token": "new-refresh"}
-    routes = {("POST", "/graphql"): graphql, ("POST", "/token"): Reply(200, fresh)}
+    routes: dict[tuple[str, str], Route] = {
+        ("POST", "/graphql"): graphql,
+        ("POST", "/token"): Reply(200, fresh),
+    }
     with serve(routes) as server:
         session = _session(server.url, isolated / "s" / "logins.json", expires_at=None)
         auth = BearerAuth(session)

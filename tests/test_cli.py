@@ -107,7 +107,7 @@ def test_expired_token_is_refreshed_and_rotation_saved(emulator, redirect_uri, r
     new_access, new_refresh = _secrets()
     assert emulator.refresh_count == 1
     assert new_access != old_access and new_refresh != old_refresh
-    assert emulator.is_token_active(new_refresh)  # type: ignore[arg-type]
+    assert emulator.is_token_active(new_refresh)
     assert run_mighty("whoami").code == 0 and emulator.refresh_count == 1
 
 
@@ -216,9 +216,9 @@ def test_token_endpoint_failure_is_reported(emulator, redirect_uri, run_mighty) 
     assert _secrets() == (None, None)
 
 
-def test_busy_port_is_reported_before_the_browser(
+def test_busy_port_is_reported_before_the_browser(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, callback_port, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", callback_port))
         other.listen(1)
@@ -297,9 +297,9 @@ def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(  # type: ignore[no-u
     assert _secrets() == (None, None)
 
 
-def test_insecure_storage_when_there_is_no_keyring(
+def test_insecure_storage_when_there_is_no_keyring(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, run_mighty, isolated
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     refused = run_mighty(*login_args(emulator, redirect_uri), env=no_keyring)
     assert refused.code == 2 and "No usable OS keyring" in refused.stderr

@@ -218,9 +218,9 @@ def test_rest_pagination_and_slurp(redirect_uri, run_mighty) -> None:  # type: i
         assert [m["id"] for m in slurped] == ids
 
 
-def test_items_are_written_before_the_last_page_is_fetched(
+def test_items_are_written_before_the_last_page_is_fetched(  # type: ignore[no-untyped-def]
     redirect_uri, run_mighty, browser_script
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with Emulator(redirect_uris=(redirect_uri,), extra_members=996, page_delay=0.3) as emulator:
         _admin_login(run_mighty, emulator)
         proc = subprocess.Popen(
@@ -337,9 +337,9 @@ def _env(server) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"MIGHTY_TOKEN": "tok-123", "MIGHTY_NETWORK": "demo", "MIGHTY_API_URL": server.url}
 
 
-def test_fields_become_query_for_get_and_json_otherwise(
+def test_fields_become_query_for_get_and_json_otherwise(  # type: ignore[no-untyped-def]
     recorder, run_mighty, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     env = _env(recorder)
     assert (
         run_mighty("api", "things", "-f", "a=1", "-F", "b=true", "-H", "X-Trace: yes", env=env).code
@@ -498,9 +498,9 @@ def test_a_bad_admin_token_on_stdin_is_refused_unseen(emulator, run_mighty) -> N
     assert "sekrit" not in result.stderr
 
 
-def test_debug_hides_custom_secret_headers_and_shows_error_codes(
+def test_debug_hides_custom_secret_headers_and_shows_error_codes(  # type: ignore[no-untyped-def]
     admin_login, oauth_login, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     result = run_mighty("--debug", "api", "members", "-H", "X-Api-Key: sekrit-key-value")
     assert result.code == 0, result.stderr
     assert (

@@ -28,9 +28,9 @@ def limited_emulator(redirect_uri: str) -> Iterator[Emulator]:
         yield server
 
 
-def test_a_limited_member_without_a_name_logs_in(
+def test_a_limited_member_without_a_name_logs_in(  # type: ignore[no-untyped-def]
     limited_emulator, redirect_uri, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login = run_mighty(*login_args(limited_emulator, redirect_uri))
     assert login.code == 0, login.stderr
     assert "as Lin." in login.stderr
@@ -82,7 +82,7 @@ def test_paging_stops_on_an_empty_page_that_still_has_next(redirect_uri, run_mig
 def test_a_data_meta_page_is_printed_with_a_warning(run_mighty) -> None:  # type: ignore[no-untyped-def]
     page = {"data": [{"id": 1}, {"id": 2}], "meta": {"current_page": 1, "total_pages": 3}}
     routes = {("GET", "/admin/v1/networks/42/members"): Reply(200, page)}
-    with serve(routes) as server:  # type: ignore[arg-type]
+    with serve(routes) as server:
         env = {"MIGHTY_TOKEN": "t0ken", "MIGHTY_API_URL": server.url, "MIGHTY_NETWORK": "42"}
         result = run_mighty("api", "members", "--paginate", env=env)
     assert result.code == 0, result.stderr
@@ -91,9 +91,9 @@ def test_a_data_meta_page_is_printed_with_a_warning(run_mighty) -> None:  # type
     assert "stopped after this page" in result.stderr
 
 
-def test_an_html_403_on_the_subdomain_path_says_to_use_the_numeric_id(
+def test_an_html_403_on_the_subdomain_path_says_to_use_the_numeric_id(  # type: ignore[no-untyped-def]
     redirect_uri, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with Emulator(redirect_uris=(redirect_uri,), block_subdomain_paths=True) as emulator:
         blocked = run_mighty(*login_args(emulator, redirect_uri))
         args = login_args(emulator, redirect_uri)
@@ -129,9 +129,9 @@ def test_a_404_on_an_admin_path_mentions_trailing_slashes(emulator, run_mighty) 
     assert found.code == 0 and json.loads(found.stdout)["first_name"] == "Alan"
 
 
-def test_an_html_403_from_mighty_api_names_the_challenge(
+def test_an_html_403_from_mighty_api_names_the_challenge(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
     emulator.inject_fault(
         f"/networks/{NETWORK_ID}/graphql", 403, "<html>challenge</html>", content_type="text/html"

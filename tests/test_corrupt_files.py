@@ -13,6 +13,7 @@ import pytest
 from conftest import login_args
 
 from mightycli import config
+from mightycli.errors import StateFileError
 
 GOOD_RECORD = {
     "network": "emulated",
@@ -26,7 +27,7 @@ GOOD_RECORD = {
     "storage": "keyring",
 }
 
-DAMAGED_RECORDS = [
+DAMAGED_RECORDS: list[dict[str, object]] = [
     {"expires_at": "soon"},
     {"api_url": 5},
     {"scopes": "read:network"},
@@ -62,7 +63,7 @@ def _damaged_state_files() -> list[bytes]:
 def test_a_damaged_state_file_is_named_and_left_alone(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "logins.json"
     path.write_bytes(content)
-    with pytest.raises(config.StateFileError) as caught:
+    with pytest.raises(StateFileError) as caught:
         config.read_state(path)
     assert str(path) in caught.value.message and "mighty login" in (caught.value.hint or "")
     assert path.read_bytes() == content

@@ -17,9 +17,9 @@ def _stored(entry: str, network: str = "emulated") -> str | None:
     return keyring.get_password(f"mighty-cli:{network}", entry)
 
 
-def test_login_again_with_only_the_network_revokes_the_replaced_grant(
+def test_login_again_with_only_the_network_revokes_the_replaced_grant(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert run_mighty(*login_args(emulator, redirect_uri, "-s", "read:network")).code == 0
     old_access, old_refresh = _stored("access_token"), _stored("refresh_token")
     again = run_mighty("login", "--network", "emulated")
@@ -28,14 +28,14 @@ def test_login_again_with_only_the_network_revokes_the_replaced_grant(
     assert "replaces was revoked" in again.stderr
     assert {old_access, old_refresh} <= emulator.revoked_tokens()
     new_access = _stored("access_token")
-    assert new_access != old_access and emulator.is_token_active(new_access)  # type: ignore[arg-type]
+    assert new_access != old_access and emulator.is_token_active(new_access)
     (entry,) = json.loads(run_mighty("status", "--json").stdout)["logins"]
     assert entry["scopes"] == ["read:network"]  # the stored scopes were asked for again
 
 
-def test_login_without_arguments_logs_in_again_to_the_default(
+def test_login_without_arguments_logs_in_again_to_the_default(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
     again = run_mighty("login", "--json")
     assert again.code == 0, again.stderr
@@ -78,9 +78,9 @@ def _confidential_login(emulator: Emulator, redirect_uri: str, run_mighty, *extr
     return run_mighty(*args, "--client-secret-stdin", input=CONFIDENTIAL_CLIENT_SECRET + "\n")
 
 
-def test_confidential_secret_given_once_renews_without_the_environment(
+def test_confidential_secret_given_once_renews_without_the_environment(  # type: ignore[no-untyped-def]
     redirect_uri, run_mighty, isolated: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with Emulator(redirect_uris=(redirect_uri,), access_token_ttl=2, strict=True) as emulator:
         login = _confidential_login(emulator, redirect_uri, run_mighty)
         assert login.code == 0, login.stderr
@@ -107,9 +107,9 @@ def test_confidential_secret_given_once_renews_without_the_environment(
         assert _stored("client_secret") is None
 
 
-def test_confidential_application_without_a_secret_says_how_to_give_it(
+def test_confidential_application_without_a_secret_says_how_to_give_it(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, run_mighty
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert _confidential_login(emulator, redirect_uri, run_mighty).code == 0
     keyring.delete_password("mighty-cli:emulated", "client_secret")
     again = run_mighty("login", "--network", "emulated")
@@ -173,9 +173,9 @@ def test_status_check_asks_the_server(emulator, redirect_uri, run_mighty) -> Non
     assert run_mighty("status", "--check").code == 0
 
 
-def test_logout_force_forgets_a_login_whose_keyring_cannot_be_read(
+def test_logout_force_forgets_a_login_whose_keyring_cannot_be_read(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, run_mighty, isolated: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
     broken = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     refused = run_mighty("logout", env=broken)

@@ -33,7 +33,9 @@ SET_UP_COMMANDS = ("python3.11 -m venv",)
 
 def readme_blocks() -> list[tuple[str, str]]:
     """The README's fenced code blocks: (info string, text)."""
-    blocks, info, lines = [], None, []
+    blocks: list[tuple[str, str]] = []
+    info: str | None = None
+    lines: list[str] = []
     for line in README.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
         if stripped.startswith("```"):
@@ -86,7 +88,7 @@ def mighty_help(*args: str) -> str:
 
 def help_examples() -> list[str]:
     commands = re.findall(r"^  ([a-z][\w-]*)\s", mighty_help().split("Commands:", 1)[1], re.M)
-    examples = []
+    examples: list[str] = []
     for command in commands:
         text = mighty_help(command)
         if "Examples:" in text:

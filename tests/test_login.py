@@ -82,13 +82,13 @@ def _options(emulator: Emulator, redirect_uri: str) -> LoginOptions:
     )
 
 
-def _login(
+def _login(  # type: ignore[no-untyped-def]
     emulator: Emulator,
     redirect_uri: str,
     browser: ScriptedBrowser,
     isolated: Path,
     timeout: float = 20,
-):  # type: ignore[no-untyped-def]
+):
     notes: list[str] = []
     try:
         return login(
@@ -217,7 +217,7 @@ def test_token_endpoint_errors_show_on_the_page(  # type: ignore[no-untyped-def]
 
 
 def test_no_keyring_fails_before_the_browser(auto_emulator, redirect_uri, isolated) -> None:  # type: ignore[no-untyped-def]
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     browser = ScriptedBrowser()
     with pytest.raises(KeyringUnavailableError, match="No usable OS keyring") as info:
         login(
@@ -232,7 +232,7 @@ def test_no_keyring_fails_before_the_browser(auto_emulator, redirect_uri, isolat
     assert "PYTHON_KEYRING_BACKEND" in (info.value.hint or "")
 
 
-class WriteOnlyFails(KeyringBackend):  # type: ignore[misc]
+class WriteOnlyFails(KeyringBackend):
     """Reads work (so the pre-flight check passes), writes fail: a keyring locked mid-login."""
 
     priority = 1
@@ -247,10 +247,10 @@ class WriteOnlyFails(KeyringBackend):  # type: ignore[misc]
         raise OSError("the collection is locked")
 
 
-def test_storage_failure_after_exchange_revokes_and_reports(
+def test_storage_failure_after_exchange_revokes_and_reports(  # type: ignore[no-untyped-def]
     auto_emulator, redirect_uri, isolated
-) -> None:  # type: ignore[no-untyped-def]
-    keyring.set_keyring(WriteOnlyFails())
+) -> None:
+    keyring.set_keyring(WriteOnlyFails())  # type: ignore[no-untyped-call]
     browser = ScriptedBrowser()
     with pytest.raises(LoginError, match="could not be saved.*were revoked") as info:
         _login(auto_emulator, redirect_uri, browser, isolated)

@@ -55,7 +55,7 @@ def _get(path: str, host: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: test\r\n\r\n".encode("latin-1")
 
 
-def _serve(receiver: LoopbackReceiver, client: Callable[[], None], timeout: float = 10) -> str:
+def _serve(receiver: LoopbackReceiver, client: Callable[[], object], timeout: float = 10) -> str:
     """Wait for the callback while client() runs in a thread; answer it with a page."""
     failures: list[BaseException] = []
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -99,7 +100,7 @@ def test_token_response_parsing() -> None:
     assert (token.access_token, token.expires_at, token.refresh_token) == ("at", 1060.0, "rt")
     assert token.scopes == ("read:network",)
     assert "at" not in repr(token).replace("expires_at", "")
-    for body, message in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"token_type": "Bearer"}, "no access_token"),
         ({"access_token": "x", "token_type": "mac"}, "Bearer"),
         ({"access_token": "x"}, "Bearer"),
@@ -108,7 +109,8 @@ def test_token_response_parsing() -> None:
         # Found by test_properties.py: float() of a huge integer raised OverflowError.
         ({"access_token": "x", "token_type": "Bearer", "expires_in": 10**400}, "out of range"),
         ({"access_token": "x", "token_type": "Bearer", "scope": ["a"]}, "scope"),
-    ]:
+    ]
+    for body, message in cases:
         with pytest.raises(TokenRequestError, match=message):
             oauth.parse_token_response(body, now=0)
 

@@ -61,9 +61,8 @@ def test_sixteen_processes_on_a_strict_server_with_a_real_clock(redirect_uri, ru
         assert emulator.refresh_count >= 1
         assert emulator.reuse_detections == 0
         # The grant survived: the stored refresh token is the newest one.
-        assert emulator.is_token_active(
-            keyring.get_password("mighty-cli:emulated", "refresh_token")
-        )  # type: ignore[arg-type]
+        stored = keyring.get_password("mighty-cli:emulated", "refresh_token")
+        assert stored is not None and emulator.is_token_active(stored)
         assert run_mighty("whoami").code == 0
 
 

@@ -21,9 +21,9 @@ def _files(root: Path) -> dict[str, str]:
     }
 
 
-def test_no_secret_leaks_with_debug_and_failures(
+def test_no_secret_leaks_with_debug_and_failures(  # type: ignore[no-untyped-def]
     emulator, redirect_uri, run_mighty, isolated
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     secret_env = {"MIGHTY_CLIENT_SECRET": CONFIDENTIAL_CLIENT_SECRET, "MIGHTY_DEBUG": "1"}
     args = login_args(emulator, redirect_uri)
     args[args.index("emulator-public-client")] = CONFIDENTIAL_CLIENT_ID

@@ -141,17 +141,17 @@ def test_a_precaution_the_server_cannot_answer_keeps_the_valid_token(isolated: P
     assert len(server.requests) == 1
 
 
-class SlowOrFailingWrites(KeyringBackend):  # type: ignore[misc]
+class SlowOrFailingWrites(KeyringBackend):
     """The test keyring, with writes that take their time or fail for one entry."""
 
     priority = 1
 
     def __init__(self, inner: KeyringBackend, *, delay: float = 0.0, fail: str = "") -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.inner, self.delay, self.fail = inner, delay, fail
 
     def get_password(self, service: str, username: str) -> str | None:
-        return self.inner.get_password(service, username)  # type: ignore[no-any-return]
+        return self.inner.get_password(service, username)
 
     def set_password(self, service: str, username: str, password: str) -> None:
         time.sleep(self.delay)

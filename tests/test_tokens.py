@@ -30,7 +30,7 @@ def test_round_trip_separate_entries_and_networks() -> None:
 
 
 def test_no_backend_is_a_clear_error() -> None:
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     with pytest.raises(KeyringUnavailableError, match="No usable OS keyring") as info:
         KeyringStore().load("x")
     assert info.value.exit_code == 2
@@ -38,7 +38,7 @@ def test_no_backend_is_a_clear_error() -> None:
 
 
 class BrokenKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def get_password(self, service: str, username: str) -> str | None:
         raise OSError("D-Bus connection refused")
@@ -51,7 +51,7 @@ class BrokenKeyring(KeyringBackend):
 
 
 def test_backend_failure_is_wrapped_without_the_secret() -> None:
-    keyring.set_keyring(BrokenKeyring())
+    keyring.set_keyring(BrokenKeyring())  # type: ignore[no-untyped-call]
     with pytest.raises(KeyringUnavailableError, match="D-Bus connection refused") as info:
         KeyringStore().save("x", "secret-access-canary", "secret-refresh-canary")
     assert "canary" not in str(info.value) and isinstance(info.value.__cause__, OSError)
@@ -67,7 +67,7 @@ def test_token_repr_hides_secrets() -> None:
 def test_no_backend_error_says_why_each_backend_failed() -> None:
     import sys
 
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     with pytest.raises(KeyringUnavailableError) as info:
         KeyringStore().check("x")
     if sys.platform == "linux":
@@ -76,7 +76,7 @@ def test_no_backend_error_says_why_each_backend_failed() -> None:
 
 
 class HangingKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def get_password(self, service: str, username: str) -> str | None:
         import time
@@ -92,7 +92,7 @@ class HangingKeyring(KeyringBackend):
 
 
 def test_a_hanging_keyring_times_out() -> None:
-    keyring.set_keyring(HangingKeyring())
+    keyring.set_keyring(HangingKeyring())  # type: ignore[no-untyped-call]
     with pytest.raises(KeyringUnavailableError, match="did not answer within 0.3 s") as info:
         KeyringStore(timeout=0.3).load("x")
     assert "MIGHTY_KEYRING_TIMEOUT" in (info.value.hint or "")

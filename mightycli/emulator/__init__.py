@@ -1,9 +1,14 @@
 """A local Mighty Networks: OAuth 2.0 issuer, Headless (GraphQL) API and Admin API.
 
 It imports nothing from the rest of mightycli, so any Mighty integration can test against it.
+It is the ``emulator`` extra (``pip install 'mighty-cli[emulator]'``): ``Emulator`` needs
+graphql-core, and is loaded on first use, so the constants (and the scripted browser in
+``mightycli.emulator.browser``) import without it.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .authorization import (
     ADMIN_API_TOKEN,
@@ -14,7 +19,9 @@ from .authorization import (
 )
 from .directory import NETWORK_ID, NETWORK_SUBDOMAIN, NETWORK_TITLE
 from .scopes import ALL_SCOPES, HOST_SCOPES, MEMBER_SCOPES
-from .server import Emulator
+
+if TYPE_CHECKING:
+    from .server import Emulator
 
 __all__ = [
     "ADMIN_API_TOKEN",
@@ -30,3 +37,11 @@ __all__ = [
     "PUBLIC_CLIENT_ID",
     "Emulator",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Emulator":
+        from .server import Emulator
+
+        return Emulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,121 @@
+"""The package's shape, held by tests: no import circle among mightycli modules (imports
+inside functions count), no function body over 60 lines outside the emulator, the emulator's
+GraphQL engine only in the emulator extra, and CI running lint and types as well as pytest."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Refuses graphql the way a machine without the emulator extra does.
+WITHOUT_GRAPHQL = """
+import sys
+
+class NoGraphQL:
+    def find_spec(self, name, path=None, target=None):
+        if name == "graphql" or name.startswith("graphql."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoGraphQL())
+import runpy
+sys.argv[0] = "mighty"
+runpy.run_module(sys.argv.pop(1), run_name="__main__")
+"""
+
+
+def _structure() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("structure", ROOT / "scripts" / "structure.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_import_circle_among_modules() -> None:
+    structure = _structure()
+    graph = structure.import_graph(structure.modules(ROOT))
+    assert "mightycli.http" in graph and graph["mightycli.api"]  # the graph was read
+    assert structure.cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_circles_through_any_length() -> None:
+    cycles = _structure().cycles
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_http_layer_imports_nothing_above_it() -> None:
+    structure = _structure()
+    graph = structure.import_graph(structure.modules(ROOT))
+    assert graph["mightycli.http"] <= {"mightycli.debug", "mightycli.version"}
+
+
+def test_no_function_body_over_60_lines_outside_the_emulator() -> None:
+    structure = _structure()
+    assert structure.long_functions(structure.modules(ROOT)) == []
+    # The rule can fail: a lower limit finds the longest functions.
+    assert structure.long_functions(structure.modules(ROOT), limit=40)
+
+
+def test_graphql_core_is_only_in_the_emulator_extra() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not any(d.startswith("graphql-core") for d in project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert any(d.startswith("graphql-core") for d in extras["emulator"])
+    assert any(d.startswith("graphql-core") for d in extras["test"])  # tests run the emulator
+
+
+def test_ci_runs_lint_format_and_types() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for command in ("ruff check", "ruff format --check", "mypy", "pytest"):
+        assert command in script, command
+
+
+def _without_graphql(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_GRAPHQL, module, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_emulator_without_its_extra_says_what_to_install() -> None:
+    for module in ("mightycli", "mightycli.emulator"):
+        args = ("emulator", "--port", "0") if module == "mightycli" else ("--port", "0")
+        proc = _without_graphql(module, *args)
+        assert proc.returncode == 2, proc.stderr
+        assert "pip install 'mighty-cli[emulator]'" in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_the_rest_of_mighty_works_without_the_emulator_extra() -> None:
+    proc = _without_graphql("mightycli", "--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("mighty ")
+    proc = _without_graphql("mightycli", "token")
+    assert proc.returncode == 4, proc.stderr  # not logged in: the usual answer
+
+
+def test_one_emulator_front_end_with_one_set_of_flags() -> None:
+    def help_text(*command: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", *command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"},
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    via_module = help_text("mightycli.emulator")
+    assert via_module == help_text("mightycli", "emulator")
+    for flag in ("--token-ttl", "--members", "--port", "--advertise-revocation"):
+        assert flag in via_module
