@@ -255,3 +255,35 @@ def test_slurped_members_file(stage: Stage, shared_home: Path) -> None:
     text = target.read_text()
     assert text.startswith("[") and '"first_name": "Ada"' in text
     shutil.copy(target, stage.work / "members-copy.json")
+
+
+# Runs a README Python block as written, then reports whether the command line came along.
+PYTHON_PROBE = """
+import runpy, sys
+runpy.run_path(sys.argv[1], run_name="__main__")
+loaded = sorted(m for m in ("typer", "rich", "click") if m in sys.modules)
+sys.stderr.write("command-line modules loaded: %s\\n" % (loaded or "none"))
+sys.exit(3 if loaded else 0)
+"""
+
+
+def readme_python() -> list[str]:
+    return [text for info, text in readme_blocks() if info == "python"]
+
+
+def test_readme_python_examples_run_as_written(
+    stage: Stage, shared_home: Path, tmp_path: Path
+) -> None:
+    examples = readme_python()
+    assert examples  # the README has a Python API section
+    for number, text in enumerate(examples):
+        script = tmp_path / f"example{number}.py"
+        script.write_text(text)
+        result = stage.run(f"python -c '{PYTHON_PROBE}' {script}", shared_home)
+        assert result.returncode == 0, f"{text}\n{result.stdout}\n{result.stderr}"
+        assert "command-line modules loaded: none" in result.stderr
+        assert "Traceback" not in result.stderr
+    first = stage.run(f"python {tmp_path / 'example0.py'}", shared_home).stdout.splitlines()
+    assert first[0] == "{'me': {'name': 'Ada Lovelace'}}"
+    assert "4 members" in first  # every seeded member, paged two at a time
+    assert "You are not logged in to othercommunity" in first[-1] and "exit code 4" in first[-1]
