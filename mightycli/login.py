@@ -828,7 +828,7 @@ def check_login(network: str, *, env: Mapping[str, str]) -> list[LoginCheck]:
         except MightyError as exc:
             checks.append(LoginCheck(network, label, False, exc.message, exc.hint))
         else:
-            checks.append(LoginCheck(network, label, True, f"acting as {identity.name}"))
+            checks.append(LoginCheck(network, label, True, f"acting as {identity.display_name}"))
     return checks
 
 

@@ -43,6 +43,10 @@ def test_a_limited_member_without_a_name_logs_in(  # type: ignore[no-untyped-def
     assert as_json["first_name"] == "Lin" and as_json["display_name"] == "Lin"
     assert as_json["email"] == "lin@example.com"
     assert as_json["network_id"] == str(NETWORK_ID)
+    check = run_mighty("status", "--check")
+    assert check.code == 0, check.stderr
+    assert "acting as Lin" in check.stdout + check.stderr
+    assert "None" not in check.stdout + check.stderr
 
 
 @pytest.mark.parametrize(
