@@ -9,14 +9,18 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer._click import _textwrap
+from typer.core import TyperArgument, TyperCommand
 
 from mightycli import config
 from mightycli import settings as setting
@@ -53,6 +57,47 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
+
+class _WholeWords(_textwrap.TextWrapper):
+    """Help text wraps at spaces only, so an option name (--client-secret-stdin), a URL or a
+    default value is never split, whatever the width: a word longer than the line overflows."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(break_on_hyphens=False, break_long_words=False)
+        super().__init__(*args, **kwargs)
+
+    def _handle_long_word(
+        self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
+    ) -> None:
+        # The standard library's own handling, which honours break_long_words=False.
+        textwrap.TextWrapper._handle_long_word(self, reversed_chunks, cur_line, cur_len, width)
+
+
+# Typer's vendored help formatter looks its wrapper up here each time it wraps.
+_textwrap.TextWrapper = _WholeWords  # type: ignore[misc]
+
+
+class _Argument(TyperArgument):
+    """An argument shown by its name alone (NETWORK), not as {NETWORK} and NETWORK <str>."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw
+        return name if self.required else f"[{name}]"
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+class _Command(TyperCommand):
+    """A command whose arguments read as their names, like the options' metavars."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument
+
+
 NetworkOption = Annotated[
     str | None,
     typer.Option(
@@ -65,6 +110,45 @@ NetworkOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _enable_debug(value: bool) -> None:
+    """--debug (or MIGHTY_DEBUG=1): log every HTTP exchange to stderr, secrets redacted."""
+    from mightycli import debug as debug_log
+
+    if not value or debug_log.current() is not None:
+        return
+
+    def write(text: str) -> None:
+        sys.stderr.write("".join(f"[debug] {line}\n" for line in text.splitlines()))
+        sys.stderr.flush()
+
+    log = debug_log.enable(write)
+    log.register(os.environ.get(Env.TOKEN), os.environ.get(Env.CLIENT_SECRET))
+
+
+DEBUG_HELP = f"Log every HTTP exchange to stderr, secrets redacted (also {Env.DEBUG}=1)."
+# Accepted after the command too (mighty whoami --debug), where people type it.
+DebugOption = Annotated[
+    bool, typer.Option("--debug", callback=_enable_debug, is_eager=True, help=DEBUG_HELP)
+]
+
+
+def first_sentence(doc: str | None) -> str:
+    """A command's summary for the command list: the first sentence of its docstring."""
+    paragraph = " ".join((doc or "").strip().split("\n\n")[0].split())
+    end = re.search(r"[.!?](?=\s|$)", paragraph)
+    return paragraph[: end.end()] if end else paragraph
+
+
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command whose summary is its docstring's first sentence, never a cut line."""
+
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        summary = first_sentence(function.__doc__)
+        return app.command(name, short_help=summary, cls=_Command)(function)
+
+    return register
 
 
 # --------------------------------------------------------------------------- output helpers
@@ -168,22 +252,10 @@ def _root(
     ] = False,
     debug: Annotated[
         bool,
-        typer.Option(
-            "--debug",
-            envvar=Env.DEBUG.value,
-            help=f"Log every HTTP exchange to stderr, secrets redacted (also {Env.DEBUG}=1).",
-        ),
+        typer.Option("--debug", envvar=Env.DEBUG.value, callback=_enable_debug, help=DEBUG_HELP),
     ] = False,
 ) -> None:
-    if debug:
-        from mightycli import debug as debug_log
-
-        def write(text: str) -> None:
-            sys.stderr.write("".join(f"[debug] {line}\n" for line in text.splitlines()))
-            sys.stderr.flush()
-
-        log = debug_log.enable(write)
-        log.register(os.environ.get(Env.TOKEN), os.environ.get(Env.CLIENT_SECRET))
+    """The options before the command; each does its work in its callback."""
 
 
 # --------------------------------------------------------------------------- login
@@ -231,7 +303,7 @@ def _parse_scopes(values: Any) -> tuple[str, ...]:
     return tuple(scopes)
 
 
-@app.command()
+@command()
 def login(
     network: NetworkOption = None,
     client_id: Annotated[
@@ -251,7 +323,7 @@ def login(
             "--scope",
             "-s",
             metavar="SCOPE",
-            help="A scope to request; repeat for more (default: read:userinfo read:network).",
+            help="A scope to request; repeat for more.  [default: read:userinfo read:network]",
             show_default=False,
         ),
     ] = None,
@@ -260,8 +332,8 @@ def login(
         typer.Option(
             "--redirect-uri",
             metavar="URI",
-            help="Redirect URI registered on the application "
-            f"(default {config.DEFAULT_REDIRECT_URI}).",
+            help="Redirect URI registered on the application, exactly.  "
+            f"[default: {config.DEFAULT_REDIRECT_URI}]",
             show_default=False,
         ),
     ] = None,
@@ -279,7 +351,7 @@ def login(
         typer.Option(
             "--api-url",
             metavar="URL",
-            help=f"API base URL (env {Env.API_URL}, default {config.DEFAULT_API_URL}).",
+            help=f"API base URL (env {Env.API_URL}).  [default: {config.DEFAULT_API_URL}]",
             show_default=False,
         ),
     ] = None,
@@ -291,7 +363,7 @@ def login(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
-            help="Seconds to wait for the browser (default 300).",
+            help=f"Seconds to wait for the browser.  [default: {config.DEFAULT_LOGIN_TIMEOUT:g}]",
             show_default=False,
         ),
     ] = None,
@@ -338,6 +410,7 @@ def login(
         ),
     ] = False,
     as_json: JsonOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Log in to a network through the browser and keep the tokens in the OS keyring.
 
@@ -661,8 +734,10 @@ def _login_json(record: config.LoginRecord) -> dict[str, Any]:
 # --------------------------------------------------------------------------- whoami, token
 
 
-@app.command()
-def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
+@command()
+def whoami(
+    network: NetworkOption = None, as_json: JsonOption = False, debug: DebugOption = False
+) -> None:
     """Show who you are logged in as.
 
     \b
@@ -706,12 +781,13 @@ def whoami(network: NetworkOption = None, as_json: JsonOption = False) -> None:
     emit_lines(lines)
 
 
-@app.command()
+@command()
 def token(
     network: NetworkOption = None,
     admin: Annotated[
         bool, typer.Option("--admin", help="Print the Admin API token rather than the OAuth one.")
     ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Print the access token (renewed first if it is about to expire), for other tools.
 
@@ -733,7 +809,7 @@ def token(
 # --------------------------------------------------------------------------- status, logout
 
 
-@app.command()
+@command()
 def status(
     network: NetworkOption = None,
     check: Annotated[
@@ -745,6 +821,7 @@ def status(
         ),
     ] = False,
     as_json: JsonOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Show every stored login: network, user, scopes, expiry, refresh token, storage.
 
@@ -889,7 +966,7 @@ def _check_logins(network: str | None, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def switch(
     network: Annotated[
         str,
@@ -898,6 +975,7 @@ def switch(
         ),
     ],
     as_json: JsonOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Make a stored login the default one, used when no --network is given.
 
@@ -914,7 +992,7 @@ def switch(
         emit_json({**_login_json(record), "default": True})
 
 
-@app.command()
+@command()
 def logout(
     network: NetworkOption = None,
     all_networks: Annotated[bool, typer.Option("--all", help="Log out of every network.")] = False,
@@ -927,6 +1005,7 @@ def logout(
         ),
     ] = False,
     as_json: JsonOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Revoke the tokens and forget the login. Safe to run twice.
 
@@ -1053,7 +1132,7 @@ class _Output:
             self.out.flush()
 
 
-@app.command()
+@command()
 def api(
     endpoint: Annotated[
         str,
@@ -1070,7 +1149,7 @@ def api(
             "--method",
             "-X",
             metavar="METHOD",
-            help="HTTP method (default GET; POST with --input; always POST for graphql).",
+            help="HTTP method: GET, or POST with --input; always POST for graphql.",
             show_default=False,
         ),
     ] = None,
@@ -1137,7 +1216,7 @@ def api(
     ] = False,
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Per-request timeout.")
-    ] = 30.0,
+    ] = 30,
     max_wait: Annotated[
         float,
         typer.Option(
@@ -1146,8 +1225,9 @@ def api(
             help="Most time to spend waiting to retry, all waits together; a server asking for "
             "longer ends the call at once (exit 1) saying when to retry.",
         ),
-    ] = 60.0,
+    ] = 60,
     network: NetworkOption = None,
+    debug: DebugOption = False,
 ) -> None:
     """Make an authenticated GraphQL or Admin API call and print the response.
 
@@ -1247,6 +1327,31 @@ def _send_call(prepared: Any, output: _Output, *, timeout: float, max_wait: floa
         raise failure
 
 
+# --------------------------------------------------------------------------- help
+
+
+@command("help")
+def help_command(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="COMMAND",
+            help="The command to explain; without one, the list of commands.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show the help of mighty or of one command: the same as --help.
+
+    \b
+    Examples:
+      mighty help
+      mighty help login
+    """
+    args = [name, "--help"] if name else ["--help"]
+    raise typer.Exit(_run(args, args))
+
+
 # --------------------------------------------------------------------------- emulator
 
 
@@ -1299,19 +1404,27 @@ def _announce_emulator(
     say("Press Ctrl-C to stop.")
 
 
-@app.command()
+@command()
 def emulator(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="Port (0 picks a free one).")] = 4010,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Loopback address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", "-p", metavar="PORT", help="Port (0 picks a free one).")
+    ] = 4010,
     auto_approve: Annotated[
         bool,
         typer.Option("--auto-approve", help="Approve every authorization without a consent page."),
     ] = False,
     token_ttl: Annotated[
-        float, typer.Option("--token-ttl", help="Access token lifetime in seconds.")
-    ] = 3600.0,
+        float,
+        typer.Option("--token-ttl", metavar="SECONDS", help="Access token lifetime in seconds."),
+    ] = 3600,
     members: Annotated[
-        int, typer.Option("--members", help="Generated members beyond the seeded ones.")
+        int,
+        typer.Option(
+            "--members", metavar="COUNT", help="Generated members beyond the seeded ones."
+        ),
     ] = 0,
     no_refresh_tokens: Annotated[
         bool, typer.Option("--no-refresh-tokens", help="Issue no refresh tokens.")
@@ -1337,7 +1450,7 @@ def emulator(
         typer.Option(
             "--redirect-uri",
             metavar="URI",
-            help="A registered redirect URI (repeatable) [default: http://localhost:3000/callback].",
+            help="A registered redirect URI (repeatable).  [default: http://localhost:3000/callback]",
             show_default=False,
         ),
     ] = None,
@@ -1393,6 +1506,7 @@ def emulator(
             "use, a used one presented again revokes the whole grant.",
         ),
     ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Run a local stand-in for Mighty Networks (OAuth, GraphQL and Admin API) until Ctrl-C.
 
@@ -1519,43 +1633,29 @@ def _fast_token(args: list[str]) -> int | None:
     return 0
 
 
-def _short_help(text: str, limit: int) -> str:
-    """A command's one-line summary: its first sentence, or as many words as fit, then '...'."""
-    words = text.split()
-    length = 0
-    for index, word in enumerate(words):
-        length += len(word) + (index > 0)
-        if length > limit:
-            break
-        if word.endswith("."):
-            return " ".join(words[: index + 1])
-    else:
-        return " ".join(words)
-    kept: list[str] = []
-    for word in words:
-        if len(" ".join([*kept, word])) + 3 > limit:
-            break
-        kept.append(word)
-    return " ".join(kept) + "..."
-
-
 def _fast_help(args: list[str]) -> int | None:
     """``mighty --help`` drawn from the same docstrings and options, without building every
     command's parameters first (Typer's full build costs more than the rest of the process)."""
     if args not in (["--help"], ["-h"]):
         return None
     import shutil
-    import textwrap
     import typing
 
     width = max(min(shutil.get_terminal_size().columns, 100) - 2, 50)
 
-    def wrapped(text: str, indent: str) -> list[str]:
-        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent)
+    def wrap(text: str, room: int, indent: str = "") -> list[str]:
+        return textwrap.wrap(
+            text,
+            room,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
 
     lines = ["Usage: mighty [OPTIONS] COMMAND [ARGS]...", ""]
     for paragraph in (app.info.help or "").split("\n\n"):
-        lines += wrapped(" ".join(paragraph.split()), "  ") + [""]
+        lines += wrap(" ".join(paragraph.split()), width, "  ") + [""]
     rows: list[tuple[str, str]] = []
     hints = typing.get_type_hints(_root, include_extras=True)
     for name in ("version", "debug"):
@@ -1567,21 +1667,17 @@ def _fast_help(args: list[str]) -> int | None:
             text += f"  [env var: {info.envvar}]"
         rows.append((", ".join(decls), text))
     rows.append(("-h, --help", "Show this message and exit."))
-    commands = []
-    for command in app.registered_commands:
-        callback = command.callback
-        if callback is None:
-            continue
-        paragraph = (callback.__doc__ or "").strip().split("\n\n")[0]
-        commands.append((command.name or callback.__name__, paragraph))
-    limit = width - 6 - max(len(name) for name, _ in commands)
-    commands = [(name, _short_help(text, limit)) for name, text in commands]
+    commands = [
+        (info.name or info.callback.__name__, info.short_help or "")
+        for info in app.registered_commands
+        if info.callback is not None
+    ]
     for title, entries in (("Options", rows), ("Commands", commands)):
         lines.append(f"{title}:")
         column = max(len(left) for left, _ in entries) + 4
         for left, text in entries:
             room = width - column
-            body = textwrap.wrap(text, max(room, 20)) or [""]
+            body = wrap(text, max(room, 20)) or [""]
             lines.append(f"  {left.ljust(column - 2)}{body[0]}")
             lines += [" " * column + more for more in body[1:]]
         lines.append("")
@@ -1621,6 +1717,8 @@ def _internal_error(error: BaseException, args: list[str]) -> int:
 
 
 def _run(args: list[str], argv: list[str] | None) -> int:
+    if args == ["help"]:  # the same as mighty --help, from the fast path
+        args = argv = ["--help"]
     fast = _fast_token(args)
     if fast is None:
         fast = _fast_help(args)
@@ -1648,6 +1746,35 @@ def main(argv: list[str] | None = None) -> int:
     return contextvars.copy_context().run(_boundary, args, argv)
 
 
+NUMBER_KINDS = {"int_parsing": "a whole number", "float_parsing": "a number"}
+
+
+def _explain_usage_error(error: typer.TyperException, args: list[str]) -> None:
+    """Typer's usage errors said plainly: a bad number names the option and what it expects
+    (not the validator's wording), and an error found before the command's context existed
+    (an option without its value) still shows the command's usage line."""
+    param = getattr(error, "param", None)
+    details = getattr(error.__cause__, "errors", None)
+    if param is not None and callable(details):
+        first = (details() or [{}])[0]
+        kind = NUMBER_KINDS.get(first.get("type", ""))
+        if kind:
+            name = max(param.opts, key=len) if param.opts else param.name
+            message = f"{name} expects {kind}, got {first.get('input')!r}."
+            setattr(error, "format_message", lambda: message)  # noqa: B010
+    if hasattr(error, "ctx") and error.ctx is None:
+        error.ctx = _usage_context(args)
+
+
+def _usage_context(args: list[str]) -> Any:
+    """The context of the command named in ``args`` (or of mighty itself), for its usage line."""
+    group = typer.main.get_command(app)
+    root = typer.Context(group, info_name="mighty", **group.context_settings)
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    sub = group.get_command(root, name) if name and hasattr(group, "get_command") else None
+    return typer.Context(sub, info_name=name, parent=root) if sub is not None else root
+
+
 def _boundary(args: list[str], argv: list[str] | None) -> int:
     try:
         return _run(args, argv)
@@ -1659,6 +1786,7 @@ def _boundary(args: list[str], argv: list[str] | None) -> int:
     except typer.Exit as exit_:
         return int(exit_.exit_code)
     except typer.TyperException as error:  # a usage mistake Typer found: bad option, no command
+        _explain_usage_error(error, args)
         show = getattr(error, "show", None)
         if callable(show):
             show()
