@@ -6,6 +6,7 @@ becomes a message and an exit code.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import os
@@ -111,6 +112,30 @@ NetworkOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
+# The --jq filter of this run, compiled when the option is parsed (each run has its own context).
+_JQ: contextvars.ContextVar[Any] = contextvars.ContextVar("mighty_jq", default=None)
+
+
+def _compile_jq(value: str | None) -> str | None:
+    """A bad expression stops the command before it does anything: a usage error (exit 2)."""
+    if value is not None:
+        from mightycli.jqfilter import JqFilter
+
+        _JQ.set(JqFilter(value))
+    return value
+
+
+JQ_HELP = (
+    "Filter the JSON output with a jq expression (implies --json): strings print raw, other "
+    "values as JSON, one result per line."
+)
+JqOption = Annotated[
+    str | None,
+    typer.Option(
+        "--jq", metavar="EXPRESSION", callback=_compile_jq, help=JQ_HELP, show_default=False
+    ),
+]
+
 
 def _enable_debug(value: bool) -> None:
     """--debug (or MIGHTY_DEBUG=1): log every HTTP exchange to stderr, secrets redacted."""
@@ -173,10 +198,42 @@ def show_url(url: str) -> None:
     sys.stderr.flush()
 
 
+def pretty_json(data: Any) -> None:
+    """JSON for a person at a terminal: indented and colourised (plain under NO_COLOR)."""
+    from rich.console import Console
+    from rich.json import JSON
+
+    Console(soft_wrap=True).print(JSON.from_data(data, ensure_ascii=False))
+
+
 def emit_json(data: Any) -> None:
-    pretty = sys.stdout.isatty()
-    sys.stdout.write(json.dumps(data, indent=2 if pretty else None, ensure_ascii=False) + "\n")
+    """--json output: through the --jq filter when one is given; indented and coloured on a
+    terminal, one compact line into a pipe."""
+    jq = _JQ.get()
+    if jq is not None:
+        emit_jq(jq, data)
+    elif sys.stdout.isatty():
+        pretty_json(data)
+    else:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def emit_jq(jq: Any, data: Any) -> None:
+    """A filter's results, one per line: strings raw, other values JSON (pretty on a terminal)."""
+    if not sys.stdout.isatty():
+        sys.stdout.write(jq.lines(data))
+        return
+    for result in jq.results(data):
+        if isinstance(result, str):
+            sys.stdout.write(result + "\n")
+        else:
+            pretty_json(result)
+
+
+def json_key(label: str) -> str:
+    """A label for people ("refresh token") as a --json key: a snake_case identifier."""
+    return "_".join(label.lower().replace("-", " ").split())
 
 
 def emit_lines(lines: list[str]) -> None:
@@ -410,6 +467,7 @@ def login(
         ),
     ] = False,
     as_json: JsonOption = False,
+    jq: JqOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Log in to a network through the browser and keep the tokens in the OS keyring.
@@ -427,6 +485,7 @@ def login(
       mighty login -n mycommunity --client-id abc123 -s read:posts -s read:network
       mighty login --with-token --network mycommunity < admin-token.txt
     """
+    as_json = as_json or jq is not None
     settings = Settings.load()
     if complete is not None:
         if no_wait or with_token:
@@ -698,7 +757,8 @@ def _report_login(result: Any, as_json: bool) -> None:
     if record.has_oauth and not record.has_refresh_token:
         say(_not_renewable(record, time.time()), style="yellow")
     if as_json:
-        emit_json({**_login_json(record), "replaced_login": replaced or None})
+        replaced_json = {json_key(label): value for label, value in replaced.items()}
+        emit_json({**_login_json(record), "replaced_login": replaced_json or None})
 
 
 def _not_renewable(record: config.LoginRecord, now: float) -> str:
@@ -736,7 +796,10 @@ def _login_json(record: config.LoginRecord) -> dict[str, Any]:
 
 @command()
 def whoami(
-    network: NetworkOption = None, as_json: JsonOption = False, debug: DebugOption = False
+    network: NetworkOption = None,
+    as_json: JsonOption = False,
+    jq: JqOption = None,
+    debug: DebugOption = False,
 ) -> None:
     """Show who you are logged in as.
 
@@ -745,6 +808,7 @@ def whoami(
       mighty whoami
       mighty whoami --network mycommunity --json
     """
+    as_json = as_json or jq is not None
     from mightycli.api import whoami as fetch_whoami
     from mightycli.session import open_session
 
@@ -821,6 +885,7 @@ def status(
         ),
     ] = False,
     as_json: JsonOption = False,
+    jq: JqOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Show every stored login: network, user, scopes, expiry, refresh token, storage.
@@ -833,6 +898,7 @@ def status(
       mighty status --check
       mighty status --check -n mycommunity --json
     """
+    as_json = as_json or jq is not None
     from mightycli.login import list_logins
 
     if check:
@@ -975,6 +1041,7 @@ def switch(
         ),
     ],
     as_json: JsonOption = False,
+    jq: JqOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Make a stored login the default one, used when no --network is given.
@@ -984,6 +1051,7 @@ def switch(
       mighty switch mycommunity
       mighty switch mycommunity --json
     """
+    as_json = as_json or jq is not None
     from mightycli.login import switch_default
 
     record = switch_default(network, state_path=config.state_file_path())
@@ -1005,6 +1073,7 @@ def logout(
         ),
     ] = False,
     as_json: JsonOption = False,
+    jq: JqOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Revoke the tokens and forget the login. Safe to run twice.
@@ -1015,6 +1084,7 @@ def logout(
       mighty logout --all
       mighty logout --network mycommunity --force
     """
+    as_json = as_json or jq is not None
     from mightycli.login import logout as do_logout
 
     if os.environ.get(Env.TOKEN):
@@ -1048,7 +1118,7 @@ def logout(
                 {
                     "network": r.network,
                     "was_logged_in": r.was_logged_in,
-                    "revocations": {k: v.value for k, v in r.revocations.items()},
+                    "revocations": {json_key(k): v.value for k, v in r.revocations.items()},
                     "admin_token_forgotten": r.had_admin_token,
                     "left_behind": r.left_behind,
                 }
@@ -1077,18 +1147,19 @@ def _report_logout(target: str, result: Any) -> None:
 
 
 class _Output:
-    """Writes response bodies to stdout: byte for byte into a pipe, pretty JSON on a terminal,
-    one JSON line per item when paginating, one array with --slurp."""
+    """Writes response bodies to stdout: as they came into a pipe (with a final newline),
+    pretty and coloured JSON on a terminal, one JSON item per line when paginating (each item
+    pretty on a terminal), one array with --slurp, and --jq's results instead when given."""
 
-    def __init__(self, *, paginate: bool, slurp: bool, silent: bool, include: bool) -> None:
-        self.paginate, self.slurp, self.silent, self.include = paginate, slurp, silent, include
+    def __init__(self, *, slurp: bool, silent: bool, include: bool, jq: Any = None) -> None:
+        self.slurp, self.silent, self.include, self.jq = slurp, silent, include, jq
         self.pretty = sys.stdout.isatty()
         self.collected: list[Any] = []
         self.out = sys.stdout.buffer
         # One encoder for every item: json.dumps with options builds a new one per call.
         self.encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
-    def page(self, response: Any, items: list[Any] | None) -> None:
+    def page(self, response: Any, items: list[Any] | None, body: Any, failed: bool) -> None:
         if self.include:
             head = [f"{response.http_version} {response.status_code} {response.reason_phrase}"]
             head += [f"{name}: {value}" for name, value in response.headers.multi_items()]
@@ -1097,38 +1168,60 @@ class _Output:
         if self.silent:
             return
         if items is None:  # not a list page (or an error): the body as it came
-            self._body(response.content)
+            self._body(response.content, body, failed)
         elif self.slurp:
             self.collected.extend(items)
         else:
-            encode = self.encoder.encode
-            self.out.write("".join(encode(item) + "\n" for item in items).encode("utf-8"))
+            self._items(items)
         self.out.flush()
 
-    def _body(self, content: bytes) -> None:
+    def _items(self, items: list[Any]) -> None:
+        if self.jq is not None:
+            self.out.write("".join(self.jq.lines(item) for item in items).encode("utf-8"))
+        elif self.pretty:
+            for item in items:
+                self._show(item)
+        else:
+            encode = self.encoder.encode
+            self.out.write("".join(encode(item) + "\n" for item in items).encode("utf-8"))
+
+    def _show(self, value: Any) -> None:
+        """A value for a person: through --jq when given, else pretty JSON."""
+        self.out.flush()
+        if self.jq is not None:
+            emit_jq(self.jq, value)
+        else:
+            pretty_json(value)
+        sys.stdout.flush()
+
+    def _body(self, content: bytes, body: Any, failed: bool) -> None:
+        """A whole answer: filtered when it succeeded and --jq is given, else as it came."""
+        if self.jq is not None and not failed:
+            if body is None and content:
+                raise MightyError("--jq: the response is not JSON; nothing was printed.")
+            self._show(body)
+            return
         if self.pretty and content:
             from mightycli.http import decode_json
 
-            try:
-                parsed = decode_json(content)
-                pretty = (
-                    json.dumps(parsed, indent=2, ensure_ascii=False) if parsed is not None else None
-                )
-            except RecursionError:
-                pretty = None
-            if pretty is not None:
-                self.out.write((pretty + "\n").encode())
-                return
+            parsed = decode_json(content)
+            if parsed is not None:
+                try:
+                    self._show(parsed)
+                    return
+                except RecursionError:
+                    pass
         self.out.write(content)
-        if self.pretty and content and not content.endswith(b"\n"):
+        if content and not content.endswith(b"\n"):
             self.out.write(b"\n")
 
     def finish(self) -> None:
-        if self.slurp and not self.silent:
-            indent = 2 if self.pretty else None
-            self.out.write(
-                (json.dumps(self.collected, indent=indent, ensure_ascii=False) + "\n").encode()
-            )
+        if not self.slurp or self.silent:
+            return
+        if self.pretty or self.jq is not None:
+            self._show(self.collected)
+        else:
+            self.out.write((json.dumps(self.collected, ensure_ascii=False) + "\n").encode())
             self.out.flush()
 
 
@@ -1227,6 +1320,7 @@ def api(
         ),
     ] = 60,
     network: NetworkOption = None,
+    jq: JqOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Make an authenticated GraphQL or Admin API call and print the response.
@@ -1269,7 +1363,7 @@ def api(
         network=network,
     )
     prepared = call.prepare(options, stdin.source)
-    output = _Output(paginate=options.paginate, slurp=slurp, silent=silent, include=include)
+    output = _Output(slurp=slurp, silent=silent, include=include, jq=_JQ.get())
     _send_call(prepared, output, timeout=timeout, max_wait=max_wait)
 
 
@@ -1312,7 +1406,8 @@ def _send_call(prepared: Any, output: _Output, *, timeout: float, max_wait: floa
                 response, body = page.response, page.body
                 failure = prepared.failure(response, body)
                 listed = prepared.paginate and failure is None and body is not None
-                output.page(response, prepared.items(body) if listed else None)
+                items = prepared.items(body) if listed else None
+                output.page(response, items, body, failed=failure is not None)
                 if failure is not None:
                     break
             output.finish()

@@ -60,6 +60,7 @@ def admin_login(emulator, run_mighty):  # type: ignore[no-untyped-def]
 
 
 def test_graphql_output_is_the_body_byte_for_byte(oauth_login, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    # ...and a final newline, which the body lacks.
     result = run_mighty("api", "graphql", "-f", "query={ me { name } network { title } }")
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["data"] == {
@@ -72,7 +73,8 @@ def test_graphql_output_is_the_body_byte_for_byte(oauth_login, run_mighty) -> No
         json={"query": "{ me { name } network { title } }", "variables": {}},
         headers={"Authorization": f"Bearer {token}", "User-Agent": "test"},
     )
-    assert result.stdout.encode() == direct.content
+    assert not direct.content.endswith(b"\n")  # so the newline below is mighty's
+    assert result.stdout.encode() == direct.content + b"\n"
     assert result.stderr == ""
 
 
@@ -314,7 +316,7 @@ def test_retries_give_up_after_five_attempts(admin_login, run_mighty) -> None:  
     result = run_mighty("api", "members")
     assert result.code == 1
     assert "attempt 5 of 5" in result.stderr and "mighty: HTTP 503" in result.stderr
-    assert result.stdout == "<html>busy</html>"
+    assert result.stdout == "<html>busy</html>\n"  # with the final newline added
 
 
 # --------------------------------------------------------------------------- what is sent
@@ -465,7 +467,7 @@ def test_a_body_nested_too_deep_is_passed_through_not_a_crash(run_mighty) -> Non
         plain = run_mighty("api", "things", env=env)
         paged = run_mighty("api", "things", "--paginate", env=env)
         debugged = run_mighty("--debug", "api", "things", env=env)
-    assert (plain.code, plain.stdout) == (0, deep)
+    assert (plain.code, plain.stdout) == (0, deep + "\n")
     for result in (plain, paged, debugged):
         assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
     assert paged.code == 0 and debugged.code == 0
