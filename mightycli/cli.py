@@ -99,12 +99,22 @@ class _Command(TyperCommand):
                 param.__class__ = _Argument
 
 
+def complete_network(incomplete: str) -> list[str]:
+    """Shell completion for a network: the stored logins' networks (logins.json, no keyring)."""
+    try:
+        logins = config.read_state(config.state_file_path()).logins
+    except Exception:  # completion must never print an error into the shell
+        return []
+    return [name for name in sorted(logins) if name.startswith(incomplete)]
+
+
 NetworkOption = Annotated[
     str | None,
     typer.Option(
         "--network",
         "-n",
         metavar="NETWORK",
+        autocompletion=complete_network,
         help=f"Network subdomain, numeric id or community URL (default: {Env.NETWORK}, the "
         "config file, then the most recent login).",
         show_default=False,
@@ -1037,7 +1047,9 @@ def switch(
     network: Annotated[
         str,
         typer.Argument(
-            metavar="NETWORK", help="A stored login's network (subdomain, id or community URL)."
+            metavar="NETWORK",
+            help="A stored login's network (subdomain, id or community URL).",
+            autocompletion=complete_network,
         ),
     ],
     as_json: JsonOption = False,
@@ -1422,7 +1434,36 @@ def _send_call(prepared: Any, output: _Output, *, timeout: float, max_wait: floa
         raise failure
 
 
-# --------------------------------------------------------------------------- help
+# --------------------------------------------------------------------------- help, completion
+
+SHELLS = ("bash", "zsh", "fish")
+COMPLETE_VAR = "_MIGHTY_COMPLETE"  # the shell sets it when it asks mighty for completions
+
+
+@command()
+def completion(
+    shell: Annotated[
+        str, typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)
+    ],
+) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    It completes commands, options, and network names from your stored logins. To install it,
+    bash: add eval "$(mighty completion bash)" to ~/.bashrc; zsh: add
+    source <(mighty completion zsh) to ~/.zshrc after compinit; fish: save it as
+    ~/.config/fish/completions/mighty.fish.
+
+    \b
+    Examples:
+      mighty completion bash
+      mighty completion fish
+    """
+    from typer.completion import get_completion_script
+
+    if shell not in SHELLS:
+        raise UsageError(f"No completion for {shell!r}.", hint="Use bash, zsh or fish.")
+    script = get_completion_script(prog_name="mighty", complete_var=COMPLETE_VAR, shell=shell)
+    sys.stdout.write(script.strip() + "\n")
 
 
 @command("help")
@@ -1814,11 +1855,16 @@ def _internal_error(error: BaseException, args: list[str]) -> int:
 def _run(args: list[str], argv: list[str] | None) -> int:
     if args == ["help"]:  # the same as mighty --help, from the fast path
         args = argv = ["--help"]
-    fast = _fast_token(args)
-    if fast is None:
-        fast = _fast_help(args)
-    if fast is not None:
-        return fast
+    if os.environ.get(COMPLETE_VAR):  # the shell asks for completions: Typer answers
+        from typer.completion import completion_init
+
+        completion_init()
+    else:
+        fast = _fast_token(args)
+        if fast is None:
+            fast = _fast_help(args)
+        if fast is not None:
+            return fast
     # Not standalone: Typer then hands every outcome back here instead of exiting.
     outcome = app(args=argv, prog_name="mighty", standalone_mode=False)
     code = outcome if isinstance(outcome, int) else 0
