@@ -1458,7 +1458,7 @@ def completion(
       mighty completion bash
       mighty completion fish
     """
-    from typer.completion import get_completion_script
+    from typer._completion_shared import get_completion_script
 
     if shell not in SHELLS:
         raise UsageError(f"No completion for {shell!r}.", hint="Use bash, zsh or fish.")
@@ -1856,7 +1856,7 @@ def _run(args: list[str], argv: list[str] | None) -> int:
     if args == ["help"]:  # the same as mighty --help, from the fast path
         args = argv = ["--help"]
     if os.environ.get(COMPLETE_VAR):  # the shell asks for completions: Typer answers
-        from typer.completion import completion_init
+        from typer._completion_classes import completion_init
 
         completion_init()
     else:
