@@ -195,17 +195,63 @@ def _stderr_console() -> Any:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# The console of the live line on show (the login wait), which messages must go through so
+# that they print above it instead of through it. Messages may come from another thread.
+_LIVE: dict[str, Any] = {}
+
+
 def say(message: str, *, style: str | None = None) -> None:
     """A message for people, on stderr; never markup-interpreted."""
     from rich.text import Text
 
-    _stderr_console().print(Text(message, style=style or ""))
+    console = _LIVE.get("console") or _stderr_console()
+    console.print(Text(message, style=style or ""))
 
 
-def show_url(url: str) -> None:
+def show_url(url: str, opening: bool = False) -> None:
+    from urllib.parse import urlsplit
+
+    lead = (
+        f"Opening your browser at {urlsplit(url).netloc}. If it does not open, visit:"
+        if opening
+        else "Open this URL in a browser to log in:"
+    )
     # Written raw, whole on one line: a renderer would wrap it and break copy and paste.
-    sys.stderr.write(f"Open this URL in a browser to log in:\n\n    {url}\n\n")
+    sys.stderr.write(f"{lead}\n\n    {url}\n\n")
     sys.stderr.flush()
+
+
+def _minutes(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+class WaitLine:
+    """The live line while the browser is away, on a terminal only: a spinner, the time waited
+    and the time limit. Elsewhere the plain lines mighty prints say the same."""
+
+    def __init__(self) -> None:
+        self.status: Any = None
+
+    def __call__(self, elapsed: float | None, limit: float) -> None:
+        if elapsed is None:
+            if self.status is not None:
+                self.status.stop()
+                self.status = None
+                _LIVE.clear()
+            return
+        text = (
+            f"Waiting for the browser: {_minutes(elapsed)} of {_minutes(limit)} (Ctrl-C to cancel)"
+        )
+        if self.status is not None:
+            self.status.update(text)
+        elif sys.stderr.isatty():
+            from rich.status import Status
+
+            console = _stderr_console()
+            self.status = Status(text, console=console)
+            _LIVE["console"] = console
+            self.status.start()
 
 
 def pretty_json(data: Any) -> None:
@@ -626,6 +672,7 @@ def _browser_login(options: Any, store: Any, no_browser: bool, as_json: bool) ->
             browser=choice.opener,
             no_browser_reason=choice.reason,
             terminal=sys.stdin.fileno() if paste else None,
+            waiting=WaitLine(),
         )
     except KeyboardInterrupt:
         say("\nLogin cancelled; nothing was stored.")

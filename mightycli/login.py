@@ -106,15 +106,20 @@ def login(
     store: TokenStore,
     state_path: Path,
     notify: Callable[[str], None],
-    show_url: Callable[[str], None],
+    show_url: Callable[[str, bool], None],
     browser: Callable[[str], bool] | None = open_browser,
     no_browser_reason: str | None = None,
     terminal: int | None = None,
+    waiting: Callable[[float | None, float], None] | None = None,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
     stores: Callable[[str], TokenStore] = open_store,
 ) -> LoginResult:
     """Run the authorization code flow with PKCE through the system browser.
+
+    ``show_url(url, opening)`` shows the authorization URL, saying whether a browser is being
+    opened at it. ``waiting(elapsed, limit)`` hears the seconds waited for the browser about
+    twice a second, and ``waiting(None, limit)`` once the wait is over (a live display).
 
     With no usable ``browser`` the URL is only shown, and ``terminal`` (a file descriptor) may
     receive the address the browser was sent to, pasted by the user, while the receiver keeps
@@ -129,8 +134,9 @@ def login(
             metadata, options.client, options.redirect_uri, options.scopes
         )
         with LoopbackReceiver(options.redirect_uri) as receiver:  # binds before the browser opens
-            show_url(request.url)
-            if browser is not None and options.open_browser:
+            opening = browser is not None and options.open_browser
+            show_url(request.url, opening)
+            if browser is not None and opening:
                 _open_in_background(browser, request.url, notify)
             else:
                 _explain_manual_login(notify, receiver.target.port, no_browser_reason, terminal)
@@ -138,12 +144,17 @@ def login(
                 f"Waiting for the browser to return to {options.redirect_uri} (Ctrl-C to cancel)..."
             )
             preload_storage()
-            query = receiver.wait(
-                options.timeout,
-                terminal=terminal,
-                on_bad_paste=lambda exc: notify(f"{exc.message} {exc.hint or ''}".strip()),
-                accept=lambda query: oauth.foreign_callback(request, query),
-            )
+            tick = _WaitTicker(options, notify, waiting)
+            try:
+                query = receiver.wait(
+                    options.timeout,
+                    terminal=terminal,
+                    on_bad_paste=lambda exc: notify(f"{exc.message} {exc.hint or ''}".strip()),
+                    accept=lambda query: oauth.foreign_callback(request, query),
+                    tick=tick,
+                )
+            finally:
+                tick.done()
             log = debug.current()
             if log is not None:
                 log.line(f"callback: GET {debug.redact_url(options.redirect_uri + '?' + query)}")
@@ -166,6 +177,40 @@ def login(
                 ),
             )
     return LoginResult(record=record, identity=identity, storage=storage, replaced=replaced)
+
+
+# After this long without a callback, say what commonly keeps it from coming.
+SLOW_LOGIN_HINT_AFTER = 60.0
+
+
+class _WaitTicker:
+    """Passes the wait's progress on, and hints once when no callback has come for a while:
+    a wrong client id or redirect URI is reported only in the browser, never to mighty."""
+
+    def __init__(
+        self,
+        options: LoginOptions,
+        notify: Callable[[str], None],
+        waiting: Callable[[float | None, float], None] | None,
+    ) -> None:
+        self.options, self.notify, self.waiting = options, notify, waiting
+        self.hinted = False
+
+    def __call__(self, elapsed: float) -> None:
+        if self.waiting is not None:
+            self.waiting(elapsed, self.options.timeout)
+        if elapsed >= SLOW_LOGIN_HINT_AFTER and not self.hinted:
+            self.hinted = True
+            self.notify(
+                f"Still waiting after {int(elapsed)} s. If the browser shows an error instead of "
+                "a consent page, the application does not accept this login: check that the "
+                f"client id ({self.options.client.client_id}) is the application's and that "
+                f"its redirect URI is exactly {self.options.redirect_uri}."
+            )
+
+    def done(self) -> None:
+        if self.waiting is not None:
+            self.waiting(None, self.options.timeout)
 
 
 def _explain_manual_login(

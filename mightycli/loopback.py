@@ -313,8 +313,11 @@ class LoopbackReceiver:
         terminal: int | None = None,
         on_bad_paste: Callable[[LoginError], None] | None = None,
         accept: Callable[[str], str | None] | None = None,
+        tick: Callable[[float], None] | None = None,
     ) -> str:
         """Serve until a GET to the callback path arrives; return its raw query string.
+
+        ``tick`` hears the seconds waited so far, about twice a second (a progress display).
 
         Anything else (another path or method, another Host, a malformed or oversized request)
         gets an error page and the wait goes on. Connections are read side by side, so an idle
@@ -329,7 +332,8 @@ class LoopbackReceiver:
         """
         if not self._listeners:
             raise RuntimeError("open() the receiver first")
-        deadline = self._clock() + timeout
+        started_at = self._clock()
+        deadline = started_at + timeout
         self._check_query = accept or (lambda _: None)
         selector = selectors.DefaultSelector()
         for listener in self._listeners:
@@ -349,6 +353,8 @@ class LoopbackReceiver:
                 for sock, (started, _) in list(clients.items()):
                     if now - started > self._connection_timeout:
                         self._drop(selector, clients, sock)
+                if tick is not None:
+                    tick(now - started_at)
                 wait_for = min(deadline - now, 0.5)
                 for key, _ in selector.select(wait_for):
                     if key.data is _TERMINAL:

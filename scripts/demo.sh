@@ -32,9 +32,11 @@ export MIGHTY_CONFIG_DIR="$work/config"
 export XDG_DATA_HOME="$work/data"
 export PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring
 # The stand-in browser: loads the consent page, clicks Approve, follows the redirect home.
+# mighty starts a browser with its output discarded, so this one keeps a log of its own,
+# shown after the login, apart from mighty's messages.
 cat >"$work/browser" <<BROWSER
 #!/bin/sh
-exec "$python_bin" -m mightycli.emulator.browser "\$1"
+exec "$python_bin" -m mightycli.emulator.browser "\$1" 2>>"$work/browser.log"
 BROWSER
 chmod +x "$work/browser"
 export BROWSER="$work/browser"
@@ -59,6 +61,11 @@ echo "== emulator at $url"
 
 run mighty login --network emulated --issuer "$url" --api-url "$url" \
     --client-id emulator-public-client --timeout 60
+if [[ -s "$work/browser.log" ]]; then
+    echo
+    echo "== meanwhile, the scripted browser (its own output, not mighty's):"
+    sed 's/^/   /' "$work/browser.log"
+fi
 run mighty whoami
 token=$(mighty token)
 echo

@@ -533,7 +533,7 @@ def test_browser_command_line(
 ) -> None:
     assert browser.main(["--deny", authorize_url(emu, receiver.uri)]) == 0
     err = capsys.readouterr().err
-    assert err.startswith("browser: 200 Callback received")
+    assert err.startswith("[scripted browser] ended on a page with HTTP 200: Callback received")
     assert err.count("\n") == 1
     assert receiver.last_query()["error"] == ["access_denied"]
 
@@ -553,7 +553,7 @@ def test_browser_runs_as_a_module(emu: Emulator, receiver: Receiver) -> None:
         cwd=Path(__file__).resolve().parents[1],
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == "browser: 200 Callback received\n"
+    assert proc.stderr == "[scripted browser] ended on a page with HTTP 200: Callback received\n"
     assert proc.stdout == ""
     assert receiver.last_query()["code"]
 

@@ -96,7 +96,7 @@ def _login(  # type: ignore[no-untyped-def]
             store=KeyringStore(),
             state_path=isolated / "config" / "logins.json",
             notify=notes.append,
-            show_url=notes.append,
+            show_url=lambda url, opening: notes.append(url),
             browser=browser,
         )
     finally:
@@ -225,7 +225,7 @@ def test_no_keyring_fails_before_the_browser(auto_emulator, redirect_uri, isolat
             store=KeyringStore(),
             state_path=isolated / "config" / "logins.json",
             notify=lambda _: None,
-            show_url=lambda _: None,
+            show_url=lambda url, opening: None,
             browser=browser,
         )
     assert not browser.done.is_set() and not browser.pages
@@ -278,7 +278,7 @@ def test_pasted_address_completes_the_login(auto_emulator, redirect_uri, isolate
         os.write(write_end, forged.encode() + b"\n")
         os.write(write_end, address.encode() + b"\n")
 
-    def show_url(url: str) -> None:
+    def show_url(url: str, opening: bool) -> None:
         notes.append(url)
         threading.Thread(target=person_on_another_device, args=(url,), daemon=True).start()
 
@@ -314,7 +314,7 @@ def test_browser_still_wins_while_the_terminal_waits(auto_emulator, redirect_uri
             store=KeyringStore(),
             state_path=isolated / "config" / "logins.json",
             notify=lambda _: None,
-            show_url=lambda _: None,
+            show_url=lambda url, opening: None,
             browser=browser,
             terminal=read_end,
         )

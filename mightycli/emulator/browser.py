@@ -206,6 +206,10 @@ def visit(url: str, *, decision: str = "approve", timeout: float = 10.0) -> Brow
             return BrowserResult(str(response.url), response.status_code, text)
 
 
+# Its lines share the terminal with mighty's: this marks them as the stand-in browser's own.
+LABEL = "[scripted browser]"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mightycli.emulator.browser",
@@ -218,10 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = visit(args.url, decision="deny" if args.deny else "approve", timeout=args.timeout)
     except BrowserError as exc:
-        print(f"browser: {exc}", file=sys.stderr)
+        print(f"{LABEL} failed: {exc}", file=sys.stderr)
         return 1
     text = result.text if len(result.text) <= 160 else result.text[:157] + "..."
-    print(f"browser: {result.status} {text}", file=sys.stderr)
+    print(f"{LABEL} ended on a page with HTTP {result.status}: {text}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,125 @@
+"""The login wait as a person sees it: on a terminal (a real pty) a live line with the time waited
+and the limit; into a pipe plain lines only; and a hint when no callback has come for a minute."""
+
+from __future__ import annotations
+
+import os
+import select
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import login_args
+
+from mightycli import config, oauth
+from mightycli.emulator import PUBLIC_CLIENT_ID
+from mightycli.login import SLOW_LOGIN_HINT_AFTER, LoginOptions, _WaitTicker
+
+LIVE = "Waiting for the browser: 0:0"  # the live line's text, with the time waited
+
+
+def _slow_browser(tmp_path: Path) -> Path:
+    """A $BROWSER that lets mighty wait a few seconds before it approves."""
+    path = tmp_path / "slow-browser"
+    path.write_text(
+        f'#!/bin/sh\nsleep 3\nexec {sys.executable} -m mightycli.emulator.browser "$1"\n'
+    )
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "BROWSER": str(_slow_browser(tmp_path)), "COLUMNS": "100"}
+    env.pop("NO_COLOR", None)  # a terminal as people have it
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+def _run_on_pty(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run mighty with stdout and stderr on a pseudo-terminal; return its code and what the
+    terminal received."""
+    main, secondary = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mightycli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+    )
+    os.close(secondary)
+    received = bytearray()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the other side closed: the process has ended
+                break
+            if not chunk:
+                break
+            received += chunk
+        elif process.poll() is not None:
+            break
+    code = process.wait(timeout=30)
+    os.close(main)
+    return code, received.decode("utf-8", "replace")
+
+
+def test_live_line_on_a_terminal(emulator, redirect_uri, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, screen = _run_on_pty(login_args(emulator, redirect_uri), _env(tmp_path))
+    assert code == 0, screen
+    assert LIVE in screen and "of 0:30" in screen  # time waited and the limit (--timeout 30)
+    assert "\x1b[" in screen  # drawn in place with terminal control sequences
+    host = emulator.url.split("//", 1)[1]
+    assert f"Opening your browser at {host}. If it does not open, visit:" in screen
+    assert "Logged in to Emulated Network as Ada Lovelace." in screen
+
+
+def test_plain_lines_into_a_pipe(emulator, redirect_uri, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = subprocess.run(
+        [sys.executable, "-m", "mightycli", *login_args(emulator, redirect_uri)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert LIVE not in result.stderr and "\x1b[" not in result.stderr
+    assert f"Waiting for the browser to return to {redirect_uri}" in result.stderr
+    # What the browser prints is its own: mighty starts it with its output elsewhere.
+    assert "scripted browser" not in result.stderr
+
+
+def _options() -> LoginOptions:
+    return LoginOptions(
+        network="emulated",
+        issuer="https://emulated.mn.co",
+        api_url="https://api.mn.co",
+        client=oauth.ClientCredentials(PUBLIC_CLIENT_ID),
+        scopes=config.DEFAULT_SCOPES,
+        redirect_uri="http://localhost:3000/callback",
+        timeout=300,
+    )
+
+
+def test_a_minute_without_callback_hints_what_to_check() -> None:
+    notes: list[str] = []
+    heard: list[tuple[float | None, float]] = []
+    ticker = _WaitTicker(
+        _options(), notes.append, lambda elapsed, limit: heard.append((elapsed, limit))
+    )
+    for elapsed in (0.0, 0.5, SLOW_LOGIN_HINT_AFTER - 0.5):
+        ticker(elapsed)
+    assert notes == []
+    ticker(SLOW_LOGIN_HINT_AFTER)
+    ticker(SLOW_LOGIN_HINT_AFTER + 0.5)
+    ticker.done()
+    assert len(notes) == 1  # once
+    hint = notes[0]
+    assert PUBLIC_CLIENT_ID in hint and "http://localhost:3000/callback" in hint
+    assert "client id" in hint and "redirect URI" in hint and "browser" in hint
+    assert heard[-1] == (None, 300) and heard[0] == (0.0, 300)
