@@ -116,11 +116,8 @@ def login(
     stores: Callable[[str], TokenStore] = open_store,
 ) -> LoginResult:
     """Run the authorization code flow with PKCE through the system browser.
-
-    ``show_url(url, opening)`` shows the authorization URL, saying whether a browser is being
-    opened at it. ``waiting(elapsed, limit)`` hears the seconds waited for the browser about
-    twice a second, and ``waiting(None, limit)`` once the wait is over (a live display).
-
+    ``show_url(url, opening)`` shows the URL, saying whether a browser is opening it;
+    ``waiting(elapsed, limit)`` hears the wait's progress and ``waiting(None, limit)`` its end.
     With no usable ``browser`` the URL is only shown, and ``terminal`` (a file descriptor) may
     receive the address the browser was sent to, pasted by the user, while the receiver keeps
     listening: whichever arrives first completes the login.

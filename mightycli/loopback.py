@@ -317,15 +317,12 @@ class LoopbackReceiver:
     ) -> str:
         """Serve until a GET to the callback path arrives; return its raw query string.
 
-        ``tick`` hears the seconds waited so far, about twice a second (a progress display).
-
         Anything else (another path or method, another Host, a malformed or oversized request)
         gets an error page and the wait goes on. Connections are read side by side, so an idle
         one (browsers open speculative connections) cannot hold up the real callback.
-
         ``accept`` sees each callback's query first: None takes it, a reason refuses it with an
         error page while the wait goes on (a web page's <img> must not end the login).
-
+        ``tick`` hears the seconds waited so far, about twice a second (a progress display).
         With ``terminal`` (a file descriptor, POSIX only), a line pasted there that is an address
         under the redirect URI ends the wait just like the callback would: whichever comes first
         wins. A line that is not is reported through ``on_bad_paste`` and the wait goes on.
@@ -350,9 +347,7 @@ class LoopbackReceiver:
                         f"No login response reached {self.target.uri} within {timeout:g} seconds.",
                         hint="Run mighty login again (and --timeout SECONDS for more time).",
                     )
-                for sock, (started, _) in list(clients.items()):
-                    if now - started > self._connection_timeout:
-                        self._drop(selector, clients, sock)
+                self._drop_idle(selector, clients, now)
                 if tick is not None:
                     tick(now - started_at)
                 wait_for = min(deadline - now, 0.5)
@@ -380,6 +375,16 @@ class LoopbackReceiver:
             for sock in list(clients):
                 self._drop(selector, clients, sock)
             selector.close()
+
+    def _drop_idle(
+        self,
+        selector: selectors.BaseSelector,
+        clients: dict[socket.socket, tuple[float, bytearray]],
+        now: float,
+    ) -> None:
+        for sock, (started, _) in list(clients.items()):
+            if now - started > self._connection_timeout:
+                self._drop(selector, clients, sock)
 
     def _read_terminal(
         self,
