@@ -1205,6 +1205,41 @@ def _report_logout(target: str, result: Any) -> None:
 # --------------------------------------------------------------------------- api
 
 
+class _PageProgress:
+    """Pages and items fetched so far, live on stderr (rich), for --paginate and --slurp when
+    stderr is a terminal and the data goes elsewhere; nothing otherwise."""
+
+    def __init__(self) -> None:
+        self.pages = self.items = 0
+        self.live: Any = None
+
+    def add(self, items: int) -> None:
+        self.pages += 1
+        self.items += items
+        text = f"Fetched {self.pages} page{'s' * (self.pages != 1)}, {self.items} items"
+        if self.live is None:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            console = _stderr_console()
+            self.live = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.live.add_task(text, total=None)
+            _LIVE["console"] = console
+            self.live.start()
+        self.live.update(self.task, description=text)
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+            _LIVE.clear()
+
+
 class _Output:
     """Writes response bodies to stdout: as they came into a pipe (with a final newline),
     pretty and coloured JSON on a terminal, one JSON item per line when paginating (each item
@@ -1213,6 +1248,8 @@ class _Output:
     def __init__(self, *, slurp: bool, silent: bool, include: bool, jq: Any = None) -> None:
         self.slurp, self.silent, self.include, self.jq = slurp, silent, include, jq
         self.pretty = sys.stdout.isatty()
+        show = sys.stderr.isatty() and not self.pretty and not include
+        self.progress = _PageProgress() if show else None
         self.collected: list[Any] = []
         self.out = sys.stdout.buffer
         # One encoder for every item: json.dumps with options builds a new one per call.
@@ -1224,6 +1261,8 @@ class _Output:
             head += [f"{name}: {value}" for name, value in response.headers.multi_items()]
             sys.stderr.write("\n".join(head) + "\n\n")
             sys.stderr.flush()
+        if self.progress is not None and items is not None:
+            self.progress.add(len(items))
         if self.silent:
             return
         if items is None:  # not a list page (or an error): the body as it came
@@ -1274,7 +1313,12 @@ class _Output:
         if content and not content.endswith(b"\n"):
             self.out.write(b"\n")
 
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
+
     def finish(self) -> None:
+        self.close()
         if not self.slurp or self.silent:
             return
         if self.pretty or self.jq is not None:
@@ -1476,6 +1520,7 @@ def _send_call(prepared: Any, output: _Output, *, timeout: float, max_wait: floa
             os.dup2(devnull, sys.stdout.fileno())
             return
         finally:
+            output.close()
             pages.close()
     if failure is not None:
         raise failure

@@ -1,5 +1,5 @@
-"""The login wait as a person sees it: on a terminal (a real pty) a live line with the time waited
-and the limit; into a pipe plain lines only; and a hint when no callback has come for a minute."""
+"""Live lines as a person sees them. The login wait: on a terminal (a real pty) a live line with the time waited
+and the limit; into a pipe plain lines only; and a hint when no callback has come for a minute. Paging shows its progress the same way."""
 
 from __future__ import annotations
 
@@ -11,13 +11,27 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import login_args
 
 from mightycli import config, oauth
-from mightycli.emulator import PUBLIC_CLIENT_ID
+from mightycli.emulator import ADMIN_API_TOKEN, PUBLIC_CLIENT_ID
 from mightycli.login import SLOW_LOGIN_HINT_AFTER, LoginOptions, _WaitTicker
 
 LIVE = "Waiting for the browser: 0:0"  # the live line's text, with the time waited
+
+
+@pytest.fixture
+def logged_in_admin(emulator, run_mighty):  # type: ignore[no-untyped-def]
+    result = run_mighty(
+        "login", "--with-token", "-n", "emulated", "--api-url", emulator.url,
+        input=ADMIN_API_TOKEN + "\n",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    return emulator
+
+
+# the live line's text, with the time waited
 
 
 def _slow_browser(tmp_path: Path) -> Path:
@@ -123,3 +137,30 @@ def test_a_minute_without_callback_hints_what_to_check() -> None:
     assert PUBLIC_CLIENT_ID in hint and "http://localhost:3000/callback" in hint
     assert "client id" in hint and "redirect URI" in hint and "browser" in hint
     assert heard[-1] == (None, 300) and heard[0] == (0.0, 300)
+
+
+def test_paging_shows_progress_on_a_terminal_only(logged_in_admin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    args = ["-m", "mightycli", "api", "members", "-f", "per_page=2", "--paginate"]
+    main, secondary = os.openpty()
+    env = _env(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, *args], stdout=subprocess.PIPE, stderr=secondary, env=env
+    )
+    os.close(secondary)
+    out, _ = process.communicate(timeout=60)
+    screen = bytearray()
+    while select.select([main], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(main)
+    assert process.returncode == 0
+    text = screen.decode("utf-8", "replace")
+    assert "Fetched " in text and " items" in text and "page" in text
+    assert len(out.decode().splitlines()) >= 4  # the items themselves went to stdout
+    piped = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+    assert piped.returncode == 0 and piped.stderr == ""
