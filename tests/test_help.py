@@ -10,7 +10,9 @@ import sys
 
 import pytest
 
-COMMANDS = ("login", "whoami", "token", "status", "switch", "logout", "api", "emulator", "help")
+COMMANDS = (
+    "login", "whoami", "token", "status", "switch", "logout", "api", "emulator", "completion", "help",
+)  # fmt: skip
 WIDTHS = ("60", "200")
 
 
@@ -43,7 +45,7 @@ def test_help_has_real_metavars_and_whole_option_names(command: str, columns: st
     assert not re.search(r"<(str|int|float|bool)>", text), text
     assert not re.search(r"\{[A-Z]+\}", text), text
     names = _option_names(text)
-    assert "--help" in names and ("--debug" in names or command == "help")
+    assert "--help" in names and ("--debug" in names or command in ("help", "completion"))
     for line in text.splitlines():
         # An option name is never cut at a hyphen: no line ends inside one.
         assert not re.search(r"(^|\s)--?[\w-]*-$", line), (columns, line)
