@@ -136,8 +136,8 @@ def _compile_jq(value: str | None) -> str | None:
 
 
 JQ_HELP = (
-    "Filter the JSON output with a jq expression (implies --json): strings print raw, other "
-    "values as JSON, one result per line."
+    "Print the JSON output filtered through a jq expression: strings raw, other values as "
+    "JSON, one result per line."
 )
 JqOption = Annotated[
     str | None,
