@@ -1335,7 +1335,7 @@ def api(
         typer.Argument(
             metavar="ENDPOINT",
             help="graphql, an Admin API path under /admin/v1/networks/<network>/ (members, "
-            "spaces/12/members), or a full URL on the API host.",
+            "members/<id>/, spaces/<id>/members), or a full URL on the API host.",
             show_default=False,
         ),
     ],
