@@ -17,7 +17,7 @@ prompts or exits, and neither Typer nor rich is imported.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -85,12 +85,9 @@ class Connection:
         is the API host; it follows no redirects."""
         return self._client(Api.ANY)[1]
 
-    def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
-        """Run one GraphQL operation and return its ``data``.
-
-        GraphQL errors raise ``ApiError`` (``ApiAuthError`` for UNAUTHENTICATED, after one
-        renewal), as do HTTP errors; throttling is retried.
-        """
+    def _graphql_pages(
+        self, query: str, variables: Mapping[str, Any] | None, *, paginate: bool
+    ) -> tuple[Session, Generator[pagination.Page, None, None]]:
         session, client = self._client(Api.HEADLESS)
         request = pagination.GraphQLCall(
             url=graphql_url(session.api_url, session.path_network),
@@ -98,8 +95,17 @@ class Connection:
             variables=dict(variables or {}),
         )
         pages = pagination.graphql_pages(
-            client, request, paginate=False, policy=self._policy, notify=self._notify
+            client, request, paginate=paginate, policy=self._policy, notify=self._notify
         )
+        return session, pages
+
+    def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
+        """Run one GraphQL operation and return its ``data``.
+
+        GraphQL errors raise ``ApiError`` (``ApiAuthError`` for UNAUTHENTICATED, after one
+        renewal), as do HTTP errors; throttling is retried.
+        """
+        session, pages = self._graphql_pages(query, variables, paginate=False)
         for page in pages:
             self._check(session, page, graphql=True)
             return page.body["data"]
@@ -173,15 +179,7 @@ class Connection:
                 hint="query($endCursor: String) { network { members(first: 50, after: "
                 "$endCursor) { nodes { name } pageInfo { hasNextPage endCursor } } } }",
             )
-        session, client = self._client(Api.HEADLESS)
-        request = pagination.GraphQLCall(
-            url=graphql_url(session.api_url, session.path_network),
-            query=query,
-            variables=dict(variables or {}),
-        )
-        pages = pagination.graphql_pages(
-            client, request, paginate=True, policy=self._policy, notify=self._notify
-        )
+        session, pages = self._graphql_pages(query, variables, paginate=True)
         with contextlib.closing(pages):
             for page in pages:
                 self._check(session, page, graphql=True)

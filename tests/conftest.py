@@ -154,6 +154,14 @@ def run_mighty(browser_script: Path):  # type: ignore[no-untyped-def]
     return run
 
 
+def wait_until_expired(emulator: Any, access_token: str) -> None:
+    """Wait on the real clock until the emulator no longer takes the token (at most 30 s)."""
+    deadline = time.monotonic() + 30
+    while emulator.is_token_active(access_token):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
 def login_args(emulator: object, redirect_uri: str, *extra: str) -> list[str]:
     url = emulator.url  # type: ignore[attr-defined]
     return [

@@ -5,20 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
-from conftest import login_args
+from conftest import login_args, wait_until_expired
 
 from mightycli.emulator import Emulator
 
 TOKEN_LIFE = 3  # seconds: several renewals happen while sixteen interpreters start
-
-
-def _wait_until_expired(emulator: Emulator, access_token: str) -> None:
-    deadline = time.monotonic() + 30
-    while emulator.is_token_active(access_token):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
 
 
 def test_sixteen_processes_on_a_strict_server_with_a_real_clock(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +25,7 @@ def test_sixteen_processes_on_a_strict_server_with_a_real_clock(redirect_uri, ru
         assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
         first = keyring.get_password("mighty-cli:emulated", "access_token")
         assert first is not None
-        _wait_until_expired(emulator, first)
+        wait_until_expired(emulator, first)
         command = [
             sys.executable,
             "-m",
@@ -72,7 +64,7 @@ def test_sixteen_token_commands_never_print_an_expired_token(redirect_uri, run_m
     ) as emulator:
         assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
         first = keyring_access()
-        _wait_until_expired(emulator, first)
+        wait_until_expired(emulator, first)
         procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "mightycli", "token"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import keyring
-from conftest import login_args
+from conftest import login_args, wait_until_expired
 from keyring.backend import KeyringBackend
 from localserver import Reply, serve
 
@@ -23,19 +23,12 @@ def _stored(entry: str) -> str:
     return value
 
 
-def _wait_until_expired(emulator: Emulator, token: str) -> None:
-    deadline = time.monotonic() + 30
-    while emulator.is_token_active(token):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-
-
 def test_token_after_expiry_prints_an_active_token(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
     # Obtained seconds ago, already expired: "obtained moments ago" must not hand it out.
     with Emulator(redirect_uris=(redirect_uri,), access_token_ttl=8, strict=True) as emulator:
         assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
         old = _stored("access_token")
-        _wait_until_expired(emulator, old)
+        wait_until_expired(emulator, old)
         result = run_mighty("token")
         printed = result.stdout.strip()
         assert result.code == 0, result.stderr
