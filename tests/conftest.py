@@ -154,6 +154,21 @@ def run_mighty(browser_script: Path):  # type: ignore[no-untyped-def]
     return run
 
 
+def admin_token_login(
+    run_mighty: Any, emulator: Any, *extra: str, env: dict[str, str] | None = None
+) -> Any:
+    """`mighty login --with-token` for the emulated network, the emulator's Admin API token on
+    stdin; it must succeed."""
+    from mightycli.emulator import ADMIN_API_TOKEN
+
+    result = run_mighty(
+        "login", "--with-token", "--network", "emulated", "--api-url", emulator.url, *extra,
+        input=ADMIN_API_TOKEN + "\n", env=env,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    return result
+
+
 def wait_until_expired(emulator: Any, access_token: str) -> None:
     """Wait on the real clock until the emulator no longer takes the token (at most 30 s)."""
     deadline = time.monotonic() + 30

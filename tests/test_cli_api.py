@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import login_args
+from conftest import admin_token_login, login_args
 from localserver import Reply, Request, serve
 
 from mightycli.emulator import ADMIN_API_TOKEN, Emulator
@@ -34,18 +34,7 @@ def oauth_login(emulator, redirect_uri, run_mighty):  # type: ignore[no-untyped-
 
 
 def _admin_login(run_mighty, emulator, *extra: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    result = run_mighty(
-        "login",
-        "--with-token",
-        "--network",
-        "emulated",
-        "--api-url",
-        emulator.url,
-        *extra,
-        input=ADMIN_API_TOKEN + "\n",
-        env=env,
-    )
-    assert result.code == 0, result.stderr
+    result = admin_token_login(run_mighty, emulator, *extra, env=env)
     assert "Stored the Admin API token for Emulated Network" in result.stderr
     return result
 

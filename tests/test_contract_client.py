@@ -6,20 +6,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import login_args
+from conftest import admin_token_login, login_args
 from localserver import Reply, serve
 
 from mightycli.api import identity_from_graphql
-from mightycli.emulator import ADMIN_API_TOKEN, NETWORK_ID, Emulator
-
-
-def admin_token_login(run_mighty, emulator: Emulator, network: str = "emulated"):  # type: ignore[no-untyped-def]
-    result = run_mighty(
-        "login", "--with-token", "--network", network, "--api-url", emulator.url,
-        input=ADMIN_API_TOKEN + "\n",
-    )  # fmt: skip
-    assert result.code == 0, result.stderr
-    return result
+from mightycli.emulator import NETWORK_ID, Emulator
 
 
 @pytest.fixture

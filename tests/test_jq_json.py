@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import login_args
+from conftest import admin_token_login, login_args
 
 from mightycli.emulator import ADMIN_API_TOKEN
 
@@ -20,11 +20,7 @@ def logged_in(emulator, redirect_uri, run_mighty):  # type: ignore[no-untyped-de
     """An OAuth login and an Admin API token for the emulated network."""
     result = run_mighty(*login_args(emulator, redirect_uri))
     assert result.code == 0, result.stderr
-    token = run_mighty(
-        "login", "--with-token", "-n", "emulated", "--api-url", emulator.url,
-        input=ADMIN_API_TOKEN + "\n",
-    )  # fmt: skip
-    assert token.code == 0, token.stderr
+    admin_token_login(run_mighty, emulator)
     return emulator
 
 

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import login_args
+from conftest import admin_token_login, login_args
 
 from mightycli import config, oauth
-from mightycli.emulator import ADMIN_API_TOKEN, PUBLIC_CLIENT_ID
+from mightycli.emulator import PUBLIC_CLIENT_ID
 from mightycli.login import SLOW_LOGIN_HINT_AFTER, LoginOptions, _WaitTicker
 
 LIVE = "Waiting for the browser: 0:0"  # the live line's text, with the time waited
@@ -23,11 +23,7 @@ LIVE = "Waiting for the browser: 0:0"  # the live line's text, with the time wai
 
 @pytest.fixture
 def logged_in_admin(emulator, run_mighty):  # type: ignore[no-untyped-def]
-    result = run_mighty(
-        "login", "--with-token", "-n", "emulated", "--api-url", emulator.url,
-        input=ADMIN_API_TOKEN + "\n",
-    )  # fmt: skip
-    assert result.code == 0, result.stderr
+    admin_token_login(run_mighty, emulator)
     return emulator
 
 
