@@ -1,4 +1,4 @@
-"""Benchmarks for issue 5: start-up, `mighty token`, pagination throughput and memory, login.
+"""Benchmarks for issues 5 and 13: start-up, `token`, `whoami`, pagination, login.
 
     python benchmarks/bench.py [--quick] [--only NAME]
 
@@ -8,12 +8,16 @@ alternating so that drift in the machine's speed touches both alike. Everything 
 temporary folder (config dir and a file-backed keyring, as in tests/conftest.py) against the
 emulator, started in this process on 127.0.0.1; nothing else is contacted. Figures go to stdout,
 progress to stderr. Nothing is asserted: the exit status is 0 whatever the figures say.
+
+Issue 13 asks for figures from a regular (non-editable) install: the header says which kind of
+install the `mighty` being measured comes from, and warns when it is an editable one.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -32,8 +36,9 @@ from pathlib import Path
 from typing import IO
 
 import httpx
-from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
+from keyrings.alt.file import PlaintextKeyring
 
+from mightycli.api import WHOAMI_QUERY
 from mightycli.emulator import (
     ADMIN_API_TOKEN,
     NETWORK_SUBDOMAIN,
@@ -45,8 +50,8 @@ from mightycli.emulator.directory import SEEDED_MEMBERS as SEEDED
 # The emulator's own members; extra_members adds to them.
 SEEDED_MEMBERS = len(SEEDED)
 
-NAMES = ("version", "help", "token", "paginate", "login")
-RUNS = 10
+NAMES = ("version", "help", "token", "whoami", "paginate", "login")
+RUNS = 11
 QUICK_RUNS = 3
 PAGINATE_MIN_RUNS = 3
 # Pagination takes seconds per run: its run count shrinks to fit this many seconds (at least 3).
@@ -59,19 +64,46 @@ CHILD_TIMEOUT = 300.0
 SERVICE = f"mighty-cli:{NETWORK_SUBDOMAIN}"
 KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 USER_AGENT = "mighty-bench/1"
-HEAVY_MODULES = ("httpx", "rich", "graphql", "mightycli.emulator", "pydantic")
+DISTRIBUTION = "mighty-cli"
+HEAVY_MODULES = ("typer", "httpx", "rich", "graphql", "mightycli.emulator", "pydantic")
+# Targets (time ratios against the baselines below): issue 5 for help, issue 13 for the rest.
+VERSION_TARGET = 2.0
+HELP_TARGET = 1.5
+TOKEN_TARGET = 1.15
+WHOAMI_TARGET = 1.2
 # The same fields mighty asks for when it identifies the user at login.
 ME_QUERY = "query BenchMe { me { id name email networkRole } network { title } }"
 
+NOTHING = "pass"
 TYPER_ONLY = "import typer"
-# The floor for `mighty token`: the interpreter, Typer, keyring, and one read from the backend.
+# The floor for `mighty token`: the interpreter, keyring, and one read from the backend.
 KEYRING_READ = (
     "import sys\n"
-    "import typer\n"
     "import keyring\n"
     "secret = keyring.get_password(sys.argv[1], sys.argv[2])\n"
     "sys.stdout.write(f'{secret}\\n')\n"
 )
+# The floor for `mighty whoami`: httpx and keyring, one keyring read, and the same GraphQL POST
+# (argv: service, GraphQL URL, query). It fails unless the answer names the member.
+WHOAMI_REQUEST = """\
+import sys
+
+import httpx
+import keyring
+
+service, url, query = sys.argv[1:4]
+token = keyring.get_password(service, "access_token")
+if not token:
+    raise SystemExit("whoami baseline: no access token in the keyring")
+headers = {"Authorization": "Bearer " + token, "Accept": "application/json"}
+with httpx.Client(timeout=30.0, trust_env=False, follow_redirects=False) as client:
+    response = client.post(url, json={"query": query}, headers=headers)
+response.raise_for_status()
+me = (response.json().get("data") or {}).get("me")
+if not isinstance(me, dict) or not me.get("id"):
+    raise SystemExit("whoami baseline: the answer has no data.me: " + response.text[:300])
+sys.stdout.write(str(me.get("name")) + "\\n")
+"""
 # Appended to a child's code: which heavy modules it ended up importing, on stderr.
 IMPORTS_REPORT = (
     "import json, os, sys\n"
@@ -79,8 +111,25 @@ IMPORTS_REPORT = (
     "found = [h for h in heavy if any(m == h or m.startswith(h + '.') for m in sys.modules)]\n"
     "sys.stderr.write('BENCH-IMPORTS ' + json.dumps(found) + '\\n')\n"
 )
-# The token command as its console script runs it.
-TOKEN_COMMAND = "import sys\nfrom mightycli.cli import main\nstatus = main(['token'])\n"
+# A command as its console script runs it: the `mighty` entry point from the installed package's
+# metadata, called with sys.argv set (argv: the command's arguments). On success it does not
+# exit, so the imports report appended after it still runs.
+ENTRY_POINT_COMMAND = """\
+import sys
+from importlib.metadata import entry_points
+
+found = list(entry_points(group="console_scripts", name="mighty"))
+if not found:
+    raise SystemExit("no mighty console script in the installed metadata")
+main = found[0].load()
+sys.argv = ["mighty", *sys.argv[1:]]
+try:
+    status = main()
+except SystemExit as exit:
+    status = exit.code
+if status:
+    raise SystemExit(status)
+"""
 # A plain httpx loop over the Admin API pages: the throughput baseline for --paginate.
 HTTPX_LOOP = """\
 import json
@@ -419,21 +468,22 @@ class Bench:
 
     # -- measurements --------------------------------------------------------------------
 
-    def startup(self, name: str, flag: str) -> None:
+    def startup(self, name: str, flag: str, baseline_code: str, limit: float) -> None:
         env = self.home().env
         command, baseline = alternate(
             lambda: run_child([*self.mighty, flag], env),
-            lambda: run_child([sys.executable, "-c", TYPER_ONLY], env),
+            lambda: run_child([sys.executable, "-c", baseline_code], env),
             self.runs,
             name,
         )
-        self.ratio_row(name, command, baseline, 1.5)
+        self.ratio_row(name, command, baseline, limit)
+        self.notes.append(f"{name}: baseline = python -c {shlex.quote(baseline_code)}")
 
     def version(self) -> None:
-        self.startup("version", "--version")
+        self.startup("version", "--version", NOTHING, VERSION_TARGET)
 
     def help(self) -> None:
-        self.startup("help", "--help")
+        self.startup("help", "--help", TYPER_ONLY, HELP_TARGET)
 
     def token(self) -> None:
         home = self.ensure_admin_login()
@@ -448,55 +498,100 @@ class Bench:
             self.runs,
             name,
         )
-        self.ratio_row(name, command, baseline, 1.2)
-        mine = heavy_imports(TOKEN_COMMAND, [], home.env)
-        floor = heavy_imports(KEYRING_READ, [SERVICE, entry], home.env)
+        self.ratio_row(name, command, baseline, TOKEN_TARGET)
+        self.imports_note(name, ["token"], KEYRING_READ, [SERVICE, entry], home)
         self.notes.append(
-            f"{name}: heavy modules (of {', '.join(HEAVY_MODULES)}) imported by mighty token: "
-            f"{mine}; by the baseline: {floor}"
-        )
-        self.notes.append(
-            f"{name}: baseline = python -c 'import typer, keyring; "
+            f"{name}: baseline = python -c 'import keyring; "
             f"keyring.get_password({SERVICE!r}, {entry!r})', same keyring file"
+        )
+
+    def imports_note(
+        self, name: str, args: list[str], baseline_code: str, baseline_args: list[str], home: Home
+    ) -> None:
+        mine = heavy_imports(ENTRY_POINT_COMMAND, args, home.env)
+        floor = heavy_imports(baseline_code, baseline_args, home.env)
+        self.notes.append(
+            f"{name}: heavy modules (of {', '.join(HEAVY_MODULES)}) imported by "
+            f"mighty {' '.join(args)}: {mine}; by the baseline: {floor}"
+        )
+
+    def whoami(self) -> None:
+        home = self.ensure_oauth_login()
+        url = graphql_url(home, self.big_emulator())
+        confirmed = self.confirm_whoami_request(home, url)
+        baseline_argv = [sys.executable, "-c", WHOAMI_REQUEST, SERVICE, url, WHOAMI_QUERY]
+        command, baseline = alternate(
+            lambda: run_child([*self.mighty, "whoami"], home.env),
+            lambda: run_child(baseline_argv, home.env),
+            self.runs,
+            "whoami",
+        )
+        self.ratio_row("whoami", command, baseline, WHOAMI_TARGET)
+        self.imports_note("whoami", ["whoami"], WHOAMI_REQUEST, baseline_argv[3:], home)
+        self.notes.append(
+            "whoami: after the OAuth login, output to /dev/null; baseline = a process importing "
+            f"httpx and keyring that reads access_token of {SERVICE!r} and POSTs mightycli.api."
+            f"WHOAMI_QUERY to {url} (Bearer token, JSON body), checking data.me; {confirmed}"
+        )
+
+    def confirm_whoami_request(self, home: Home, url: str) -> str:
+        """Check with `mighty --debug whoami` that mighty posts where the baseline will."""
+        result = subprocess.run(
+            [*self.mighty, "--debug", "whoami"],
+            env=home.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=CHILD_TIMEOUT,
+            check=False,
+        )
+        log = result.stderr.decode("utf-8", "replace")
+        if result.returncode != 0:
+            raise BenchError(f"mighty --debug whoami exited with {result.returncode}: {log[-600:]}")
+        posts = [
+            line.split("> POST ", 1)[1].strip() for line in log.splitlines() if "> POST " in line
+        ]
+        if not posts:
+            return "mighty --debug whoami showed no POST: URL and query not confirmed"
+        if posts != [url]:
+            raise BenchError(f"mighty whoami POSTs to {posts}, the baseline would POST to {url}")
+        same_query = json.dumps(WHOAMI_QUERY) in log
+        return "mighty --debug whoami shows the same URL" + (
+            " and query" if same_query else " (its query text not found in the debug log)"
         )
 
     def paginate(self) -> None:
         home = self.ensure_admin_login()
+        command, runs = self.paginate_throughput(home)
+        self.paginate_memory(command, runs)
+
+    def paginate_throughput(self, home: Home) -> tuple[list[Run], int]:
         big = self.big_emulator()
         loop = write_script(self.root / "httpx_loop.py", HTTPX_LOOP)
         first_page = (
             f"{big.url}/admin/v1/networks/{NETWORK_SUBDOMAIN}/members?page=1&per_page={PER_PAGE}"
         )
-        command_argv = [*self.mighty, "api", "members", "-f", f"per_page={PER_PAGE}", "--paginate"]
         loop_env = {**home.env, "BENCH_ADMIN_TOKEN": ADMIN_API_TOKEN}
-
-        def mighty_run(target: Home) -> Callable[[], Run]:
-            return lambda: run_child(command_argv, target.env)
-
-        def loop_run() -> Run:
-            return run_child([sys.executable, str(loop), first_page], loop_env)
-
+        sides = (
+            ("mighty", self.paginate_argv(), home.env),
+            ("httpx loop", [sys.executable, str(loop), first_page], loop_env),
+        )
         # The warm-ups write to a file, so both sides are checked for the same 100,000 lines.
         progress("paginate: warm-up (and a count of the items each side writes)")
         counts: list[str] = []
-        warm: list[Run] = []
-        for label, argv, env in (
-            ("mighty", command_argv, home.env),
-            ("httpx loop", [sys.executable, str(loop), first_page], loop_env),
-        ):
+        pair = 0.0
+        for label, argv, env in sides:
             with tempfile.TemporaryFile(dir=self.root) as out:
-                warm.append(run_child(argv, env, stdout=out))
+                pair += run_child(argv, env, stdout=out).seconds
                 out.seek(0)
                 counts.append(f"{label} {sum(1 for _ in out):,}")
-        pair = warm[0].seconds + warm[1].seconds
         runs = self.runs
         if not self.quick:
             runs = max(PAGINATE_MIN_RUNS, min(self.runs, int(PAGINATE_BUDGET_SECONDS // pair)))
         command: list[Run] = []
         baseline: list[Run] = []
         for index in range(runs):
-            command.append(mighty_run(home)())
-            baseline.append(loop_run())
+            command.append(run_child(sides[0][1], sides[0][2]))
+            baseline.append(run_child(sides[1][1], sides[1][2]))
             progress(f"paginate: run {index + 1}/{runs}")
         mine, base = median_seconds(command), median_seconds(baseline)
         ratio = base / mine
@@ -510,16 +605,21 @@ class Bench:
             "paginate: baseline = one httpx.Client following links.next, json.dumps of each "
             "item to stdout (/dev/null); figure = baseline time / mighty time"
         )
+        return command, runs
 
-        # Memory: the same command over 1,000 members, from a home of its own.
+    def paginate_argv(self) -> list[str]:
+        return [*self.mighty, "api", "members", "-f", f"per_page={PER_PAGE}", "--paginate"]
+
+    def paginate_memory(self, command: list[Run], runs: int) -> None:
+        """The paginate command over 1,000 members, from a home of its own, against `command`."""
         progress(f"paginate-memory: starting an emulator with {SMALL_MEMBERS:,} members")
         small = self.stack.enter_context(
             Emulator("127.0.0.1", 0, extra_members=SMALL_MEMBERS - SEEDED_MEMBERS, quiet=True)
         )
         small_home = Home(self.root / "home-small")
         self.login_with_token(small_home, small)
-        mighty_run(small_home)()  # warm-up
-        few = [mighty_run(small_home)() for _ in range(runs)]
+        run_child(self.paginate_argv(), small_home.env)  # warm-up
+        few = [run_child(self.paginate_argv(), small_home.env) for _ in range(runs)]
         big_rss = statistics.median(run.max_rss_kib for run in command)
         small_rss = statistics.median(run.max_rss_kib for run in few)
         extra = (big_rss - small_rss) * 1024 / 1e6
@@ -548,57 +648,15 @@ class Bench:
         )
         env = {**home.env, "BROWSER": str(browser), "BENCH_CALLBACK_STAMP": str(stamp_file)}
         argv = self.login_args(emulator)
-
-        def machine_time() -> float:
-            stamp_file.unlink(missing_ok=True)
-            run = run_child(argv, env)
-            # The browser writes its stamp after the answer; mighty does not wait for it.
-            deadline = time.monotonic() + 10
-            while not stamp_file.exists() or not stamp_file.read_text(encoding="ascii"):
-                if time.monotonic() > deadline:
-                    raise BenchError("the browser never reported sending the callback")
-                time.sleep(0.005)
-            return (run.ended_ns - int(stamp_file.read_text(encoding="ascii"))) / 1e9
-
-        def requests_time() -> float:
-            # A refresh grant with the refresh token the last login stored, then the me query
-            # with the access token it returns: the two requests mighty makes after the callback.
-            refresh_token = home.secret("refresh_token")
-            if refresh_token is None:
-                raise BenchError("no refresh token stored after the login")
-            with httpx.Client(
-                headers={"User-Agent": USER_AGENT}, timeout=30.0, trust_env=False
-            ) as client:
-                start = time.perf_counter()
-                response = client.post(
-                    f"{emulator.url}/oauth/token",
-                    data={
-                        "grant_type": "refresh_token",
-                        "refresh_token": refresh_token,
-                        "client_id": PUBLIC_CLIENT_ID,
-                    },
-                )
-                response.raise_for_status()
-                access_token = response.json()["access_token"]
-                me = client.post(
-                    f"{emulator.url}/networks/{NETWORK_SUBDOMAIN}/graphql",
-                    json={"query": ME_QUERY},
-                    headers={"Authorization": f"Bearer {access_token}"},
-                )
-                me.raise_for_status()
-                if not me.json().get("data", {}).get("me"):
-                    raise BenchError("the me query answered without a member")
-                return time.perf_counter() - start
-
         progress("login: warm-up")
-        machine_time()
-        requests_time()
+        login_machine_time(argv, env, stamp_file)
+        refresh_and_me(home, emulator)
         machine: list[float] = []
         requests: list[float] = []
         for index in range(self.runs):
-            machine.append(machine_time())
+            machine.append(login_machine_time(argv, env, stamp_file))
             # Right after each login, so its refresh token has not been used yet.
-            requests.append(requests_time())
+            requests.append(refresh_and_me(home, emulator))
             progress(f"login: run {index + 1}/{self.runs}")
         mine = statistics.median(machine)
         budget = statistics.median(requests) + LOGIN_ALLOWANCE
@@ -615,6 +673,58 @@ class Bench:
             f"me query (fresh httpx.Client, made before the clock starts; median "
             f"{ms(statistics.median(requests))}) + {LOGIN_ALLOWANCE * 1000:.0f} ms"
         )
+
+
+def graphql_url(home: Home, emulator: Emulator) -> str:
+    """The GraphQL URL mighty uses for the stored login: the network's numeric id once the login
+    has learnt it (logins.json), else its subdomain."""
+    logins = json.loads((home.root / "config" / "logins.json").read_text(encoding="utf-8"))
+    record = logins.get("logins", {}).get(NETWORK_SUBDOMAIN, {})
+    network = record.get("network_id") or NETWORK_SUBDOMAIN
+    api_url = str(record.get("api_url") or emulator.url).rstrip("/")
+    return f"{api_url}/networks/{network}/graphql"
+
+
+def login_machine_time(argv: list[str], env: dict[str, str], stamp_file: Path) -> float:
+    """From the browser sending the callback to the `mighty login` process being reaped."""
+    stamp_file.unlink(missing_ok=True)
+    run = run_child(argv, env)
+    # The browser writes its stamp after the answer; mighty does not wait for it.
+    deadline = time.monotonic() + 10
+    while not stamp_file.exists() or not stamp_file.read_text(encoding="ascii"):
+        if time.monotonic() > deadline:
+            raise BenchError("the browser never reported sending the callback")
+        time.sleep(0.005)
+    return (run.ended_ns - int(stamp_file.read_text(encoding="ascii"))) / 1e9
+
+
+def refresh_and_me(home: Home, emulator: Emulator) -> float:
+    """A refresh grant with the refresh token the last login stored, then the me query with the
+    access token it returns: the two requests mighty makes after the callback, timed."""
+    refresh_token = home.secret("refresh_token")
+    if refresh_token is None:
+        raise BenchError("no refresh token stored after the login")
+    with httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=30.0, trust_env=False) as client:
+        start = time.perf_counter()
+        response = client.post(
+            f"{emulator.url}/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": PUBLIC_CLIENT_ID,
+            },
+        )
+        response.raise_for_status()
+        access_token = response.json()["access_token"]
+        me = client.post(
+            f"{emulator.url}/networks/{NETWORK_SUBDOMAIN}/graphql",
+            json={"query": ME_QUERY},
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+        me.raise_for_status()
+        if not me.json().get("data", {}).get("me"):
+            raise BenchError("the me query answered without a member")
+        return time.perf_counter() - start
 
 
 def ms(seconds: float) -> str:
@@ -653,6 +763,30 @@ def machine_lines(mighty: list[str]) -> list[str]:
         f"platform: {platform.platform()}",
         f"command:  {how}",
     ]
+
+
+def install_lines() -> list[str]:
+    """Which install of mighty-cli is measured (regular or editable), and its entry point."""
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return [f"install:  {DISTRIBUTION} is not installed for this interpreter"]
+    direct_url: dict[str, object] = {}
+    with contextlib.suppress(ValueError):
+        loaded = json.loads(dist.read_text("direct_url.json") or "{}")
+        direct_url = loaded if isinstance(loaded, dict) else {}
+    dir_info = direct_url.get("dir_info")
+    editable = isinstance(dir_info, dict) and dir_info.get("editable") is True
+    scripts = [e.value for e in dist.entry_points if e.group == "console_scripts"]
+    entry = ", ".join(scripts) or "none"
+    kind = "editable" if editable else "regular (not editable)"
+    lines = [f"install:  {DISTRIBUTION} {dist.version}, {kind}; entry point {entry}"]
+    if editable:
+        lines.append(
+            "WARNING:  an editable install adds its own import overhead; issue 13 wants figures "
+            "from a regular install (pip install '.[test]')"
+        )
+    return lines
 
 
 def table(rows: Sequence[Row]) -> list[str]:
@@ -695,8 +829,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     mighty = find_mighty()
     runs = QUICK_RUNS if args.quick else RUNS
     started = time.monotonic()
-    print("mighty benchmarks (issue 5)")
-    for line in machine_lines(mighty):
+    print("mighty benchmarks (issues 5 and 13)")
+    for line in machine_lines(mighty) + install_lines():
         print(line)
     print(
         f"method:   median of {runs} runs after one warm-up, command and baseline alternating"
