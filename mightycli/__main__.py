@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mightycli.cli import main
+from mightycli.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

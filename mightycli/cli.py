@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import json
 import os
 import re
 import signal
@@ -23,16 +22,29 @@ import typer
 from typer._click import _textwrap
 from typer.core import TyperArgument, TyperCommand
 
-from mightycli import config
+from mightycli import commands, config
 from mightycli import settings as setting
-from mightycli.environment import Env, debug_requested
+from mightycli.environment import Env
 from mightycli.errors import (
-    EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     MightyError,
     NotLoggedInError,
     UsageError,
+)
+from mightycli.output import (
+    LIVE,
+    emit_json,
+    emit_lines,
+    enable_debug,
+    internal_error,
+    interrupted,
+    json_key,
+    render_error,
+    say,
+    stderr_console,
+    use_jq,
+    utf8_text,
 )
 from mightycli.settings import Settings
 from mightycli.version import __version__
@@ -122,16 +134,10 @@ NetworkOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
-# The --jq filter of this run, compiled when the option is parsed (each run has its own context).
-_JQ: contextvars.ContextVar[Any] = contextvars.ContextVar("mighty_jq", default=None)
-
 
 def _compile_jq(value: str | None) -> str | None:
     """A bad expression stops the command before it does anything: a usage error (exit 2)."""
-    if value is not None:
-        from mightycli.jqfilter import JqFilter
-
-        _JQ.set(JqFilter(value))
+    use_jq(value)
     return value
 
 
@@ -147,25 +153,10 @@ JqOption = Annotated[
 ]
 
 
-def _enable_debug(value: bool) -> None:
-    """--debug (or MIGHTY_DEBUG=1): log every HTTP exchange to stderr, secrets redacted."""
-    from mightycli import debug as debug_log
-
-    if not value or debug_log.current() is not None:
-        return
-
-    def write(text: str) -> None:
-        sys.stderr.write("".join(f"[debug] {line}\n" for line in text.splitlines()))
-        sys.stderr.flush()
-
-    log = debug_log.enable(write)
-    log.register(os.environ.get(Env.TOKEN), os.environ.get(Env.CLIENT_SECRET))
-
-
 DEBUG_HELP = f"Log every HTTP exchange to stderr, secrets redacted (also {Env.DEBUG}=1)."
 # Accepted after the command too (mighty whoami --debug), where people type it.
 DebugOption = Annotated[
-    bool, typer.Option("--debug", callback=_enable_debug, is_eager=True, help=DEBUG_HELP)
+    bool, typer.Option("--debug", callback=enable_debug, is_eager=True, help=DEBUG_HELP)
 ]
 
 
@@ -187,25 +178,6 @@ def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable
 
 
 # --------------------------------------------------------------------------- output helpers
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-# The console of the live line on show (the login wait), which messages must go through so
-# that they print above it instead of through it. Messages may come from another thread.
-_LIVE: dict[str, Any] = {}
-
-
-def say(message: str, *, style: str | None = None) -> None:
-    """A message for people, on stderr; never markup-interpreted."""
-    from rich.text import Text
-
-    console = _LIVE.get("console") or _stderr_console()
-    console.print(Text(message, style=style or ""))
 
 
 def show_url(url: str, opening: bool = False) -> None:
@@ -238,7 +210,7 @@ class WaitLine:
             if self.status is not None:
                 self.status.stop()
                 self.status = None
-                _LIVE.clear()
+                LIVE.clear()
             return
         text = (
             f"Waiting for the browser: {_minutes(elapsed)} of {_minutes(limit)} (Ctrl-C to cancel)"
@@ -248,53 +220,10 @@ class WaitLine:
         elif sys.stderr.isatty():
             from rich.status import Status
 
-            console = _stderr_console()
+            console = stderr_console()
             self.status = Status(text, console=console)
-            _LIVE["console"] = console
+            LIVE["console"] = console
             self.status.start()
-
-
-def pretty_json(data: Any) -> None:
-    """JSON for a person at a terminal: indented and colourised (plain under NO_COLOR)."""
-    from rich.console import Console
-    from rich.json import JSON
-
-    Console(soft_wrap=True).print(JSON.from_data(data, ensure_ascii=False))
-
-
-def emit_json(data: Any) -> None:
-    """--json output: through the --jq filter when one is given; indented and coloured on a
-    terminal, one compact line into a pipe."""
-    jq = _JQ.get()
-    if jq is not None:
-        emit_jq(jq, data)
-    elif sys.stdout.isatty():
-        pretty_json(data)
-    else:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
-def emit_jq(jq: Any, data: Any) -> None:
-    """A filter's results, one per line: strings raw, other values JSON (pretty on a terminal)."""
-    if not sys.stdout.isatty():
-        sys.stdout.write(jq.lines(data))
-        return
-    for result in jq.results(data):
-        if isinstance(result, str):
-            sys.stdout.write(result + "\n")
-        else:
-            pretty_json(result)
-
-
-def json_key(label: str) -> str:
-    """A label for people ("refresh token") as a --json key: a snake_case identifier."""
-    return "_".join(label.lower().replace("-", " ").split())
-
-
-def emit_lines(lines: list[str]) -> None:
-    sys.stdout.write("".join(line + "\n" for line in lines))
-    sys.stdout.flush()
 
 
 def _interactive() -> bool:
@@ -365,7 +294,7 @@ def _root(
     ] = False,
     debug: Annotated[
         bool,
-        typer.Option("--debug", envvar=Env.DEBUG.value, callback=_enable_debug, help=DEBUG_HELP),
+        typer.Option("--debug", envvar=Env.DEBUG.value, callback=enable_debug, help=DEBUG_HELP),
     ] = False,
 ) -> None:
     """The options before the command; each does its work in its callback."""
@@ -382,14 +311,6 @@ def _ask(what: str, flag: str, env_name: Env | None) -> str:
     if not value:
         raise UsageError(f"No {what} given.", hint=f"Pass {flag}.")
     return value
-
-
-def utf8_text(data: bytes, what: str) -> str:
-    """Bytes from standard input as text; anything but UTF-8 is a usage error, not a crash."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"The {what} on standard input is not UTF-8 text.") from None
 
 
 def _read_stdin_line(what: str) -> str:
@@ -865,41 +786,7 @@ def whoami(
       mighty whoami
       mighty whoami --network mycommunity --json
     """
-    as_json = as_json or jq is not None
-    from mightycli.api import whoami as fetch_whoami
-    from mightycli.session import open_session
-
-    session = open_session(network)
-    identity = fetch_whoami(session)
-    data = {
-        "network": session.network,
-        "network_title": identity.network_title,
-        "network_id": identity.network_id,
-        "id": identity.user_id,
-        "name": identity.name,
-        "first_name": identity.first_name,
-        "last_name": identity.last_name,
-        "display_name": identity.display_name,
-        "email": identity.email,
-        "role": identity.role,
-    }
-    if as_json:
-        emit_json(data)
-        return
-    network_label = (
-        f"{identity.network_title} ({session.network})"
-        if identity.network_title
-        else session.network
-    )
-    lines = [identity.display_name]
-    if identity.email:
-        lines.append(f"  e-mail:   {identity.email}")
-    if identity.role:
-        lines.append(f"  role:     {identity.role}")
-    lines.append(f"  network:  {network_label}")
-    if session.from_environment:
-        lines.append(f"  (credentials from {Env.TOKEN})")
-    emit_lines(lines)
+    commands.show_whoami(network=network, as_json=as_json, jq=jq)
 
 
 @command()
@@ -920,11 +807,7 @@ def token(
       TOKEN=$(mighty token)
       mighty token --admin --network mycommunity
     """
-    from mightycli.session import Api, open_session
-
-    session = open_session(network, api=Api.ADMIN if admin else Api.ANY)
-    sys.stdout.write(session.valid_token().access_token + "\n")
-    sys.stdout.flush()
+    commands.print_token(network=network, admin=admin)
 
 
 # --------------------------------------------------------------------------- status, logout
@@ -1205,129 +1088,6 @@ def _report_logout(target: str, result: Any) -> None:
 # --------------------------------------------------------------------------- api
 
 
-class _PageProgress:
-    """Pages and items fetched so far, live on stderr (rich), for --paginate and --slurp when
-    stderr is a terminal and the data goes elsewhere; nothing otherwise."""
-
-    def __init__(self) -> None:
-        self.pages = self.items = 0
-        self.live: Any = None
-
-    def add(self, items: int) -> None:
-        self.pages += 1
-        self.items += items
-        text = f"Fetched {self.pages} page{'s' * (self.pages != 1)}, {self.items} items"
-        if self.live is None:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            console = _stderr_console()
-            self.live = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
-            self.task = self.live.add_task(text, total=None)
-            _LIVE["console"] = console
-            self.live.start()
-        self.live.update(self.task, description=text)
-
-    def close(self) -> None:
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
-            _LIVE.clear()
-
-
-class _Output:
-    """Writes response bodies to stdout: as they came into a pipe (with a final newline),
-    pretty and coloured JSON on a terminal, one JSON item per line when paginating (each item
-    pretty on a terminal), one array with --slurp, and --jq's results instead when given."""
-
-    def __init__(self, *, slurp: bool, silent: bool, include: bool, jq: Any = None) -> None:
-        self.slurp, self.silent, self.include, self.jq = slurp, silent, include, jq
-        self.pretty = sys.stdout.isatty()
-        show = sys.stderr.isatty() and not self.pretty and not include
-        self.progress = _PageProgress() if show else None
-        self.collected: list[Any] = []
-        self.out = sys.stdout.buffer
-        # One encoder for every item: json.dumps with options builds a new one per call.
-        self.encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-    def page(self, response: Any, items: list[Any] | None, body: Any, failed: bool) -> None:
-        if self.include:
-            head = [f"{response.http_version} {response.status_code} {response.reason_phrase}"]
-            head += [f"{name}: {value}" for name, value in response.headers.multi_items()]
-            sys.stderr.write("\n".join(head) + "\n\n")
-            sys.stderr.flush()
-        if self.progress is not None and items is not None:
-            self.progress.add(len(items))
-        if self.silent:
-            return
-        if items is None:  # not a list page (or an error): the body as it came
-            self._body(response.content, body, failed)
-        elif self.slurp:
-            self.collected.extend(items)
-        else:
-            self._items(items)
-        self.out.flush()
-
-    def _items(self, items: list[Any]) -> None:
-        if self.jq is not None:
-            self.out.write("".join(self.jq.lines(item) for item in items).encode("utf-8"))
-        elif self.pretty:
-            for item in items:
-                self._show(item)
-        else:
-            encode = self.encoder.encode
-            self.out.write("".join(encode(item) + "\n" for item in items).encode("utf-8"))
-
-    def _show(self, value: Any) -> None:
-        """A value for a person: through --jq when given, else pretty JSON."""
-        self.out.flush()
-        if self.jq is not None:
-            emit_jq(self.jq, value)
-        else:
-            pretty_json(value)
-        sys.stdout.flush()
-
-    def _body(self, content: bytes, body: Any, failed: bool) -> None:
-        """A whole answer: filtered when it succeeded and --jq is given, else as it came."""
-        if self.jq is not None and not failed:
-            if body is None and content:
-                raise MightyError("--jq: the response is not JSON; nothing was printed.")
-            self._show(body)
-            return
-        if self.pretty and content:
-            from mightycli.http import decode_json
-
-            parsed = decode_json(content)
-            if parsed is not None:
-                try:
-                    self._show(parsed)
-                    return
-                except RecursionError:
-                    pass
-        self.out.write(content)
-        if content and not content.endswith(b"\n"):
-            self.out.write(b"\n")
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self.progress.close()
-
-    def finish(self) -> None:
-        self.close()
-        if not self.slurp or self.silent:
-            return
-        if self.pretty or self.jq is not None:
-            self._show(self.collected)
-        else:
-            self.out.write((json.dumps(self.collected, ensure_ascii=False) + "\n").encode())
-            self.out.flush()
-
-
 @command()
 def api(
     endpoint: Annotated[
@@ -1440,90 +1200,23 @@ def api(
       mighty api spaces/7001/members --slurp > members.json
       mighty api members --max-wait 10
     """
-    from mightycli import call
-    from mightycli import fields as fieldmod
-
-    if timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
-    if not max_wait >= 0:  # also refuses nan
-        raise UsageError("--max-wait must be zero or more seconds.")
-    stdin = _StdinOnce()
-    fields = [fieldmod.parse_field(f, typed=False) for f in raw_field or []]
-    fields += [
-        fieldmod.parse_field(
-            f, typed=True, read_stdin=lambda: utf8_text(stdin.read("an @- field"), "@- field")
-        )
-        for f in typed_field or []
-    ]
-    options = call.CallOptions(
+    commands.call_api(
         endpoint=endpoint,
         method=method,
-        fields=fields,
-        headers=[fieldmod.parse_header(h) for h in header or []],
+        raw_field=raw_field,
+        typed_field=typed_field,
+        header=header,
         query_file=query_file,
         input_file=input_file,
-        paginate=paginate or slurp,
+        include=include,
+        silent=silent,
+        paginate=paginate,
+        slurp=slurp,
+        timeout=timeout,
+        max_wait=max_wait,
         network=network,
+        jq=jq,
     )
-    prepared = call.prepare(options, stdin.source)
-    output = _Output(slurp=slurp, silent=silent, include=include, jq=_JQ.get())
-    _send_call(prepared, output, timeout=timeout, max_wait=max_wait)
-
-
-class _StdinOnce:
-    """Standard input, for one purpose only: an @- field, --query-file - or --input -."""
-
-    def __init__(self) -> None:
-        self.taken: str | None = None
-
-    def read(self, purpose: str) -> bytes:
-        if self.taken is not None:
-            raise UsageError(f"Standard input is already used for {self.taken}.")
-        self.taken = purpose
-        return sys.stdin.buffer.read()
-
-    def source(self, name: str, purpose: str) -> bytes:
-        """A file's bytes, or standard input's for ``-``."""
-        if name == "-":
-            return self.read(purpose)
-        try:
-            with open(name, "rb") as file:
-                return file.read()
-        except OSError as exc:
-            raise UsageError(f"Cannot read {name!r}: {exc.strerror}") from exc
-
-
-def _send_call(prepared: Any, output: _Output, *, timeout: float, max_wait: float) -> None:
-    """Send the call page by page, writing each page as it arrives; raise what failed."""
-    from mightycli import retry
-    from mightycli.auth import BearerAuth
-    from mightycli.http import make_http_client
-
-    policy = retry.RetryPolicy(max_wait=max_wait)
-    auth = BearerAuth(prepared.session)
-    failure: MightyError | None = None
-    with auth.attach(make_http_client(auth=auth, timeout=timeout)) as client:
-        pages = prepared.pages(client, policy, say)
-        try:
-            for page in pages:
-                response, body = page.response, page.body
-                failure = prepared.failure(response, body)
-                listed = prepared.paginate and failure is None and body is not None
-                items = prepared.items(body) if listed else None
-                output.page(response, items, body, failed=failure is not None)
-                if failure is not None:
-                    break
-            output.finish()
-        except BrokenPipeError:
-            # The reader has gone (| head): stop fetching; the data it wanted was delivered.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            return
-        finally:
-            output.close()
-            pages.close()
-    if failure is not None:
-        raise failure
 
 
 # --------------------------------------------------------------------------- help, completion
@@ -1821,46 +1514,6 @@ def _serve_until_stopped(server: Any, host: str, port: int, announce: Callable[[
 # --------------------------------------------------------------------------- entry point
 
 
-def render_error(error: MightyError) -> None:
-    from rich.text import Text
-
-    console = _stderr_console()
-    console.print(Text("mighty: ", style="bold red") + Text(error.message))
-    if error.hint:
-        console.print(Text(error.hint, style="yellow"))
-
-
-def _fast_token(args: list[str]) -> int | None:
-    """``mighty token`` and ``mighty --version`` without building the Typer app.
-
-    Scripts call ``mighty token`` in loops, and Typer builds every command's parameters (with
-    pydantic adapters) before running any: for these two hot paths that is most of the time.
-    Anything but the plain forms below goes through Typer as usual.
-    """
-    if args == ["--version"]:
-        sys.stdout.write(f"mighty {__version__}\n")
-        return 0
-    if not args or args[0] != "token":
-        return None
-    network: str | None = None
-    admin = False
-    rest = args[1:]
-    while rest:
-        arg = rest.pop(0)
-        if arg == "--admin" and not admin:
-            admin = True
-        elif arg in ("--network", "-n") and rest and network is None:
-            network = rest.pop(0)
-        elif arg.startswith("--network=") and network is None:
-            network = arg.split("=", 1)[1]
-        else:
-            return None  # help, typos, repeats: Typer explains them
-    if os.environ.get(Env.DEBUG):
-        return None
-    token(network=network, admin=admin)  # errors reach main's boundary
-    return 0
-
-
 def _fast_help(args: list[str]) -> int | None:
     """``mighty --help`` drawn from the same docstrings and options, without building every
     command's parameters first (Typer's full build costs more than the rest of the process)."""
@@ -1913,37 +1566,6 @@ def _fast_help(args: list[str]) -> int | None:
     return 0
 
 
-def _interrupted() -> int:
-    sys.stderr.write("\nmighty: interrupted\n")
-    sys.stderr.flush()
-    return EXIT_INTERRUPTED
-
-
-def _debugging(args: list[str]) -> bool:
-    from mightycli import debug
-
-    return debug.current() is not None or "--debug" in args or debug_requested()
-
-
-def _internal_error(error: BaseException, args: list[str]) -> int:
-    """A bug: one line saying so, and the traceback only when asked for (it may be long, and
-    the values in it are not for every screen)."""
-    import traceback
-
-    from mightycli import debug
-
-    text = " ".join(str(error).split())[:300]
-    message = f"mighty: internal error: {type(error).__name__}" + (f": {text}" if text else "")
-    if _debugging(args):
-        trace = "".join(traceback.format_exception(error))
-        log = debug.current()
-        sys.stderr.write((log.scrub(trace) if log is not None else trace) + message + "\n")
-    else:
-        sys.stderr.write(message + "\nmighty: rerun with --debug for the traceback\n")
-    sys.stderr.flush()
-    return EXIT_FAILURE
-
-
 def _run(args: list[str], argv: list[str] | None) -> int:
     if args == ["help"]:  # the same as mighty --help, from the fast path
         args = argv = ["--help"]
@@ -1952,16 +1574,14 @@ def _run(args: list[str], argv: list[str] | None) -> int:
 
         completion_init()
     else:
-        fast = _fast_token(args)
-        if fast is None:
-            fast = _fast_help(args)
+        fast = _fast_help(args)
         if fast is not None:
             return fast
     # Not standalone: Typer then hands every outcome back here instead of exiting.
     outcome = app(args=argv, prog_name="mighty", standalone_mode=False)
     code = outcome if isinstance(outcome, int) else 0
     if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into this exit code
-        return _interrupted()
+        return interrupted()
     return code
 
 
@@ -1972,7 +1592,6 @@ def main(argv: list[str] | None = None) -> int:
     a usage mistake exit 2, and anything else an internal error (exit 1), never a traceback
     unless --debug asks for one.
     """
-    import contextvars
 
     args = sys.argv[1:] if argv is None else list(argv)
     # A context of its own: --debug set by one run must not leak into the next in this process.
@@ -2015,7 +1634,7 @@ def _boundary(args: list[str], argv: list[str] | None) -> int:
         render_error(error)
         return error.exit_code
     except (KeyboardInterrupt, typer.Abort):
-        return _interrupted()
+        return interrupted()
     except typer.Exit as exit_:
         return int(exit_.exit_code)
     except typer.TyperException as error:  # a usage mistake Typer found: bad option, no command
@@ -2030,4 +1649,4 @@ def _boundary(args: list[str], argv: list[str] | None) -> int:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
     except Exception as error:
-        return _internal_error(error, args)
+        return internal_error(error, args)

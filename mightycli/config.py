@@ -28,10 +28,10 @@ DEFAULT_SCOPES: tuple[str, ...] = ("read:userinfo", "read:network")
 DEFAULT_LOGIN_TIMEOUT = 300.0
 STATE_VERSION = 1
 
-_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_SUBDOMAIN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _MN_SUFFIX = ".mn.co"
 # ASCII digits only ("²" and "١٢٣" are digits to str.isdigit), and no longer than any id can be.
-_NETWORK_ID = re.compile(r"[0-9]{1,20}")
+_NETWORK_ID = r"[0-9]{1,20}"
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -164,7 +164,7 @@ def parse_network(value: str) -> NetworkRef:
     text = value.strip()
     if not text:
         raise UsageError("The network name is empty.", hint="Pass --network <subdomain>.")
-    if _NETWORK_ID.fullmatch(text):
+    if re.fullmatch(_NETWORK_ID, text):
         return NetworkRef(key=text, issuer=None)
     if text.isascii() and text.isdigit():
         raise UsageError(f"The network id {text[:40]!r} is too long to be a network id.")
@@ -180,9 +180,9 @@ def parse_network(value: str) -> NetworkRef:
     host = host.lower().rstrip("/")
     if host.endswith(_MN_SUFFIX):
         sub = host[: -len(_MN_SUFFIX)]
-        if _SUBDOMAIN.match(sub) and sub != "api":
+        if re.match(_SUBDOMAIN, sub) and sub != "api":
             return NetworkRef(key=sub, issuer=f"https://{sub}{_MN_SUFFIX}")
-    elif "://" not in text and _SUBDOMAIN.match(host):
+    elif "://" not in text and re.match(_SUBDOMAIN, host):
         return NetworkRef(key=host, issuer=f"https://{host}{_MN_SUFFIX}")
     raise UsageError(
         f"Cannot tell which network {value!r} is.",

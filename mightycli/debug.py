@@ -19,12 +19,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 # Any header named like a credential, such as one a user adds with -H 'X-Api-Key: ...'.
-SECRET_HEADER_NAME = re.compile(
-    r"auth|token|secret|key|passw|cookie|session|credential|signature", re.IGNORECASE
-)
+# Patterns are kept as text and compiled on first use (re caches them): not at start-up.
+SECRET_HEADER_NAME = r"auth|token|secret|key|passw|cookie|session|credential|signature"
 # A JSON "code" that reads like an error code (GraphQL's extensions.code, an HTTP status) is
 # worth seeing; an authorization code never looks like one.
-_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]*|[a-z][a-z_]*|[0-9]{1,4}")
+_ERROR_CODE = r"[A-Z][A-Z0-9_]*|[a-z][a-z_]*|[0-9]{1,4}"
 SECRET_FIELDS = frozenset(
     {
         "access_token",
@@ -100,7 +99,7 @@ def _secret_json_field(key: Any, value: Any) -> bool:
     if not isinstance(key, str) or key.lower() not in SECRET_FIELDS:
         return False
     if key.lower() == "code" and (
-        isinstance(value, int) or (isinstance(value, str) and _ERROR_CODE.fullmatch(value))
+        isinstance(value, int) or (isinstance(value, str) and re.fullmatch(_ERROR_CODE, value))
     ):
         return False
     return True
@@ -137,7 +136,8 @@ def redact_body(content: bytes, content_type: str) -> str:
 
 
 def is_secret_header(name: str) -> bool:
-    return name.lower() in SECRET_HEADERS or SECRET_HEADER_NAME.search(name) is not None
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or re.search(SECRET_HEADER_NAME, lowered) is not None
 
 
 def format_headers(items: Iterable[tuple[str, str]]) -> list[str]:

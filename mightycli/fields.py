@@ -16,8 +16,8 @@ from typing import Any
 
 from mightycli.errors import UsageError
 
-_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$")
+_KEY = r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$"
+_NUMBER = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def typed_value(text: str, read_stdin: Callable[[], str] = lambda: sys.stdin.rea
         return False
     if text == "null":
         return None
-    if _NUMBER.match(text):
+    if re.match(_NUMBER, text):
         return float(text) if any(c in text for c in ".eE") else int(text)
     if text.startswith("@"):
         return _read_file(text[1:], read_stdin)
@@ -75,7 +75,7 @@ def parse_field(
 
 
 def _path(key: str) -> list[str]:
-    match = _KEY.match(key)
+    match = re.match(_KEY, key)
     if not match:
         raise UsageError(
             f"The field name {key!r} is not valid.", hint="Use name, name[] or name[sub]."

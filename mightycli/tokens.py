@@ -36,12 +36,12 @@ CLIENT_SECRET_ENTRY = "client_secret"  # a confidential application's secret, ke
 
 # RFC 6750 section 2.1: b64token. Anything else cannot travel in an Authorization header (a line
 # break would even end it early), so a bad value is refused where it is read, never echoed.
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_B64TOKEN = r"[A-Za-z0-9\-._~+/]+=*"
 MAX_TOKEN_LENGTH = 16 * 1024
 
 
 def is_bearer_token(value: str) -> bool:
-    return len(value) <= MAX_TOKEN_LENGTH and _B64TOKEN.fullmatch(value) is not None
+    return len(value) <= MAX_TOKEN_LENGTH and re.fullmatch(_B64TOKEN, value) is not None
 
 
 def check_token(

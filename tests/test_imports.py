@@ -1,7 +1,9 @@
 """Start-up guard: the hot paths do not load the heavy modules (a structural fact, not a timing).
 
-`mighty token` runs in loops in scripts; it must not pay for httpx, rich, the GraphQL engine, the
-emulator, or the pydantic adapters Typer builds for the full command line.
+`mighty token` and `mighty whoami` run in loops in scripts. `token` and `--version` must not pay
+for Typer, rich, httpx, the GraphQL engine or the emulator; `whoami` and plain `api` calls need
+httpx but never Typer, and rich only on a terminal. The probe runs the console script's own
+entry point, found from the installed package's metadata, as a user's `mighty` does.
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ from pathlib import Path
 from mightycli import config
 from mightycli.tokens import KeyringStore
 
-HEAVY = ("httpx", "rich", "graphql", "pydantic", "mightycli.emulator", "typer._adapters")
+HEAVY = ("typer", "httpx", "rich", "graphql", "pydantic", "mightycli.emulator", "click")
+# `mighty --help` is drawn from the Typer app's declarations without building it.
+NOT_FOR_HELP = ("httpx", "rich", "graphql", "pydantic", "mightycli.emulator", "typer._adapters")
+# Never loaded by whoami and plain api calls into a pipe; httpx is theirs to load.
+NOT_FOR_CALLS = tuple(h for h in HEAVY if h != "httpx")
 
 PROBE = """
 import json, sys
-from mightycli.cli import main
-code = main(sys.argv[1:])
+from importlib.metadata import entry_points
+(script,) = entry_points(group="console_scripts", name="mighty")
+code = script.load()(sys.argv[1:])
 sys.stdout.flush()
 sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
@@ -34,8 +41,8 @@ def _run(*args: str) -> tuple[str, int, list[str]]:
     return proc.stdout, report["code"], report["modules"]
 
 
-def _loaded(modules: list[str]) -> list[str]:
-    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+def _loaded(modules: list[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy)]
 
 
 def _store_valid_login(isolated: Path) -> None:
@@ -80,13 +87,36 @@ def test_other_forms_go_through_the_full_command_line(isolated: Path) -> None:
     assert "typer._adapters" in modules  # the full command line was built, as expected
 
 
+def test_the_console_script_is_the_light_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="mighty")
+    assert script.value == "mightycli.entry:main"
+
+
+def test_whoami_and_plain_api_calls_load_no_typer(run_mighty, emulator) -> None:  # type: ignore[no-untyped-def]
+    from conftest import admin_token_login
+
+    admin_token_login(run_mighty, emulator)
+    for args in (
+        ("whoami",),
+        ("whoami", "--json"),
+        ("api", "members", "-f", "per_page=2", "--paginate"),
+        ("api", "members/5000001/"),
+    ):
+        stdout, code, modules = _run(*args)
+        assert code == 0 and stdout, args
+        assert _loaded(modules, NOT_FOR_CALLS) == [], args
+        assert "httpx" in modules  # the probe sees what was imported
+
+
 def test_help_stays_light_and_matches_the_full_help(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
     from mightycli.cli import app, main
 
     stdout, code, modules = _run("--help")
-    assert code == 0 and "Commands:" in stdout and _loaded(modules) == []
+    assert code == 0 and "Commands:" in stdout and _loaded(modules, NOT_FOR_HELP) == []
     for columns in ("60", "80", "100", "200"):
         monkeypatch.setenv("COLUMNS", columns)
         assert main(["--help"]) == 0

@@ -1,0 +1,60 @@
+"""The ``mighty`` console script: fast routes for the commands scripts call in loops.
+
+``mighty --version``, ``mighty token``, ``mighty whoami`` and ``mighty api`` run from here when
+their arguments read plainly (``mightycli.grammar``), loading only what the command needs;
+everything else (help, completion, the other commands, anything the grammar declines) goes to
+the full Typer command line in ``mightycli.cli``. Both routes run the same command functions
+(``mightycli.commands``) inside the same error boundary. This module imports neither Typer nor
+rich, and nothing at all until it knows which route it takes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Set by the shell when it asks for completions, and by MIGHTY_DEBUG, whose values Typer reads
+# (and refuses) in its own way: with either, the full command line answers.
+_FULL_ROUTE_VARIABLES = ("_MIGHTY_COMPLETE", "MIGHTY_DEBUG")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run mighty; return the exit status instead of exiting."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:
+        from mightycli.version import __version__
+
+        sys.stdout.write(f"mighty {__version__}\n")
+        return 0
+    if not any(os.environ.get(name) for name in _FULL_ROUTE_VARIABLES):
+        from mightycli import grammar
+
+        parsed = grammar.parse(args)
+        if parsed is not None:
+            import contextvars
+
+            command, values = parsed
+            # A context of its own, as on the full route: --debug must not outlive this run.
+            return contextvars.copy_context().run(_run, command.function, values, args)
+    from mightycli import cli
+
+    return cli.main(argv)
+
+
+def _run(function: str, values: dict[str, object], args: list[str]) -> int:
+    """The error boundary of the fast route, the same as ``cli.main``'s: a MightyError is its
+    message and exit code, Ctrl-C exit 130, anything else an internal error (exit 1)."""
+    from mightycli import commands, output
+    from mightycli.errors import MightyError
+
+    try:
+        output.enable_debug(bool(values.pop("debug")))
+        getattr(commands, function)(**values)
+    except MightyError as error:
+        output.render_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return output.interrupted()
+    except Exception as error:
+        return output.internal_error(error, args)
+    return 0

@@ -1,0 +1,185 @@
+"""What the command line writes: data on stdout, messages for people on stderr.
+
+Part of the command line, but free of Typer so that the fast entry point can use it. Into a pipe
+or a file everything is written plainly with the standard library; rich is imported only when
+the output goes to a terminal (colour, pretty JSON, live lines), where a person waits anyway.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import sys
+from typing import Any
+
+from mightycli.environment import Env, debug_requested
+from mightycli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, MightyError
+
+# The console of the live line on show (the login wait, paging progress), which messages must
+# go through so that they print above it instead of through it. Messages may come from another
+# thread.
+LIVE: dict[str, Any] = {}
+
+# The --jq filter of this run, compiled when the option is read (each run has its own context).
+_JQ: contextvars.ContextVar[Any] = contextvars.ContextVar("mighty_jq", default=None)
+
+# Environment variables that make rich treat a pipe as a terminal; with one set, messages go
+# through rich as they always have.
+_FORCE_TERMINAL = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _styled_stderr() -> bool:
+    """Whether stderr gets rich's treatment (colour), rather than plain lines."""
+    return sys.stderr.isatty() or any(os.environ.get(name) for name in _FORCE_TERMINAL)
+
+
+def say(message: str, *, style: str | None = None) -> None:
+    """A message for people, on stderr; never markup-interpreted."""
+    console = LIVE.get("console")
+    if console is None and not _styled_stderr():
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+        return
+    from rich.text import Text
+
+    (console or stderr_console()).print(Text(message, style=style or ""))
+
+
+def render_error(error: MightyError) -> None:
+    """``mighty: <message>`` and the hint under it, in red and yellow on a terminal."""
+    if not _styled_stderr():
+        hint = f"{error.hint}\n" if error.hint else ""
+        sys.stderr.write(f"mighty: {error.message}\n{hint}")
+        sys.stderr.flush()
+        return
+    from rich.text import Text
+
+    console = stderr_console()
+    console.print(Text("mighty: ", style="bold red") + Text(error.message))
+    if error.hint:
+        console.print(Text(error.hint, style="yellow"))
+
+
+def interrupted() -> int:
+    sys.stderr.write("\nmighty: interrupted\n")
+    sys.stderr.flush()
+    return EXIT_INTERRUPTED
+
+
+def debugging(args: list[str]) -> bool:
+    from mightycli import debug
+
+    return debug.current() is not None or "--debug" in args or debug_requested()
+
+
+def internal_error(error: BaseException, args: list[str]) -> int:
+    """A bug: one line saying so, and the traceback only when asked for (it may be long, and
+    the values in it are not for every screen)."""
+    import traceback
+
+    from mightycli import debug
+
+    text = " ".join(str(error).split())[:300]
+    message = f"mighty: internal error: {type(error).__name__}" + (f": {text}" if text else "")
+    if debugging(args):
+        trace = "".join(traceback.format_exception(error))
+        log = debug.current()
+        sys.stderr.write((log.scrub(trace) if log is not None else trace) + message + "\n")
+    else:
+        sys.stderr.write(message + "\nmighty: rerun with --debug for the traceback\n")
+    sys.stderr.flush()
+    return EXIT_FAILURE
+
+
+def enable_debug(value: bool) -> None:
+    """--debug (or MIGHTY_DEBUG=1): log every HTTP exchange to stderr, secrets redacted."""
+    if not value:
+        return
+    from mightycli import debug as debug_log
+
+    if debug_log.current() is not None:
+        return
+
+    def write(text: str) -> None:
+        sys.stderr.write("".join(f"[debug] {line}\n" for line in text.splitlines()))
+        sys.stderr.flush()
+
+    log = debug_log.enable(write)
+    log.register(os.environ.get(Env.TOKEN), os.environ.get(Env.CLIENT_SECRET))
+
+
+def use_jq(expression: str | None) -> Any:
+    """Compile --jq's expression for this run (once); a bad one is a usage error (exit 2)."""
+    if expression is None:
+        return None
+    current = _JQ.get()
+    if current is None or current.expression != expression:
+        from mightycli.jqfilter import JqFilter
+
+        current = JqFilter(expression)
+        _JQ.set(current)
+    return current
+
+
+def current_jq() -> Any:
+    return _JQ.get()
+
+
+def pretty_json(data: Any) -> None:
+    """JSON for a person at a terminal: indented and colourised (plain under NO_COLOR)."""
+    from rich.console import Console
+    from rich.json import JSON
+
+    Console(soft_wrap=True).print(JSON.from_data(data, ensure_ascii=False))
+
+
+def emit_json(data: Any) -> None:
+    """--json output: through the --jq filter when one is given; indented and coloured on a
+    terminal, one compact line into a pipe."""
+    jq = _JQ.get()
+    if jq is not None:
+        emit_jq(jq, data)
+    elif sys.stdout.isatty():
+        pretty_json(data)
+    else:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def emit_jq(jq: Any, data: Any) -> None:
+    """A filter's results, one per line: strings raw, other values JSON (pretty on a terminal)."""
+    if not sys.stdout.isatty():
+        sys.stdout.write(jq.lines(data))
+        return
+    for result in jq.results(data):
+        if isinstance(result, str):
+            sys.stdout.write(result + "\n")
+        else:
+            pretty_json(result)
+
+
+def json_key(label: str) -> str:
+    """A label for people ("refresh token") as a --json key: a snake_case identifier."""
+    return "_".join(label.lower().replace("-", " ").split())
+
+
+def emit_lines(lines: list[str]) -> None:
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    sys.stdout.flush()
+
+
+def utf8_text(data: bytes, what: str) -> str:
+    """Bytes from standard input as text; anything but UTF-8 is a usage error, not a crash."""
+    from mightycli.errors import UsageError
+
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"The {what} on standard input is not UTF-8 text.") from None

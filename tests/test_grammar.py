@@ -1,0 +1,265 @@
+"""One argument grammar: the fast route (mightycli.entry with mightycli.grammar) accepts exactly
+what the Typer commands accept, and means the same by it.
+
+Three layers: the grammar's description equals the Typer commands' parameters; on a table of
+argument vectors (and on generated ones) whatever the grammar accepts, Typer passes the same
+values to the same command function, and whatever Typer refuses, the grammar declines; and on
+the same table the two routes print the same and exit alike, logged out and logged in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import admin_token_login, login_args
+from mightycli import cli, commands, debug, entry, grammar
+
+KINDS: dict[Any, str] = {str: grammar.STR, float: grammar.FLOAT, bool: grammar.FLAG}
+
+
+def _typer_command(name: str) -> Any:
+    group = typer.main.get_command(cli.app)
+    return group.commands[name]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", sorted(grammar.COMMANDS))
+def test_the_description_is_the_typer_commands(name: str) -> None:
+    described = grammar.COMMANDS[name]
+    command = _typer_command(name)
+    assert callable(getattr(commands, described.function))
+    options = {o.dest: o for o in described.options}
+    seen: set[str] = set()
+    for param in command.params:
+        if param.param_type_name == "argument":
+            assert (param.name, param.required, param.nargs) == (described.argument, True, 1)
+            continue
+        option = options[param.name]
+        seen.add(param.name)
+        assert set(option.names) == set(param.opts) and not param.secondary_opts, param.name
+        annotation = param.type_descriptor.annotation
+        kind = KINDS[annotation.__args__[0] if param.multiple else annotation]
+        assert (kind == grammar.FLAG) == param.is_flag, param.name
+        assert (option.kind, option.multiple) == (kind, param.multiple), param.name
+        assert option.default == param.default, param.name
+    assert seen == set(options)
+    assert command.context_settings.get("ignore_unknown_options") is not True
+
+
+def test_the_root_options_the_grammar_takes_are_mightys() -> None:
+    group = typer.main.get_command(cli.app)
+    flags: dict[str, Any] = {opt: p for p in group.params for opt in p.opts}
+    for name in grammar.ROOT_OPTIONS:
+        assert flags[name].is_flag and flags[name].name == "debug"
+
+
+# What Typer does with each vector, against what the grammar makes of it. Vectors marked True
+# must take the fast route; the others may go either way, as long as the meaning is the same.
+VECTORS: list[tuple[list[str], bool]] = [
+    (["token"], True),
+    (["token", "--network", "demo"], True),
+    (["token", "-n", "demo"], True),
+    (["token", "-ndemo"], True),
+    (["token", "--network=demo"], True),
+    (["token", "--network="], True),
+    (["token", "--admin", "-n", "demo", "--admin"], True),
+    (["token", "-n", "a", "-n", "b"], True),
+    (["token", "--debug"], True),
+    (["--debug", "token"], True),
+    (["token", "--admin=yes"], False),
+    (["token", "--network"], False),
+    (["token", "-n", "--admin"], False),
+    (["token", "extra"], False),
+    (["token", "--help"], False),
+    (["token", "-h"], False),
+    (["token", "--netw", "demo"], False),
+    (["token", "--", "x"], False),
+    (["whoami"], True),
+    (["whoami", "--json"], True),
+    (["whoami", "--jq", ".name"], True),
+    (["whoami", "--jq=.name", "--json", "-n", "demo"], True),
+    (["whoami", "--json", "--debug"], True),
+    (["whoami", "--no-json"], False),
+    (["whoami", "--jq"], False),
+    (["api", "members"], True),
+    (["api", "graphql", "-f", "query={ me { name } }"], True),
+    (["api", "--paginate", "members", "-f", "per_page=2"], True),
+    (["api", "members", "-fper_page=2", "-F", "a=1", "-F", "b=true", "-H", "X-A: 1"], True),
+    (["api", "-X", "PATCH", "members/5000003/", "-f", "first_name=Alan"], True),
+    (["api", "-XGET", "members", "--method=POST"], True),
+    (["api", "members", "--timeout", "5", "--max-wait", "0"], True),
+    (["api", "members", "--timeout=2.5", "--max-wait=10."], True),
+    (["api", "members", "--timeout", "0"], True),
+    (["api", "members", "-i", "--silent", "--slurp", "--jq", "length"], True),
+    (["api", "graphql", "--query-file", "-"], True),
+    (["api", "--input", "-", "-X", "POST", "posts"], True),
+    (["api", "--", "members"], True),
+    (["api", "-", "--json"], False),
+    (["api", "-"], True),
+    (["api", ""], True),
+    (["api"], False),
+    (["api", "a", "b"], False),
+    (["api", "members", "--timeout", "abc"], False),
+    (["api", "members", "--timeout", "1e3"], False),
+    (["api", "members", "--timeout", "-1"], False),
+    (["api", "members", "--timeout", "nan"], False),
+    (["api", "members", "--max-wait", "inf"], False),
+    (["api", "members", "-iv"], False),
+    (["api", "members", "--include=1"], False),
+    (["api", "members", "-f"], False),
+    (["api", "members", "-Z"], False),
+    (["api", "members", "--header", "-H"], False),
+    (["api", "-h"], False),
+    (["--version"], False),
+    (["status"], False),
+    (["--debug"], False),
+    ([], False),
+]
+
+
+class Recorder:
+    """Stands in for the command functions: what each route passes them, and whether the
+    route switched the debug log on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        for described in grammar.COMMANDS.values():
+            monkeypatch.setattr(commands, described.function, self._stand_in(described.function))
+
+    def _stand_in(self, function: str) -> Any:
+        def record(**kwargs: Any) -> None:
+            self.calls.append((function, {**kwargs, "debug": debug.current() is not None}))
+
+        return record
+
+    def typer_route(self, args: list[str]) -> tuple[str, dict[str, Any]] | None:
+        """What Typer passes for ``args``; None when it refuses them."""
+        self.calls.clear()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = cli.main(args)
+        if code != 0:
+            assert not self.calls
+            return None
+        return self.calls[0] if self.calls else ("no command run", {})
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    yield Recorder(monkeypatch)
+
+
+def fast_route(args: list[str]) -> tuple[str, dict[str, Any]] | None:
+    parsed = grammar.parse(args)
+    return None if parsed is None else (parsed[0].function, parsed[1])
+
+
+def typed(route: tuple[str, dict[str, Any]]) -> tuple[str, list[tuple[str, str, Any]]]:
+    """A route's call with each value's type, so that 30 and 30.0 differ."""
+    function, values = route
+    return function, sorted((k, type(v).__name__, v) for k, v in values.items())
+
+
+def check_same_meaning(recorder: Recorder, args: list[str]) -> tuple[Any, Any]:
+    full, fast = recorder.typer_route(args), fast_route(args)
+    if full is None:
+        assert fast is None, f"{args}: Typer refuses, the fast route takes {fast}"
+    elif fast is not None:
+        assert typed(fast) == typed(full), args
+    return full, fast
+
+
+@pytest.mark.parametrize(("args", "takes_fast_route"), VECTORS, ids=lambda v: repr(v))
+def test_the_fast_route_means_what_typer_means(
+    recorder: Recorder, args: list[str], takes_fast_route: bool
+) -> None:
+    full, fast = check_same_meaning(recorder, args)
+    if takes_fast_route:
+        assert fast is not None and full is not None, args
+
+
+def test_the_table_holds_refusals_and_fast_forms(recorder: Recorder) -> None:
+    outcomes = [recorder.typer_route(args) for args, _ in VECTORS]
+    assert sum(o is None for o in outcomes) >= 15  # errors are in the table
+    assert sum(fast for _, fast in VECTORS) >= 30
+
+
+WORDS = st.sampled_from(
+    sorted({name for c in grammar.COMMANDS.values() for o in c.options for name in o.names})
+    + ["--help", "-h", "--bogus", "-Z", "--", "-", "", "x", "members", "a=b", "30", "2.5"]
+    + ["1e3", "-1", "nan", ".", "--json=1", "-nfoo", "-iX", "--timeout=7", "-X", "token"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    command=st.sampled_from(sorted(grammar.COMMANDS)),
+    words=st.lists(WORDS, max_size=6),
+    debug_first=st.booleans(),
+)
+def test_generated_vectors_mean_the_same_on_both_routes(
+    command: str, words: list[str], debug_first: bool
+) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        recorder = Recorder(monkeypatch)
+        check_same_meaning(recorder, ["--debug"] * debug_first + [command, *words])
+
+
+# --------------------------------------------------------------------------- whole runs
+
+
+def both_routes(capsys: pytest.CaptureFixture[str], args: list[str]) -> list[Any]:
+    """Exit code, stdout and stderr of the full command line and of the entry point."""
+    results = []
+    for main in (cli.main, entry.main):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        results.append((code, out, err))
+    return results
+
+
+# Those that would read standard input are left to the table above: this run has none.
+WITHOUT_STDIN = [args for args, _ in VECTORS if "-" not in args]
+
+
+@pytest.mark.parametrize("args", WITHOUT_STDIN, ids=repr)
+def test_logged_out_both_routes_print_and_exit_alike(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    full, fast = both_routes(capsys, args)
+    assert fast == full
+
+
+LOGGED_IN = [
+    ["token"],
+    ["token", "--admin"],
+    ["whoami"],
+    ["whoami", "--json"],
+    ["whoami", "--jq", ".name"],
+    ["whoami", "--jq", "bad("],
+    ["api", "members", "-f", "per_page=2", "--paginate"],
+    ["api", "members", "-f", "per_page=2", "--slurp", "--jq", "length"],
+    ["api", "graphql", "-f", "query={ me { name } }"],
+    ["api", "members/9999999/"],
+    ["api", "members", "--timeout", "0"],
+    ["api", "nowhere", "-i"],
+]
+
+
+def test_logged_in_both_routes_print_and_exit_alike(
+    capsys: pytest.CaptureFixture[str], run_mighty: Any, emulator: Any, redirect_uri: str
+) -> None:
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    admin_token_login(run_mighty, emulator)
+    outcomes = []
+    for args in LOGGED_IN:
+        full, fast = both_routes(capsys, args)
+        assert fast == full, args
+        outcomes.append(full[0])
+    assert outcomes.count(0) >= 8 and set(outcomes) - {0}  # successes and failures compared
