@@ -1,7 +1,10 @@
-"""The command line: each command parses, calls one library function, and renders.
+"""The full command line (Typer): each command parses, calls one library function, and renders.
 
-This is the only module that imports typer or rich, and ``main`` is the one place where an error
-becomes a message and an exit code.
+The only module that imports typer. The console script starts in ``mightycli.entry``, which
+runs ``token``, ``whoami`` and ``api`` without building this app when their arguments read
+plainly, and comes here for everything else; the commands both routes run are in
+``mightycli.commands``, and what they write goes through ``mightycli.output``. ``main`` is the
+error boundary of this route, built from the same pieces as the fast route's.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from mightycli.environment import Env
 from mightycli.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    MightyError,
     NotLoggedInError,
     UsageError,
 )
@@ -37,10 +39,9 @@ from mightycli.output import (
     emit_json,
     emit_lines,
     enable_debug,
-    internal_error,
+    guarded,
     interrupted,
     json_key,
-    render_error,
     say,
     stderr_console,
     use_jq,
@@ -1628,12 +1629,14 @@ def _usage_context(args: list[str]) -> Any:
 
 
 def _boundary(args: list[str], argv: list[str] | None) -> int:
+    return guarded(functools.partial(_typer_outcome, args, argv), args)
+
+
+def _typer_outcome(args: list[str], argv: list[str] | None) -> int:
+    """The exit status of a run through Typer, with Typer's own ways of ending as statuses."""
     try:
         return _run(args, argv)
-    except MightyError as error:
-        render_error(error)
-        return error.exit_code
-    except (KeyboardInterrupt, typer.Abort):
+    except typer.Abort:
         return interrupted()
     except typer.Exit as exit_:
         return int(exit_.exit_code)
@@ -1648,5 +1651,3 @@ def _boundary(args: list[str], argv: list[str] | None) -> int:
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
-    except Exception as error:
-        return internal_error(error, args)

@@ -42,19 +42,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(function: str, values: dict[str, object], args: list[str]) -> int:
-    """The error boundary of the fast route, the same as ``cli.main``'s: a MightyError is its
-    message and exit code, Ctrl-C exit 130, anything else an internal error (exit 1)."""
+    """Run one command function inside the error boundary both routes share."""
     from mightycli import commands, output
-    from mightycli.errors import MightyError
 
-    try:
+    def work() -> int:
         output.enable_debug(bool(values.pop("debug")))
         getattr(commands, function)(**values)
-    except MightyError as error:
-        output.render_error(error)
-        return error.exit_code
-    except KeyboardInterrupt:
-        return output.interrupted()
-    except Exception as error:
-        return output.internal_error(error, args)
-    return 0
+        return 0
+
+    return output.guarded(work, args)

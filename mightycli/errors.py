@@ -1,6 +1,7 @@
 """One small tree of errors: each carries a message for people, an optional hint, an exit code.
 
-Library code raises these; only ``cli.main`` turns them into text and an exit status.
+Library code raises these; only the command line's error boundary (``entry`` and ``cli.main``)
+turns them into text and an exit status.
 """
 
 from __future__ import annotations

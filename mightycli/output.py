@@ -11,6 +11,7 @@ import contextvars
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from mightycli.environment import Env, debug_requested
@@ -65,6 +66,20 @@ def render_error(error: MightyError) -> None:
     console.print(Text("mighty: ", style="bold red") + Text(error.message))
     if error.hint:
         console.print(Text(error.hint, style="yellow"))
+
+
+def guarded(work: Callable[[], int], args: list[str]) -> int:
+    """The error boundary of both routes: ``work``'s exit status; a MightyError becomes its
+    message and exit code, Ctrl-C exit 130, anything else an internal error (exit 1)."""
+    try:
+        return work()
+    except MightyError as error:
+        render_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return interrupted()
+    except Exception as error:
+        return internal_error(error, args)
 
 
 def interrupted() -> int:

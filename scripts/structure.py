@@ -72,6 +72,21 @@ def import_graph(found: dict[str, Path]) -> dict[str, set[str]]:
     return graph
 
 
+def external_imports(found: dict[str, Path], packages: tuple[str, ...]) -> dict[str, set[str]]:
+    """Module name -> which of ``packages`` it imports, anywhere in the module."""
+    used: dict[str, set[str]] = {}
+    for name, path in found.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.add(node.module.split(".")[0])
+        used[name] = names & set(packages)
+    return used
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Groups of modules that import each other, directly or around a circle (Tarjan)."""
     index: dict[str, int] = {}

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import typer
+from conftest import admin_token_login, login_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import admin_token_login, login_args
 from mightycli import cli, commands, debug, entry, grammar
 
 KINDS: dict[Any, str] = {str: grammar.STR, float: grammar.FLOAT, bool: grammar.FLAG}

@@ -57,6 +57,38 @@ def test_http_layer_imports_nothing_above_it() -> None:
     assert graph["mightycli.http"] <= {"mightycli.debug", "mightycli.version"}
 
 
+# The command line: Typer only in the full command line, rich (imported for a terminal) only
+# where output is written; the entry point and its grammar import neither.
+COMMAND_LINE = {
+    "mightycli.cli": {"typer", "rich"},
+    "mightycli.output": {"rich"},
+    "mightycli.commands": {"rich"},
+    "mightycli.entry": set(),
+    "mightycli.grammar": set(),
+}
+
+
+def test_typer_and_rich_only_in_the_command_line() -> None:
+    structure = _structure()
+    found = structure.modules(ROOT)
+    used = structure.external_imports(found, ("typer", "rich", "click"))
+    assert used["mightycli.cli"] == {"typer", "rich"}  # the check sees imports in functions
+    for name, packages in used.items():
+        if name.startswith("mightycli.emulator"):
+            continue
+        assert packages <= COMMAND_LINE.get(name, set()), name
+
+
+def test_the_library_does_not_import_the_command_line() -> None:
+    structure = _structure()
+    graph = structure.import_graph(structure.modules(ROOT))
+    for name, edges in graph.items():
+        # The __main__ modules are front ends of the command line themselves.
+        if name not in COMMAND_LINE and not name.endswith("__main__"):
+            assert not edges & set(COMMAND_LINE), name
+    assert graph["mightycli.entry"] >= {"mightycli.grammar", "mightycli.cli"}
+
+
 def test_no_function_body_over_60_lines_outside_the_emulator() -> None:
     structure = _structure()
     assert structure.long_functions(structure.modules(ROOT)) == []
