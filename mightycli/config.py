@@ -11,9 +11,10 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from mightycli.environment import Env
@@ -61,12 +62,16 @@ def lock_file_path(state_path: Path) -> Path:
 # --------------------------------------------------------------------------- config file
 
 
-@dataclass(frozen=True)
-class FileConfig:
-    """The user's config.toml: top-level settings and per-network tables."""
+class FileConfig(NamedTuple):
+    """The user's config.toml: top-level settings and per-network tables.
 
-    top: Mapping[str, Any] = field(default_factory=dict)
-    networks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    Named tuples here and for NetworkRef and LoginState: they are defined on the start-up path
+    of every command, where a dataclass costs several times as much to define. (Their empty
+    mappings are shared and never changed: every change makes a new value.)
+    """
+
+    top: Mapping[str, Any] = MappingProxyType({})
+    networks: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     path: Path | None = None
 
     def lookup(self, name: str, network: str | None = None) -> Any:
@@ -151,8 +156,7 @@ def _check_setting(path: Path, key: str, value: Any) -> None:
 # --------------------------------------------------------------------------- networks and URLs
 
 
-@dataclass(frozen=True)
-class NetworkRef:
+class NetworkRef(NamedTuple):
     """A network as the user named it, reduced to the key logins are filed under."""
 
     key: str  # subdomain (lowercase) or numeric id; also the path segment for the APIs
@@ -310,11 +314,10 @@ class LoginRecord:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class LoginState:
+class LoginState(NamedTuple):
     """All stored logins and which one is the default."""
 
-    logins: Mapping[str, LoginRecord] = field(default_factory=dict)
+    logins: Mapping[str, LoginRecord] = MappingProxyType({})
     default: str | None = None
 
     def with_login(self, record: LoginRecord, *, make_default: bool = True) -> LoginState:

@@ -12,7 +12,6 @@ import contextvars
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -42,10 +41,16 @@ SECRET_FIELDS = frozenset(
 BODY_LIMIT = 4000
 
 
-@dataclass
 class DebugLog:
-    write: Callable[[str], None]
-    secrets: set[str] = field(default_factory=set)
+    """Where the log goes, and the secret values to blank out of it."""
+
+    # A plain class, like the other objects on the start-up path of `mighty token`: making a
+    # dataclass costs more at import than the command spends on its own work.
+    __slots__ = ("write", "secrets")
+
+    def __init__(self, write: Callable[[str], None], secrets: set[str] | None = None) -> None:
+        self.write = write
+        self.secrets: set[str] = set() if secrets is None else secrets
 
     def register(self, *values: str | None) -> None:
         for value in values:

@@ -15,7 +15,6 @@ import dataclasses
 import enum
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,7 +73,6 @@ def admin_login_hint(network: str) -> str:
     )
 
 
-@dataclass
 class Session:
     """Credentials for one network, and the one owner of their life.
 
@@ -91,17 +89,34 @@ class Session:
     - a token the server has refused is renewed at most once, and never adopted back.
     """
 
-    network: str
-    api_url: str
-    token: Token
-    kind: Kind = Kind.OAUTH
-    record: config.LoginRecord | None = None  # None for MIGHTY_TOKEN
-    store: TokenStore | None = None
-    state_path: Path | None = None
-    client_secret: str | None = dataclasses.field(default=None, repr=False)
-    clock: Callable[[], float] = time.time
-    refreshes: int = 0  # refreshes this process made
-    adoptions: int = 0  # tokens this process took over from another one's refresh
+    # A plain class, not a dataclass: it is defined on the start-up path of `mighty token`,
+    # where making a dataclass costs more than the command's own work.
+    def __init__(
+        self,
+        network: str,
+        api_url: str,
+        token: Token,
+        kind: Kind = Kind.OAUTH,
+        record: config.LoginRecord | None = None,  # None for MIGHTY_TOKEN
+        store: TokenStore | None = None,
+        state_path: Path | None = None,
+        client_secret: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.network = network
+        self.api_url = api_url
+        self.token = token
+        self.kind = kind
+        self.record = record
+        self.store = store
+        self.state_path = state_path
+        self.client_secret = client_secret
+        self.clock = clock
+        self.refreshes = 0  # refreshes this process made
+        self.adoptions = 0  # tokens this process took over from another one's refresh
+
+    def __repr__(self) -> str:
+        return f"Session(network={self.network!r}, api_url={self.api_url!r}, kind={self.kind})"
 
     @property
     def path_network(self) -> str:

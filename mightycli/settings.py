@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mightycli import config
 from mightycli.environment import Env
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """A setting's name in the config file, its environment variable (if any) and default."""
 
     name: str
@@ -39,12 +37,18 @@ def _given(value: Any) -> bool:
     return value not in (None, "", (), [])
 
 
-@dataclass(frozen=True)
 class Settings:
-    """The environment and the config file, read once per command."""
+    """The environment and the config file, read once per command. (Plain classes here and
+    above: these are made on the start-up path of every command, where defining a dataclass
+    costs more than resolving the settings.)"""
 
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    file: config.FileConfig = field(default_factory=config.FileConfig)
+    __slots__ = ("env", "file")
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, file: config.FileConfig | None = None
+    ) -> None:
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.file = config.FileConfig() if file is None else file
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -75,12 +75,24 @@ class Token:
         return self.expires_at is not None and self.expires_at - now <= seconds
 
 
-@dataclass(frozen=True)
 class StoredSecrets:
-    access_token: str | None = field(repr=False, default=None)
-    refresh_token: str | None = field(repr=False, default=None)
-    admin_token: str | None = field(repr=False, default=None)
-    client_secret: str | None = field(repr=False, default=None)
+    """The secrets read for one network; none of them shows in ``repr``. (A plain class:
+    it is made on the start-up path of `mighty token`, where a dataclass costs more to define
+    than the command spends on its own work.)"""
+
+    __slots__ = ("access_token", "refresh_token", "admin_token", "client_secret")
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        admin_token: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.admin_token = admin_token
+        self.client_secret = client_secret
 
 
 class TokenStore(Protocol):
