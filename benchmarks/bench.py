@@ -1,6 +1,6 @@
 """Benchmarks for issues 5 and 13: start-up, `token`, `whoami`, pagination, login.
 
-    python benchmarks/bench.py [--quick] [--only NAME]
+    python benchmarks/bench.py [--quick] [--instructions] [--only NAME]
 
 Every figure is a ratio (or a difference) against a baseline measured in the same run; each
 timing is the median of several runs after a warm-up, with the command and its baseline
@@ -11,6 +11,10 @@ progress to stderr. Nothing is asserted: the exit status is 0 whatever the figur
 
 Issue 13 asks for figures from a regular (non-editable) install: the header says which kind of
 install the `mighty` being measured comes from, and warns when it is an editable one.
+
+With --instructions, the start-up rows of issue 13 (version, token, whoami) also run their command
+and baseline once each under valgrind's callgrind and note the instructions each executed: a
+count that does not depend on what else the machine is doing, as a companion to the timings.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import shlex
+import shutil
 import signal
 import socket
 import statistics
@@ -30,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -61,6 +67,10 @@ SMALL_MEMBERS = 1_000
 PER_PAGE = 100
 LOGIN_ALLOWANCE = 0.100  # seconds on top of the token exchange and the me query
 CHILD_TIMEOUT = 300.0
+# A child under valgrind runs tens of times slower than on its own.
+VALGRIND_TIMEOUT = 900.0
+# The rows --instructions adds an instruction count to.
+INSTRUCTION_ROWS = ("version", "token (admin)", "token (oauth)", "whoami")
 SERVICE = f"mighty-cli:{NETWORK_SUBDOMAIN}"
 KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 USER_AGENT = "mighty-bench/1"
@@ -207,6 +217,18 @@ class Run:
     ended_ns: int  # wall clock right after the child was reaped
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """One side of a row: built once, then run for the timings and under valgrind alike."""
+
+    argv: list[str]
+    env: dict[str, str]
+    stdin: bytes | None = None
+
+    def run(self) -> Run:
+        return run_child(self.argv, self.env, stdin=self.stdin)
+
+
 def run_child(
     argv: Sequence[str],
     env: dict[str, str],
@@ -258,19 +280,47 @@ def progress(message: str) -> None:
 
 
 def alternate(
-    command: Callable[[], Run], baseline: Callable[[], Run], runs: int, label: str
+    command: Invocation, baseline: Invocation, runs: int, label: str
 ) -> tuple[list[Run], list[Run]]:
     """One warm-up of each, then `runs` of each, alternating."""
     progress(f"{label}: warm-up")
-    command()
-    baseline()
+    command.run()
+    baseline.run()
     done_command: list[Run] = []
     done_baseline: list[Run] = []
     for index in range(runs):
-        done_command.append(command())
-        done_baseline.append(baseline())
+        done_command.append(command.run())
+        done_baseline.append(baseline.run())
         progress(f"{label}: run {index + 1}/{runs}")
     return done_command, done_baseline
+
+
+def count_instructions(valgrind: str, invocation: Invocation, label: str) -> int:
+    """Run `invocation` once under callgrind (same argv, env and stdin); the instructions it
+    executed, from valgrind's `==PID== Collected : N` line."""
+    argv = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *invocation.argv]
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL if invocation.stdin is None else subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=invocation.env,
+    )
+    try:
+        _, errors = process.communicate(invocation.stdin, timeout=VALGRIND_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise BenchError(f"{label} under valgrind ran past {VALGRIND_TIMEOUT:.0f} s") from None
+    log = errors.decode("utf-8", "replace")
+    if process.returncode != 0:
+        tail = log.strip()[-600:]
+        raise BenchError(f"{label} under valgrind exited with {process.returncode}: {tail}")
+    # Valgrind runs the program in its own process, so its lines carry the child's pid.
+    found = re.search(rf"^=={process.pid}== Collected : (\d+)\s*$", log, re.MULTILINE)
+    if found is None:
+        raise BenchError(f"no 'Collected' total in valgrind's output for {label}")
+    return int(found.group(1))
 
 
 def median_seconds(runs: Sequence[Run]) -> float:
@@ -362,6 +412,9 @@ class Bench:
     runs: int
     quick: bool
     stack: contextlib.ExitStack
+    # --instructions: count instructions under callgrind, with this valgrind (None: not found).
+    instructions: bool = False
+    valgrind: str | None = None
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _big: Emulator | None = None
@@ -461,23 +514,44 @@ class Bench:
         self.notes.append(f"{name}: not measured: {error}")
         progress(f"{name}: failed: {error}")
 
-    def ratio_row(self, name: str, command: list[Run], baseline: list[Run], limit: float) -> None:
-        mine, base = median_seconds(command), median_seconds(baseline)
+    def ratio_row(self, name: str, command: Invocation, baseline: Invocation, limit: float) -> None:
+        """Time `command` against `baseline` and add the row with the ratio of the medians."""
+        done_command, done_baseline = alternate(command, baseline, self.runs, name)
+        mine, base = median_seconds(done_command), median_seconds(done_baseline)
         ratio = mine / base
         self.add(name, ms(mine), ms(base), f"{ratio:.2f}x", f"<= {limit}x", ratio <= limit)
+
+    def instructions_note(self, name: str, command: Invocation, baseline: Invocation) -> None:
+        """With --instructions, one run of each side under callgrind: a figure, not a verdict.
+        It never touches the timed figures; when it cannot be taken, the note says why."""
+        if not self.instructions or name not in INSTRUCTION_ROWS:
+            return
+        prefix = f"{name}: instructions (callgrind):"
+        if self.valgrind is None:
+            self.notes.append(f"{prefix} not measured: valgrind is not on PATH")
+            return
+        progress(f"{name}: one run of each under valgrind (callgrind)")
+        try:
+            mine = count_instructions(self.valgrind, command, "mighty")
+            base = count_instructions(self.valgrind, baseline, "the baseline")
+        except (BenchError, OSError) as exc:
+            self.notes.append(f"{prefix} not measured: {exc}")
+            progress(f"{name}: instructions not measured: {exc}")
+            return
+        self.notes.append(f"{prefix} mighty {mine:,}, baseline {base:,}, ratio {mine / base:.3f}x")
+
+    def mighty_side(self, args: list[str], home: Home) -> Invocation:
+        return Invocation([*self.mighty, *args], home.env)
 
     # -- measurements --------------------------------------------------------------------
 
     def startup(self, name: str, flag: str, baseline_code: str, limit: float) -> None:
-        env = self.home().env
-        command, baseline = alternate(
-            lambda: run_child([*self.mighty, flag], env),
-            lambda: run_child([sys.executable, "-c", baseline_code], env),
-            self.runs,
-            name,
-        )
+        home = self.home()
+        command = self.mighty_side([flag], home)
+        baseline = Invocation([sys.executable, "-c", baseline_code], home.env)
         self.ratio_row(name, command, baseline, limit)
         self.notes.append(f"{name}: baseline = python -c {shlex.quote(baseline_code)}")
+        self.instructions_note(name, command, baseline)
 
     def version(self) -> None:
         self.startup("version", "--version", NOTHING, VERSION_TARGET)
@@ -492,24 +566,23 @@ class Bench:
         self.token_case("token (oauth)", home, "access_token")
 
     def token_case(self, name: str, home: Home, entry: str) -> None:
-        command, baseline = alternate(
-            lambda: run_child([*self.mighty, "token"], home.env),
-            lambda: run_child([sys.executable, "-c", KEYRING_READ, SERVICE, entry], home.env),
-            self.runs,
-            name,
-        )
+        command = self.mighty_side(["token"], home)
+        baseline = Invocation([sys.executable, "-c", KEYRING_READ, SERVICE, entry], home.env)
         self.ratio_row(name, command, baseline, TOKEN_TARGET)
-        self.imports_note(name, ["token"], KEYRING_READ, [SERVICE, entry], home)
+        self.imports_note(name, command, baseline)
         self.notes.append(
             f"{name}: baseline = python -c 'import keyring; "
             f"keyring.get_password({SERVICE!r}, {entry!r})', same keyring file"
         )
+        self.instructions_note(name, command, baseline)
 
-    def imports_note(
-        self, name: str, args: list[str], baseline_code: str, baseline_args: list[str], home: Home
-    ) -> None:
-        mine = heavy_imports(ENTRY_POINT_COMMAND, args, home.env)
-        floor = heavy_imports(baseline_code, baseline_args, home.env)
+    def imports_note(self, name: str, command: Invocation, baseline: Invocation) -> None:
+        """Which heavy modules each side imports: the command's arguments run through the
+        console script's entry point, and the baseline's `python -c CODE ARGS...` as it is."""
+        args = command.argv[len(self.mighty) :]
+        code, *baseline_args = baseline.argv[2:]
+        mine = heavy_imports(ENTRY_POINT_COMMAND, args, command.env)
+        floor = heavy_imports(code, baseline_args, baseline.env)
         self.notes.append(
             f"{name}: heavy modules (of {', '.join(HEAVY_MODULES)}) imported by "
             f"mighty {' '.join(args)}: {mine}; by the baseline: {floor}"
@@ -519,20 +592,18 @@ class Bench:
         home = self.ensure_oauth_login()
         url = graphql_url(home, self.big_emulator())
         confirmed = self.confirm_whoami_request(home, url)
-        baseline_argv = [sys.executable, "-c", WHOAMI_REQUEST, SERVICE, url, WHOAMI_QUERY]
-        command, baseline = alternate(
-            lambda: run_child([*self.mighty, "whoami"], home.env),
-            lambda: run_child(baseline_argv, home.env),
-            self.runs,
-            "whoami",
+        command = self.mighty_side(["whoami"], home)
+        baseline = Invocation(
+            [sys.executable, "-c", WHOAMI_REQUEST, SERVICE, url, WHOAMI_QUERY], home.env
         )
         self.ratio_row("whoami", command, baseline, WHOAMI_TARGET)
-        self.imports_note("whoami", ["whoami"], WHOAMI_REQUEST, baseline_argv[3:], home)
+        self.imports_note("whoami", command, baseline)
         self.notes.append(
             "whoami: after the OAuth login, output to /dev/null; baseline = a process importing "
             f"httpx and keyring that reads access_token of {SERVICE!r} and POSTs mightycli.api."
             f"WHOAMI_QUERY to {url} (Bearer token, JSON body), checking data.me; {confirmed}"
         )
+        self.instructions_note("whoami", command, baseline)
 
     def confirm_whoami_request(self, home: Home, url: str) -> str:
         """Check with `mighty --debug whoami` that mighty posts where the baseline will."""
@@ -820,25 +891,53 @@ def workspace() -> Iterator[tuple[Path, contextlib.ExitStack]]:
             yield Path(folder), stack
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_RUNS} runs: a smoke check")
     parser.add_argument("--only", choices=NAMES, action="append", help="run only this one")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of one run of each side of the version, token and "
+        "whoami rows under valgrind's callgrind (needs valgrind on PATH)",
+    )
+    return parser.parse_args(argv)
+
+
+def header_lines(mighty: list[str], runs: int, quick: bool) -> list[str]:
+    method = f"method:   median of {runs} runs after one warm-up, command and baseline alternating"
+    return [
+        "mighty benchmarks (issues 5 and 13)",
+        *machine_lines(mighty),
+        *install_lines(),
+        method + (" (--quick)" if quick else ""),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     names = [name for name in NAMES if not args.only or name in args.only]
     mighty = find_mighty()
     runs = QUICK_RUNS if args.quick else RUNS
     started = time.monotonic()
-    print("mighty benchmarks (issues 5 and 13)")
-    for line in machine_lines(mighty) + install_lines():
-        print(line)
-    print(
-        f"method:   median of {runs} runs after one warm-up, command and baseline alternating"
-        + (" (--quick)" if args.quick else "")
-    )
-    sys.stdout.flush()
+    lines = header_lines(mighty, runs, args.quick)
+    valgrind = shutil.which("valgrind") if args.instructions else None
+    if args.instructions:
+        lines.append(
+            f"counting: instructions of one run of each side of {', '.join(INSTRUCTION_ROWS)}, "
+            f"after the timed runs, under {valgrind or 'valgrind (not on PATH)'} --tool=callgrind"
+        )
+    print("\n".join(lines), flush=True)
     with workspace() as (root, stack):
-        bench = Bench(root=root, mighty=mighty, runs=runs, quick=args.quick, stack=stack)
+        bench = Bench(
+            root=root,
+            mighty=mighty,
+            runs=runs,
+            quick=args.quick,
+            stack=stack,
+            instructions=args.instructions,
+            valgrind=valgrind,
+        )
         for name in names:
             try:
                 getattr(bench, name)()
