@@ -1223,7 +1223,6 @@ def api(
 # --------------------------------------------------------------------------- help, completion
 
 SHELLS = ("bash", "zsh", "fish")
-COMPLETE_VAR = "_MIGHTY_COMPLETE"  # the shell sets it when it asks mighty for completions
 
 
 @command()
@@ -1248,7 +1247,7 @@ def completion(
 
     if shell not in SHELLS:
         raise UsageError(f"No completion for {shell!r}.", hint="Use bash, zsh or fish.")
-    script = get_completion_script(prog_name="mighty", complete_var=COMPLETE_VAR, shell=shell)
+    script = get_completion_script(prog_name="mighty", complete_var=Env.COMPLETE.value, shell=shell)
     sys.stdout.write(script.strip() + "\n")
 
 
@@ -1570,7 +1569,7 @@ def _fast_help(args: list[str]) -> int | None:
 def _run(args: list[str], argv: list[str] | None) -> int:
     if args == ["help"]:  # the same as mighty --help, from the fast path
         args = argv = ["--help"]
-    if os.environ.get(COMPLETE_VAR):  # the shell asks for completions: Typer answers
+    if os.environ.get(Env.COMPLETE):  # the shell asks for completions: Typer answers
         from typer._completion_classes import completion_init
 
         completion_init()

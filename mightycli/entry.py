@@ -13,10 +13,6 @@ from __future__ import annotations
 import os
 import sys
 
-# Set by the shell when it asks for completions, and by MIGHTY_DEBUG, whose values Typer reads
-# (and refuses) in its own way: with either, the full command line answers.
-_FULL_ROUTE_VARIABLES = ("_MIGHTY_COMPLETE", "MIGHTY_DEBUG")
-
 
 def main(argv: list[str] | None = None) -> int:
     """Run mighty; return the exit status instead of exiting."""
@@ -26,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"mighty {__version__}\n")
         return 0
-    if not any(os.environ.get(name) for name in _FULL_ROUTE_VARIABLES):
+    from mightycli.environment import Env
+
+    # A completion request, and MIGHTY_DEBUG, whose values Typer reads (and refuses) in its own
+    # way: with either, the full command line answers.
+    if not (os.environ.get(Env.COMPLETE) or os.environ.get(Env.DEBUG)):
         from mightycli import grammar
 
         parsed = grammar.parse(args)

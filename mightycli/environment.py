@@ -24,6 +24,8 @@ class Env(enum.StrEnum):
     CONFIG_DIR = "MIGHTY_CONFIG_DIR"
     # How the PowerShell browser opener receives the URL (see launcher).
     BROWSER_URL = "MIGHTY_BROWSER_URL"
+    # Set by the shell when it asks mighty for completions (Typer's name for mighty's).
+    COMPLETE = "_MIGHTY_COMPLETE"
 
 
 def debug_requested(env: Mapping[str, str] | None = None) -> bool:

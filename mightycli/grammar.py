@@ -163,8 +163,10 @@ def _take(option: Option, values: dict[str, object], given: str | None, rest: li
 def _number(text: str) -> float:
     """Plain decimal notation only (30, 2.5); anything else is Typer's to read or refuse."""
     whole, _, fraction = text.partition(".")
-    if not whole.isdigit() or not whole.isascii() or (fraction and not fraction.isdigit()):
-        raise Declined
-    if fraction and not fraction.isascii():
+    if not _digits(whole) or (fraction and not _digits(fraction)):
         raise Declined
     return float(text)
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # "²" and "١" are digits to isdigit alone

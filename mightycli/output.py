@@ -143,10 +143,6 @@ def use_jq(expression: str | None) -> Any:
     return current
 
 
-def current_jq() -> Any:
-    return _JQ.get()
-
-
 def pretty_json(data: Any) -> None:
     """JSON for a person at a terminal: indented and colourised (plain under NO_COLOR)."""
     from rich.console import Console
