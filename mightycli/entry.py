@@ -4,7 +4,7 @@
 their arguments read plainly (``mightycli.grammar``), loading only what the command needs;
 everything else (help, completion, the other commands, anything the grammar declines) goes to
 the full Typer command line in ``mightycli.cli``. Both routes run the same command functions
-(``mightycli.commands``) inside the same error boundary. This module imports neither Typer nor
+(``mightycli.cli.calling``) inside the same error boundary. This module imports neither Typer nor
 rich, and nothing at all until it knows which route it takes.
 """
 
@@ -43,11 +43,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(function: str, values: dict[str, object], args: list[str]) -> int:
     """Run one command function inside the error boundary both routes share."""
-    from mightycli import commands, output
+    from mightycli.cli import calling, output
 
     def work() -> int:
         output.enable_debug(bool(values.pop("debug")))
-        getattr(commands, function)(**values)
+        getattr(calling, function)(**values)
         return 0
 
     return output.guarded(work, args)

@@ -1,7 +1,7 @@
 """The arguments of the commands scripts call in loops, as data, and a parser for them.
 
 One description, two readers. The fast entry point (``mightycli.entry``) parses with it;
-``tests/test_grammar.py`` holds it equal to the Typer commands in ``mightycli.cli`` (every
+``tests/test_grammar.py`` holds it equal to the Typer commands in ``mightycli.cli.calls`` (every
 option's names, kind, repetition and default) and checks, on a table of argument vectors
 including wrong ones, that whatever this parser accepts Typer parses to the same values. The
 parser only ever accepts or declines: anything it does not recognise (help, a typo, a missing
@@ -37,7 +37,7 @@ class Option:
 
 
 class Command:
-    """A command: the function of ``mightycli.commands`` that runs it, its options, and the name
+    """A command: the function of ``mightycli.cli.calling`` that runs it, its options, and the name
     of its one positional argument, if it has one."""
 
     __slots__ = ("function", "options", "argument")

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The package's shape: modules with line counts, the import graph among mightycli modules
 (imports inside functions and under TYPE_CHECKING included), import cycles, and function
-bodies over 60 lines outside the emulator.
+bodies over 60 lines and modules over 600 lines outside the emulator.
 
     python scripts/structure.py          # the report
-    python scripts/structure.py --check  # exit 1 when there is a cycle or a long function
+    python scripts/structure.py --check  # exit 1 when there is a cycle, a long function or module
     python scripts/structure.py DIR      # the report for another checkout
 
 tests/test_structure.py holds the package to both rules with the same code.
@@ -19,6 +19,7 @@ from pathlib import Path
 PACKAGE = "mightycli"
 EXEMPT = f"{PACKAGE}.emulator"  # a model of the service, not the client: its own rules
 MAX_BODY = 60
+MAX_MODULE = 600
 
 
 def modules(root: Path) -> dict[str, Path]:
@@ -136,6 +137,16 @@ def long_functions(found: dict[str, Path], limit: int = MAX_BODY) -> list[tuple[
     return sorted(result, reverse=True)
 
 
+def long_modules(found: dict[str, Path], limit: int = MAX_MODULE) -> list[tuple[int, str]]:
+    """(lines, module name) of modules outside the emulator longer than ``limit``."""
+    result = []
+    for name, path in found.items():
+        size = len(path.read_text(encoding="utf-8").splitlines())
+        if size > limit and not (name == EXEMPT or name.startswith(EXEMPT + ".")):
+            result.append((size, name))
+    return sorted(result, reverse=True)
+
+
 def report(root: Path) -> tuple[str, bool]:
     found = modules(root)
     graph = import_graph(found)
@@ -157,7 +168,13 @@ def report(root: Path) -> tuple[str, bool]:
         + ("none" if not long else ""),
     ]
     lines += [f"  {size:4} {name}" for size, name in long]
-    return "\n".join(lines), not groups and not long
+    big = long_modules(found)
+    lines += [
+        "",
+        f"modules over {MAX_MODULE} lines outside the emulator: " + ("none" if not big else ""),
+    ]
+    lines += [f"  {size:4} {name}" for size, name in big]
+    return "\n".join(lines), not groups and not long and not big
 
 
 def main(argv: list[str]) -> int:

@@ -21,7 +21,9 @@ from conftest import admin_token_login, login_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mightycli import cli, commands, debug, entry, grammar, output
+from mightycli import cli, debug, entry, grammar
+from mightycli.cli import calling as commands
+from mightycli.cli import output
 
 KINDS: dict[Any, str] = {str: grammar.STR, float: grammar.FLOAT, bool: grammar.FLAG}
 

@@ -676,7 +676,8 @@ config_documents = st.tuples(
 @FEW
 @given(content=damaged(config_documents))
 def test_any_config_file_gives_settings_or_a_clear_error(content: bytes) -> None:
-    from mightycli import cli, config
+    from mightycli import config
+    from mightycli.logins.options import parse_scopes
 
     def check(path: Any) -> None:
         result = outcome(lambda: config.load_file_config(path))
@@ -687,7 +688,7 @@ def test_any_config_file_gives_settings_or_a_clear_error(content: bytes) -> None
         for network in (None, "demo"):
             scopes = result.lookup("scopes", network)
             if scopes is not None:
-                assert all(isinstance(s, str) for s in cli._parse_scopes(scopes))
+                assert all(isinstance(s, str) for s in parse_scopes(scopes))
             timeout = result.lookup("timeout", network)
             if timeout is not None:
                 assert float(timeout) > 0

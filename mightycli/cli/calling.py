@@ -1,8 +1,9 @@
 """The commands scripts call in loops (token, whoami, api), free of Typer.
 
 The fast entry point (``mightycli.entry``) runs these functions straight from the argument
-vector, and the Typer commands in ``mightycli.cli`` run the same functions once Typer has parsed
-the same arguments, so both routes behave alike. Each imports only what it needs, when it needs it.
+vector, and the Typer commands in ``mightycli.cli.calls`` run the same functions once Typer
+has parsed the same arguments, so both routes behave alike. Each imports only what it needs,
+when it needs it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from mightycli import output
+from mightycli.cli import output
 from mightycli.environment import Env
 from mightycli.errors import MightyError, UsageError
 

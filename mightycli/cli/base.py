@@ -1,0 +1,182 @@
+"""The Typer app every full-route command registers on: its look (help wrapped at spaces,
+arguments shown by name), the options many commands share, and the options before the command.
+
+Command modules (``logins``, ``calls``, ``help``, ``emulator``) import ``command`` from here and
+register on import; ``mightycli.cli.root`` imports them all and holds the error boundary.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from typer._click import _textwrap
+from typer.core import TyperArgument, TyperCommand
+
+from mightycli import config
+from mightycli.cli.output import enable_debug, use_jq
+from mightycli.environment import Env
+from mightycli.version import __version__
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success, 1 failure, 2 usage or configuration error, "
+    "4 authentication required (not logged in, session expired), 130 interrupted."
+)
+
+
+app = typer.Typer(
+    name="mighty",
+    help=(
+        "Command-line client for Mighty Networks: log in through your browser, keep tokens in the "
+        "OS keyring, and call the APIs.\n\n"
+        "Start with: mighty login --network <subdomain> --client-id <id>\n\n" + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals can hold tokens
+    # Plain help and usage errors: identical in `mighty --help` (rendered without building the
+    # command line, see _fast_help) and every command's help, and no rich import to pay for.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+class _WholeWords(_textwrap.TextWrapper):
+    """Help text wraps at spaces only, so an option name (--client-secret-stdin), a URL or a
+    default value is never split, whatever the width: a word longer than the line overflows."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(break_on_hyphens=False, break_long_words=False)
+        super().__init__(*args, **kwargs)
+
+    def _handle_long_word(
+        self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
+    ) -> None:
+        # The standard library's own handling, which honours break_long_words=False.
+        textwrap.TextWrapper._handle_long_word(self, reversed_chunks, cur_line, cur_len, width)
+
+
+# Typer's vendored help formatter looks its wrapper up here each time it wraps.
+_textwrap.TextWrapper = _WholeWords  # type: ignore[misc]
+
+
+class _Argument(TyperArgument):
+    """An argument shown by its name alone (NETWORK), not as {NETWORK} and NETWORK <str>."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw
+        return name if self.required else f"[{name}]"
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+class _Command(TyperCommand):
+    """A command whose arguments read as their names, like the options' metavars."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument
+
+
+def complete_network(incomplete: str) -> list[str]:
+    """Shell completion for a network: the stored logins' networks (logins.json, no keyring)."""
+    try:
+        logins = config.read_state(config.state_file_path()).logins
+    except Exception:  # completion must never print an error into the shell
+        return []
+    return [name for name in sorted(logins) if name.startswith(incomplete)]
+
+
+NetworkOption = Annotated[
+    str | None,
+    typer.Option(
+        "--network",
+        "-n",
+        metavar="NETWORK",
+        autocompletion=complete_network,
+        help=f"Network subdomain, numeric id or community URL (default: {Env.NETWORK}, the "
+        "config file, then the most recent login).",
+        show_default=False,
+    ),
+]
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _compile_jq(value: str | None) -> str | None:
+    """A bad expression stops the command before it does anything: a usage error (exit 2)."""
+    use_jq(value)
+    return value
+
+
+JQ_HELP = (
+    "Print the JSON output filtered through a jq expression: strings raw, other values as "
+    "JSON, one result per line."
+)
+
+
+JqOption = Annotated[
+    str | None,
+    typer.Option(
+        "--jq", metavar="EXPRESSION", callback=_compile_jq, help=JQ_HELP, show_default=False
+    ),
+]
+
+
+DEBUG_HELP = f"Log every HTTP exchange to stderr, secrets redacted (also {Env.DEBUG}=1)."
+
+
+# Accepted after the command too (mighty whoami --debug), where people type it.
+DebugOption = Annotated[
+    bool, typer.Option("--debug", callback=enable_debug, is_eager=True, help=DEBUG_HELP)
+]
+
+
+def first_sentence(doc: str | None) -> str:
+    """A command's summary for the command list: the first sentence of its docstring."""
+    paragraph = " ".join((doc or "").strip().split("\n\n")[0].split())
+    end = re.search(r"[.!?](?=\s|$)", paragraph)
+    return paragraph[: end.end()] if end else paragraph
+
+
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command whose summary is its docstring's first sentence, never a cut line."""
+
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        summary = first_sentence(function.__doc__)
+        return app.command(name, short_help=summary, cls=_Command)(function)
+
+    return register
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"mighty {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar=Env.DEBUG.value, callback=enable_debug, help=DEBUG_HELP),
+    ] = False,
+) -> None:
+    """The options before the command; each does its work in its callback."""
