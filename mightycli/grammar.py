@@ -1,17 +1,21 @@
-"""The arguments of the commands scripts call in loops, as data, and a parser for them.
+"""The commands scripts call in loops (token, whoami, api), as data: their options, arguments and
+help, and a parser for their arguments.
 
-One description, two readers. The fast entry point (``mightycli.entry``) parses with it;
-``tests/test_grammar.py`` holds it equal to the Typer commands in ``mightycli.cli.calls`` (every
-option's names, kind, repetition and default) and checks, on a table of argument vectors
-including wrong ones, that whatever this parser accepts Typer parses to the same values. The
-parser only ever accepts or declines: anything it does not recognise (help, a typo, a missing
-value, a number it does not read the way Typer does) goes to the full command line, which
-explains it, so an error reads the same on both routes.
+One description, read three ways. The fast entry point (``mightycli.entry``) parses with it;
+``mightycli.cli.calls`` builds the Typer commands from it (names, kinds, defaults, metavars and
+help), so adding an option is one edit here and its use in ``mightycli.cli.calling``; and
+``tests/test_grammar.py`` checks, on a table of argument vectors including wrong ones, that
+whatever this parser accepts Typer parses to the same values. The parser only ever accepts or
+declines: anything it does not recognise (help, a typo, a missing value, a number it does not
+read the way Typer does) goes to the full command line, which explains it, so an error reads the
+same on both routes.
 
 Kept to plain classes and no regular expressions: this module is on the start-up path.
 """
 
 from __future__ import annotations
+
+from mightycli.environment import Env
 
 STR = "str"
 FLOAT = "float"
@@ -19,9 +23,9 @@ FLAG = "flag"
 
 
 class Option:
-    """An option as Typer declares it: its parameter name, its spellings, what it takes."""
+    """An option: its parameter name, its spellings, what it takes, and how help shows it."""
 
-    __slots__ = ("dest", "names", "kind", "multiple", "default")
+    __slots__ = ("dest", "names", "kind", "multiple", "default", "metavar", "help")
 
     def __init__(
         self,
@@ -31,56 +35,209 @@ class Option:
         *,
         multiple: bool = False,
         default: object = None,
+        metavar: str | None = None,
+        help: str = "",
     ) -> None:
         self.dest, self.names, self.kind = dest, names, kind
         self.multiple, self.default = multiple, default
+        self.metavar, self.help = metavar, help
+
+
+class Argument:
+    """A command's one positional argument."""
+
+    __slots__ = ("dest", "metavar", "help")
+
+    def __init__(self, dest: str, metavar: str, help: str) -> None:
+        self.dest, self.metavar, self.help = dest, metavar, help
 
 
 class Command:
-    """A command: the function of ``mightycli.cli.calling`` that runs it, its options, and the name
-    of its one positional argument, if it has one."""
+    """A command: the function of ``mightycli.cli.calling`` that runs it, its options, its one
+    positional argument if it has one, and its help (the first sentence is its summary)."""
 
-    __slots__ = ("function", "options", "argument")
+    __slots__ = ("function", "options", "argument", "help")
 
     def __init__(
-        self, function: str, options: tuple[Option, ...], argument: str | None = None
+        self,
+        function: str,
+        options: tuple[Option, ...],
+        argument: Argument | None = None,
+        *,
+        help: str = "",
     ) -> None:
-        self.function, self.options, self.argument = function, options, argument
+        self.function, self.options, self.argument, self.help = function, options, argument, help
 
 
+# Shared with the other commands (mightycli.cli.base declares theirs from these).
+NETWORK = Option(
+    "network",
+    ("--network", "-n"),
+    metavar="NETWORK",
+    help=f"Network subdomain, numeric id or community URL (default: {Env.NETWORK}, the "
+    "config file, then the most recent login).",
+)
+JSON = Option(
+    "as_json", ("--json",), FLAG, default=False, help="Print machine-readable JSON on stdout."
+)
+JQ = Option(
+    "jq",
+    ("--jq",),
+    metavar="EXPRESSION",
+    help="Print the JSON output filtered through a jq expression: strings raw, other values as "
+    "JSON, one result per line.",
+)
 # Accepted after the command as well as before it (mighty whoami --debug); the entry point
 # switches the log on, the command functions never see it.
-DEBUG = Option("debug", ("--debug",), FLAG, default=False)
-NETWORK = Option("network", ("--network", "-n"))
-JQ = Option("jq", ("--jq",))
+DEBUG = Option(
+    "debug",
+    ("--debug",),
+    FLAG,
+    default=False,
+    help=f"Log every HTTP exchange to stderr, secrets redacted (also {Env.DEBUG}=1).",
+)
 
 COMMANDS: dict[str, Command] = {
-    "token": Command(
-        "print_token", (NETWORK, Option("admin", ("--admin",), FLAG, default=False), DEBUG)
-    ),
     "whoami": Command(
-        "show_whoami", (NETWORK, Option("as_json", ("--json",), FLAG, default=False), JQ, DEBUG)
+        "show_whoami",
+        (NETWORK, JSON, JQ, DEBUG),
+        help="""Show who you are logged in as.
+
+    \\b
+    Examples:
+      mighty whoami
+      mighty whoami --network mycommunity --json
+    """,
+    ),
+    "token": Command(
+        "print_token",
+        (
+            NETWORK,
+            Option(
+                "admin",
+                ("--admin",),
+                FLAG,
+                default=False,
+                help="Print the Admin API token rather than the OAuth one.",
+            ),
+            DEBUG,
+        ),
+        help="""Print the access token (renewed first if it is about to expire), for other tools.
+
+    Prints the token and a newline on stdout, nothing else. Without --admin it is the OAuth
+    access token when there is an OAuth login, else the Admin API token.
+
+    \\b
+    Examples:
+      TOKEN=$(mighty token)
+      mighty token --admin --network mycommunity
+    """,
     ),
     "api": Command(
         "call_api",
         (
-            Option("method", ("--method", "-X")),
-            Option("raw_field", ("--raw-field", "-f"), multiple=True),
-            Option("typed_field", ("--field", "-F"), multiple=True),
-            Option("header", ("--header", "-H"), multiple=True),
-            Option("query_file", ("--query-file",)),
-            Option("input_file", ("--input",)),
-            Option("include", ("--include", "-i"), FLAG, default=False),
-            Option("silent", ("--silent",), FLAG, default=False),
-            Option("paginate", ("--paginate",), FLAG, default=False),
-            Option("slurp", ("--slurp",), FLAG, default=False),
-            Option("timeout", ("--timeout",), FLOAT, default=30.0),
-            Option("max_wait", ("--max-wait",), FLOAT, default=60.0),
+            Option(
+                "method",
+                ("--method", "-X"),
+                metavar="METHOD",
+                help="HTTP method: GET, or POST with --input; always POST for graphql.",
+            ),
+            Option(
+                "raw_field",
+                ("--raw-field", "-f"),
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="A string parameter; for graphql, query= or a variable.",
+            ),
+            Option(
+                "typed_field",
+                ("--field", "-F"),
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="A typed parameter: true, false, null, numbers, @file (@- for stdin).",
+            ),
+            Option(
+                "header",
+                ("--header", "-H"),
+                multiple=True,
+                metavar="'NAME: VALUE'",
+                help="An extra request header.",
+            ),
+            Option(
+                "query_file",
+                ("--query-file",),
+                metavar="FILE",
+                help="Read the GraphQL query from FILE (- for stdin).",
+            ),
+            Option(
+                "input_file",
+                ("--input",),
+                metavar="FILE",
+                help="Send FILE (- for stdin) as the request body.",
+            ),
+            Option(
+                "include",
+                ("--include", "-i"),
+                FLAG,
+                default=False,
+                help="Print status and headers to stderr.",
+            ),
+            Option("silent", ("--silent",), FLAG, default=False, help="Print no response body."),
+            Option(
+                "paginate",
+                ("--paginate",),
+                FLAG,
+                default=False,
+                help="Fetch every page; print one JSON item per line as pages arrive.",
+            ),
+            Option(
+                "slurp",
+                ("--slurp",),
+                FLAG,
+                default=False,
+                help="With pages, print all items as one JSON array.",
+            ),
+            Option(
+                "timeout",
+                ("--timeout",),
+                FLOAT,
+                default=30.0,
+                metavar="SECONDS",
+                help="Per-request timeout.",
+            ),
+            Option(
+                "max_wait",
+                ("--max-wait",),
+                FLOAT,
+                default=60.0,
+                metavar="SECONDS",
+                help="Most time to spend waiting to retry, all waits together; a server asking "
+                "for longer ends the call at once (exit 1) saying when to retry.",
+            ),
             NETWORK,
             JQ,
             DEBUG,
         ),
-        argument="endpoint",
+        Argument(
+            "endpoint",
+            "ENDPOINT",
+            "graphql, an Admin API path under /admin/v1/networks/<network>/ (members, "
+            "members/<id>/, spaces/<id>/members), or a full URL on the API host.",
+        ),
+        help="""Make an authenticated GraphQL or Admin API call and print the response.
+
+    GraphQL calls use your OAuth login; Admin API (REST) calls use an Admin API token stored with
+    mighty login --with-token. 429, 502, 503, 504 and THROTTLED answers are retried with backoff.
+
+    \\b
+    Examples:
+      mighty api graphql -f query='{ me { name } }'
+      mighty api graphql --query-file members.graphql --paginate
+      mighty api members -f per_page=100 --paginate | head -n 5
+      mighty api -X PATCH members/5000003/ -f first_name=Alan
+      mighty api spaces/7001/members --slurp > members.json
+      mighty api members --max-wait 10
+    """,
     ),
 }
 
@@ -109,7 +266,7 @@ def parse(args: list[str]) -> tuple[Command, dict[str, object]] | None:
     if len(positional) != wanted:
         return None
     if command.argument:
-        values[command.argument] = positional[0]
+        values[command.argument.dest] = positional[0]
     values["debug"] = bool(values["debug"]) or debug
     return command, values
 

@@ -42,7 +42,11 @@ def test_the_description_is_the_typer_commands(name: str) -> None:
     seen: set[str] = set()
     for param in command.params:
         if param.param_type_name == "argument":
-            assert (param.name, param.required, param.nargs) == (described.argument, True, 1)
+            assert (param.name, param.required, param.nargs) == (
+                described.argument and described.argument.dest,
+                True,
+                1,
+            )
             continue
         option = options[param.name]
         seen.add(param.name)
@@ -278,3 +282,18 @@ def test_logged_in_both_routes_print_and_exit_alike(
         assert fast == full, args
         outcomes.append(full[0])
     assert outcomes.count(0) >= 8 and set(outcomes) - {0}  # successes and failures compared
+
+
+def test_an_option_described_once_reaches_typer_with_its_help() -> None:
+    # One edit: an option added to a command's description is a Typer option, help and all.
+    from mightycli.cli.calls import declare
+
+    extra = grammar.Option("colour", ("--colour",), metavar="WHEN", help="When to colour.")
+    described = grammar.Command("show_whoami", (*grammar.COMMANDS["whoami"].options, extra))
+    app = typer.Typer()
+    app.command("probe")(declare("probe", described))
+    app.command("other")(lambda: None)
+    probe = typer.main.get_command(app).commands["probe"]  # type: ignore[attr-defined]
+    option = next(p for p in probe.params if p.name == "colour")
+    assert option.opts == ["--colour"] and option.metavar == "WHEN"
+    assert option.help == "When to colour."

@@ -17,7 +17,7 @@ import typer
 from typer._click import _textwrap
 from typer.core import TyperArgument, TyperCommand
 
-from mightycli import config
+from mightycli import config, grammar
 from mightycli.cli.output import enable_debug, use_jq
 from mightycli.environment import Env
 from mightycli.version import __version__
@@ -94,21 +94,19 @@ def complete_network(incomplete: str) -> list[str]:
     return [name for name in sorted(logins) if name.startswith(incomplete)]
 
 
+# The options many commands share, declared from their description in the grammar (which the
+# call commands are built from whole), with what they do when Typer reads them.
 NetworkOption = Annotated[
     str | None,
     typer.Option(
-        "--network",
-        "-n",
-        metavar="NETWORK",
+        *grammar.NETWORK.names,
+        metavar=grammar.NETWORK.metavar,
         autocompletion=complete_network,
-        help=f"Network subdomain, numeric id or community URL (default: {Env.NETWORK}, the "
-        "config file, then the most recent login).",
+        help=grammar.NETWORK.help,
         show_default=False,
     ),
 ]
-
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+JsonOption = Annotated[bool, typer.Option(*grammar.JSON.names, help=grammar.JSON.help)]
 
 
 def _compile_jq(value: str | None) -> str | None:
@@ -117,27 +115,28 @@ def _compile_jq(value: str | None) -> str | None:
     return value
 
 
-JQ_HELP = (
-    "Print the JSON output filtered through a jq expression: strings raw, other values as "
-    "JSON, one result per line."
-)
-
-
 JqOption = Annotated[
     str | None,
     typer.Option(
-        "--jq", metavar="EXPRESSION", callback=_compile_jq, help=JQ_HELP, show_default=False
+        *grammar.JQ.names,
+        metavar=grammar.JQ.metavar,
+        callback=_compile_jq,
+        help=grammar.JQ.help,
+        show_default=False,
     ),
 ]
-
-
-DEBUG_HELP = f"Log every HTTP exchange to stderr, secrets redacted (also {Env.DEBUG}=1)."
-
-
-# Accepted after the command too (mighty whoami --debug), where people type it.
 DebugOption = Annotated[
-    bool, typer.Option("--debug", callback=enable_debug, is_eager=True, help=DEBUG_HELP)
+    bool,
+    typer.Option(
+        *grammar.DEBUG.names, callback=enable_debug, is_eager=True, help=grammar.DEBUG.help
+    ),
 ]
+# What an option of the grammar does when Typer reads it, by parameter name.
+BEHAVIOUR: dict[str, dict[str, Any]] = {
+    "network": {"autocompletion": complete_network},
+    "jq": {"callback": _compile_jq},
+    "debug": {"callback": enable_debug, "is_eager": True},
+}
 
 
 def first_sentence(doc: str | None) -> str:
@@ -176,7 +175,9 @@ def root_options(
     ] = False,
     debug: Annotated[
         bool,
-        typer.Option("--debug", envvar=Env.DEBUG.value, callback=enable_debug, help=DEBUG_HELP),
+        typer.Option(
+            "--debug", envvar=Env.DEBUG.value, callback=enable_debug, help=grammar.DEBUG.help
+        ),
     ] = False,
 ) -> None:
     """The options before the command; each does its work in its callback."""
