@@ -511,7 +511,7 @@ def _complete_login(
     as_json: bool,
 ) -> None:
     """--complete: finish a --no-wait login from the address the browser was sent to."""
-    from mightycli import login as login_flow
+    from mightycli import logins as login_flow
 
     address = _read_stdin_line("address") if complete == "-" else complete
     secret, keep = _client_secret(network, "", None, client_secret_stdin, settings)
@@ -529,7 +529,7 @@ def _complete_login(
 def _login_with_token(
     key: str, api_url: str | None, settings: Settings, insecure: bool, as_json: bool
 ) -> None:
-    from mightycli import login as login_flow
+    from mightycli import logins as login_flow
 
     stored = config.read_state(config.state_file_path()).logins.get(key)
     the_api_url = settings.text(
@@ -553,7 +553,7 @@ def _login_with_token(
 
 def _start_login(options: Any, store: Any, as_json: bool) -> None:
     """--no-wait: print the authorization URL and what to run once the browser has been."""
-    from mightycli import login as login_flow
+    from mightycli import logins as login_flow
 
     pending = login_flow.start_login(
         options, store=store, state_path=config.state_file_path(), notify=say
@@ -579,7 +579,7 @@ def _start_login(options: Any, store: Any, as_json: bool) -> None:
 
 
 def _browser_login(options: Any, store: Any, no_browser: bool, as_json: bool) -> None:
-    from mightycli import login as login_flow
+    from mightycli import logins as login_flow
     from mightycli.launcher import choose_browser
 
     choice = choose_browser(os.environ, no_browser=no_browser)
@@ -621,7 +621,7 @@ def _oauth_options(
 ) -> Any:
     """Each setting from the flag, the environment, the config file, then the stored login
     for this network (logging in again needs no more than --network), then the default."""
-    from mightycli import login as login_flow
+    from mightycli import logins as login_flow
     from mightycli import oauth
     from mightycli.loopback import parse_redirect_uri
 
@@ -840,7 +840,7 @@ def status(
       mighty status --check -n mycommunity --json
     """
     as_json = as_json or jq is not None
-    from mightycli.login import list_logins
+    from mightycli.logins import list_logins
 
     if check:
         _check_logins(network, as_json)
@@ -929,7 +929,7 @@ def _login_hint(network: str) -> str:
 
 
 def _check_logins(network: str | None, as_json: bool) -> None:
-    from mightycli.login import check_login
+    from mightycli.logins import check_login
 
     state = config.read_state(config.state_file_path())
     if network:
@@ -995,7 +995,7 @@ def switch(
       mighty switch mycommunity --json
     """
     as_json = as_json or jq is not None
-    from mightycli.login import switch_default
+    from mightycli.logins import switch_default
 
     record = switch_default(network, state_path=config.state_file_path())
     say(f"{record.network_title or record.network} ({record.network}) is now the default login.")
@@ -1028,7 +1028,7 @@ def logout(
       mighty logout --network mycommunity --force
     """
     as_json = as_json or jq is not None
-    from mightycli.login import logout as do_logout
+    from mightycli.logins import logout as do_logout
 
     if os.environ.get(Env.TOKEN):
         raise UsageError(

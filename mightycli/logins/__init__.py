@@ -1,0 +1,42 @@
+"""Logging in and out: the browser flow, pending logins, saving and revoking, and the stored
+accounts (with-token, logout, switch, check, list). Importing it has no side effects."""
+
+from __future__ import annotations
+
+from mightycli.logins.flow import (
+    LoginCheck,
+    LoginOptions,
+    LoginResult,
+    LoginStatus,
+    LogoutResult,
+    PendingLogin,
+    check_login,
+    complete_login,
+    list_logins,
+    login,
+    login_with_token,
+    logout,
+    pending_dir,
+    read_pending,
+    start_login,
+    switch_default,
+)
+
+__all__ = [
+    "LoginCheck",
+    "LoginOptions",
+    "LoginResult",
+    "LoginStatus",
+    "LogoutResult",
+    "PendingLogin",
+    "check_login",
+    "complete_login",
+    "list_logins",
+    "login",
+    "login_with_token",
+    "logout",
+    "pending_dir",
+    "read_pending",
+    "start_login",
+    "switch_default",
+]
