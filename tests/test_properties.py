@@ -726,21 +726,21 @@ def test_any_pending_file_is_read_or_ignored_with_a_warning(content: bytes) -> N
     import time
     from pathlib import Path
 
-    from mightycli.logins import flow
+    from mightycli.logins import pending
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "pending.json"
         path.write_bytes(content)
         try:
-            data = flow.read_pending(path)
+            data = pending.read_pending(path)
         except ValueError:  # damaged: pruning leaves it alone, and says so
             notes: list[str] = []
-            flow._prune_pending(Path(folder), time.time(), notes.append)
+            pending._prune_pending(Path(folder), time.time(), notes.append)
             assert path.read_bytes() == content
             assert len(notes) == 1 and str(path) in notes[0]
             return
         assert isinstance(data["expires_at"], (int, float)) and isinstance(data["scopes"], list)
         notes = []
-        flow._prune_pending(Path(folder), time.time(), notes.append)
+        pending._prune_pending(Path(folder), time.time(), notes.append)
         assert notes == []
         assert path.exists() is (data["expires_at"] >= time.time())

@@ -9,17 +9,19 @@ from mightycli.logins.flow import (
     LoginResult,
     LoginStatus,
     LogoutResult,
-    PendingLogin,
     check_login,
-    complete_login,
     list_logins,
     login,
     login_with_token,
     logout,
+    switch_default,
+)
+from mightycli.logins.pending import (
+    PendingLogin,
+    complete_login,
     pending_dir,
     read_pending,
     start_login,
-    switch_default,
 )
 
 __all__ = [
