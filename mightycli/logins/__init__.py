@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from mightycli.logins.flow import (
     LoginCheck,
-    LoginOptions,
     LoginResult,
     LoginStatus,
     LogoutResult,
@@ -16,6 +15,7 @@ from mightycli.logins.flow import (
     logout,
     switch_default,
 )
+from mightycli.logins.options import LoginOptions
 from mightycli.logins.pending import (
     PendingLogin,
     complete_login,

@@ -21,7 +21,9 @@ from mightycli.discovery import ServerMetadata, discover
 from mightycli.environment import Env
 from mightycli.errors import LoginError, UsageError
 from mightycli.http import make_http_client
-from mightycli.logins.flow import LoginOptions, LoginResult, _check_scopes, _finish, _Saving
+from mightycli.logins.flow import LoginResult, _check_scopes
+from mightycli.logins.options import LoginOptions
+from mightycli.logins.saving import _finish, _Saving
 from mightycli.loopback import parse_redirect_uri, query_from_redirect
 from mightycli.tokens import TokenStore, open_store
 
