@@ -3,18 +3,17 @@ accounts (with-token, logout, switch, check, list). Importing it has no side eff
 
 from __future__ import annotations
 
-from mightycli.logins.flow import (
+from mightycli.logins.accounts import (
     LoginCheck,
-    LoginResult,
     LoginStatus,
     LogoutResult,
     check_login,
     list_logins,
-    login,
     login_with_token,
     logout,
     switch_default,
 )
+from mightycli.logins.flow import LoginResult, login
 from mightycli.logins.options import LoginOptions
 from mightycli.logins.pending import (
     PendingLogin,

@@ -21,3 +21,6 @@ class LoginOptions:
     # Keep a confidential application's secret in the store with the login, so refreshes need
     # no environment variable (when it came from MIGHTY_CLIENT_SECRET, the environment keeps it).
     keep_secret: bool = False
+
+
+__all__ = ["LoginOptions"]

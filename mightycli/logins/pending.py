@@ -259,3 +259,6 @@ def complete_login(
     return LoginResult(
         record=record, identity=identity, storage=store.description, replaced=replaced
     )
+
+
+__all__ = ["PendingLogin", "complete_login", "pending_dir", "read_pending", "start_login"]
