@@ -16,7 +16,12 @@ from mightycli.api import Identity, fetch_admin_identity, whoami
 from mightycli.environment import Env
 from mightycli.errors import ApiAuthError, MightyError, UsageError
 from mightycli.http import make_http_client
-from mightycli.logins.saving import _commit, _forget_elsewhere, _revoke_pair
+from mightycli.logins.saving import (
+    _commit,
+    _forget_elsewhere,
+    _revoke_pair,
+    revocation_endpoint,
+)
 from mightycli.session import Api, open_session, refresh_lock
 from mightycli.tokens import (
     STORAGE_KEYRING,
@@ -135,7 +140,7 @@ def logout(
     revocations: dict[str, oauth.RevocationOutcome] = {}
     if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
         assert record.client_id is not None and record.issuer is not None
-        endpoint = record.revocation_endpoint or f"{record.issuer.rstrip('/')}/oauth/revoke"
+        endpoint = revocation_endpoint(record.issuer, record.revocation_endpoint)
         credentials = oauth.ClientCredentials(
             record.client_id, client_secret or secrets.client_secret
         )

@@ -86,25 +86,33 @@ def _revoke_replaced(
         return {}
     record, secrets = replaced.record, replaced.secrets
     assert record.client_id is not None and record.issuer is not None
-    endpoint = record.revocation_endpoint or f"{record.issuer.rstrip('/')}/oauth/revoke"
+    endpoint = revocation_endpoint(record.issuer, record.revocation_endpoint)
     same_client = client.client_id == record.client_id
     secret = (client.client_secret if same_client else None) or secrets.client_secret
     credentials = oauth.ClientCredentials(record.client_id, secret)
     return _revoke_pair(http, endpoint, credentials, secrets)
 
 
+def revocation_endpoint(issuer: str, advertised: str | None) -> str:
+    """Where a login's tokens are revoked: the endpoint the server's metadata advertises
+    (RFC 8414 section 2), else Mighty's fixed path under the issuer."""
+    return advertised or f"{issuer.rstrip('/')}/oauth/revoke"
+
+
 def _revoke_pair(
     http: httpx.Client,
     endpoint: str,
     credentials: oauth.ClientCredentials,
-    secrets: StoredSecrets,
+    tokens: Token | StoredSecrets,
 ) -> dict[str, oauth.RevocationOutcome]:
+    """Revoke what there is of a token pair, best effort: "refresh token"/"access token" ->
+    outcome."""
     outcomes: dict[str, oauth.RevocationOutcome] = {}
     # The refresh token first (RFC 7009 section 2.1): revoking it ends the whole grant on
     # servers that tie the access tokens to it.
     for label, value, hint in (
-        ("refresh token", secrets.refresh_token, "refresh_token"),
-        ("access token", secrets.access_token, "access_token"),
+        ("refresh token", tokens.refresh_token, "refresh_token"),
+        ("access token", tokens.access_token, "access_token"),
     ):
         if value:
             outcomes[label] = oauth.revoke_token(http, endpoint, credentials, value, hint)
@@ -119,16 +127,9 @@ def _save_tokens_or_revoke(
     try:
         return _save_login(saving, token, identity)
     except (KeyringUnavailableError, StateFileError) as exc:
-        endpoint = metadata.revocation_endpoint or f"{metadata.issuer.rstrip('/')}/oauth/revoke"
-        outcomes = [
-            oauth.revoke_token(http, endpoint, options.client, value, hint)
-            for value, hint in (
-                (token.refresh_token, "refresh_token"),
-                (token.access_token, "access_token"),
-            )
-            if value
-        ]
-        revoked = all(o is oauth.RevocationOutcome.REVOKED for o in outcomes)
+        endpoint = revocation_endpoint(metadata.issuer, metadata.revocation_endpoint)
+        outcomes = _revoke_pair(http, endpoint, options.client, token)
+        revoked = all(o is oauth.RevocationOutcome.REVOKED for o in outcomes.values())
         raise LoginError(
             f"The login succeeded but its tokens could not be saved: {exc.message} "
             + ("The unused tokens were revoked." if revoked else "Revoking them failed too."),
@@ -232,3 +233,6 @@ def _commit(
             except MightyError:
                 pass
             raise
+
+
+__all__ = ["revocation_endpoint"]
