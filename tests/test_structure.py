@@ -89,6 +89,31 @@ def test_the_library_does_not_import_the_command_line() -> None:
     assert graph["mightycli.entry"] >= {"mightycli.grammar", "mightycli.cli"}
 
 
+# Logging in is a package of one module a concern; the old single module is gone.
+LOGINS_MODULES = ("__init__", "accounts", "flow", "options", "pending", "saving")
+
+
+def test_logins_are_a_package_of_one_module_a_concern() -> None:
+    assert not (ROOT / "mightycli" / "login.py").exists()
+    package = ROOT / "mightycli" / "logins"
+    found = {path.stem: path for path in package.glob("*.py")}
+    assert set(LOGINS_MODULES) <= set(found)
+    for name, path in found.items():
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 600, name
+
+
+def test_the_logins_package_imports_no_command_line_library() -> None:
+    structure = _structure()
+    used = structure.external_imports(structure.modules(ROOT), ("typer", "rich", "click"))
+    package = {
+        name: packages
+        for name, packages in used.items()
+        if name == "mightycli.logins" or name.startswith("mightycli.logins.")
+    }
+    assert set(package) >= {f"mightycli.logins.{m}" for m in LOGINS_MODULES[1:]}
+    assert all(not packages for packages in package.values()), package
+
+
 def test_no_function_body_over_60_lines_outside_the_emulator() -> None:
     structure = _structure()
     assert structure.long_functions(structure.modules(ROOT)) == []
