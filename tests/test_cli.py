@@ -412,7 +412,7 @@ def _explode(*args: object, **kwargs: object) -> None:
 @pytest.mark.parametrize(
     ("command", "target"),
     [
-        (["status"], "mightycli.login.list_logins"),
+        (["status"], "mightycli.logins.list_logins"),
         (["token"], "mightycli.session.open_session"),  # the fast path
         (["whoami"], "mightycli.session.open_session"),
         (["logout"], "mightycli.config.read_state"),
@@ -437,7 +437,7 @@ def test_ctrl_c_anywhere_is_interrupted_130(capsys, monkeypatch, command) -> Non
         raise KeyboardInterrupt
 
     monkeypatch.setattr("mightycli.session.open_session", interrupt)
-    monkeypatch.setattr("mightycli.login.list_logins", interrupt)
+    monkeypatch.setattr("mightycli.logins.list_logins", interrupt)
     assert main(command) == 130
     err = capsys.readouterr().err
     assert err.strip() == "mighty: interrupted" and "Traceback" not in err

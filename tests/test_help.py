@@ -167,3 +167,12 @@ def test_debug_is_accepted_after_the_command() -> None:
     assert after.returncode == before.returncode == 4  # not logged in, not a usage error
     assert "No such option" not in after.stderr
     assert after.stderr == before.stderr
+
+
+def test_the_emulator_summary_is_its_own_first_sentence() -> None:
+    # The command list shows the emulator's summary without loading the emulator.
+    from mightycli.cli.base import first_sentence
+    from mightycli.cli.emulator import SUMMARY
+    from mightycli.emulator.command import emulator
+
+    assert SUMMARY == first_sentence(emulator.__doc__)

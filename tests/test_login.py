@@ -27,7 +27,7 @@ from mightycli.errors import (
     LoginTimedOutError,
     TokenRequestError,
 )
-from mightycli.login import LoginOptions, login
+from mightycli.logins import LoginOptions, login
 from mightycli.tokens import KeyringStore
 
 

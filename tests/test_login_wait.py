@@ -16,7 +16,8 @@ from conftest import admin_token_login, login_args
 
 from mightycli import config, oauth
 from mightycli.emulator import PUBLIC_CLIENT_ID
-from mightycli.login import SLOW_LOGIN_HINT_AFTER, LoginOptions, _WaitTicker
+from mightycli.logins import LoginOptions
+from mightycli.logins.flow import SLOW_LOGIN_HINT_AFTER, _WaitTicker
 
 LIVE = "Waiting for the browser: 0:0"  # the live line's text, with the time waited
 

@@ -677,7 +677,7 @@ config_documents = st.tuples(
 @given(content=damaged(config_documents))
 def test_any_config_file_gives_settings_or_a_clear_error(content: bytes) -> None:
     from mightycli import config
-    from mightycli.logins.options import parse_scopes
+    from mightycli.logins.settings import parse_scopes
 
     def check(path: Any) -> None:
         result = outcome(lambda: config.load_file_config(path))
@@ -727,21 +727,21 @@ def test_any_pending_file_is_read_or_ignored_with_a_warning(content: bytes) -> N
     import time
     from pathlib import Path
 
-    from mightycli import login
+    from mightycli.logins import pending
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "pending.json"
         path.write_bytes(content)
         try:
-            data = login.read_pending(path)
+            data = pending.read_pending(path)
         except ValueError:  # damaged: pruning leaves it alone, and says so
             notes: list[str] = []
-            login._prune_pending(Path(folder), time.time(), notes.append)
+            pending._prune_pending(Path(folder), time.time(), notes.append)
             assert path.read_bytes() == content
             assert len(notes) == 1 and str(path) in notes[0]
             return
         assert isinstance(data["expires_at"], (int, float)) and isinstance(data["scopes"], list)
         notes = []
-        login._prune_pending(Path(folder), time.time(), notes.append)
+        pending._prune_pending(Path(folder), time.time(), notes.append)
         assert notes == []
         assert path.exists() is (data["expires_at"] >= time.time())

@@ -122,6 +122,31 @@ def test_no_module_over_600_lines_outside_the_emulator() -> None:
     assert structure.long_modules(structure.modules(ROOT), limit=300)  # the rule can fail
 
 
+# Logging in is a package of one module a concern; the old single module is gone.
+LOGINS_MODULES = ("__init__", "accounts", "flow", "options", "pending", "saving", "settings")
+
+
+def test_logins_are_a_package_of_one_module_a_concern() -> None:
+    assert not (ROOT / "mightycli" / "login.py").exists()
+    package = ROOT / "mightycli" / "logins"
+    found = {path.stem: path for path in package.glob("*.py")}
+    assert set(LOGINS_MODULES) <= set(found)
+    for name, path in found.items():
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 600, name
+
+
+def test_the_logins_package_imports_no_command_line_library() -> None:
+    structure = _structure()
+    used = structure.external_imports(structure.modules(ROOT), ("typer", "rich", "click"))
+    package = {
+        name: packages
+        for name, packages in used.items()
+        if name == "mightycli.logins" or name.startswith("mightycli.logins.")
+    }
+    assert set(package) >= {f"mightycli.logins.{m}" for m in LOGINS_MODULES[1:]}
+    assert all(not packages for packages in package.values()), package
+
+
 def test_no_function_body_over_60_lines_outside_the_emulator() -> None:
     structure = _structure()
     assert structure.long_functions(structure.modules(ROOT)) == []
@@ -184,3 +209,11 @@ def test_one_emulator_front_end_with_one_set_of_flags() -> None:
     assert via_module == help_text("mightycli", "emulator")
     for flag in ("--token-ttl", "--members", "--port", "--advertise-revocation"):
         assert flag in via_module
+
+
+def test_every_name_of_the_logins_package_loads_from_its_module() -> None:
+    import mightycli.logins as logins
+
+    assert sorted(logins.__all__) == sorted(logins._WHERE)
+    for name in logins.__all__:
+        assert getattr(logins, name).__module__.startswith("mightycli.logins."), name

@@ -22,8 +22,8 @@ from mightycli.cli.base import (
 from mightycli.cli.output import emit_json, say, utf8_text
 from mightycli.environment import Env
 from mightycli.errors import NotLoggedInError, UsageError
-from mightycli.logins import options as login_options
-from mightycli.logins.options import LoginFlags, Prompts
+from mightycli.logins import settings as login_options
+from mightycli.logins.settings import LoginFlags, Prompts
 from mightycli.settings import Settings
 
 if TYPE_CHECKING:
