@@ -12,17 +12,8 @@ from mightycli.auth import BearerAuth
 from mightycli.config import check_endpoint_url
 from mightycli.environment import Env
 from mightycli.errors import ApiAuthError, ApiError, NetworkError, UsageError
-from mightycli.http import (
-    decode_json,
-    error_codes,
-    error_detail,
-    html_block_hint,
-    is_html,
-    is_html_block,
-    make_http_client,
-    same_origin,
-    status_text,
-)
+from mightycli.http import decode_json, error_codes, make_http_client, same_origin, status_text
+from mightycli.responses import Wording, classify_response
 from mightycli.session import Kind, Session, admin_login_hint
 
 
@@ -59,8 +50,20 @@ class GraphQLResponse:
 _NOT_JSON = object()
 
 
-def _server_error_text(response: httpx.Response) -> str | None:
-    return error_detail(decode_json(response.content))
+def server_wording(server: str) -> Wording:
+    """How failures from one of the two APIs are worded, by what the server is called."""
+    return Wording(
+        server=server,
+        refused="The {server} refused the token (HTTP 401).",
+        redirected="The {server} answered {status}, a redirect mighty does not follow.",
+        blocked="The {server} answered HTTP 403 with an HTML page (a bot or firewall "
+        "challenge) instead of JSON.",
+        failed="The {server} answered {status}{detail}",
+        detail=": {}",
+        no_detail=".",
+        html_detail="an HTML page instead of JSON",
+        refused_code="UNAUTHENTICATED",
+    )
 
 
 def _checked_request(
@@ -84,30 +87,9 @@ def _checked_request(
         raise NetworkError(f"The {what} at {url} timed out.") from exc
     except httpx.HTTPError as exc:
         raise NetworkError(f"Cannot reach the {what} at {url}: {exc}") from exc
-    if response.status_code == 401:
-        raise ApiAuthError(
-            f"The {what} refused the token (HTTP 401).", status_code=401, code="UNAUTHENTICATED"
-        )
-    if 300 <= response.status_code < 400:
-        raise ApiError(
-            f"The {what} answered {status_text(response)}, a redirect mighty does not follow.",
-            status_code=response.status_code,
-        )
-    if is_html_block(response):
-        raise ApiError(
-            f"The {what} answered HTTP 403 with an HTML page (a bot or firewall challenge) "
-            "instead of JSON.",
-            hint=html_block_hint(url),
-            status_code=403,
-        )
-    if response.status_code >= 400:
-        detail = _server_error_text(response)
-        if detail is None and is_html(response):
-            detail = "an HTML page instead of JSON"
-        raise ApiError(
-            f"The {what} answered {status_text(response)}" + (f": {detail}" if detail else "."),
-            status_code=response.status_code,
-        )
+    failure = classify_response(response, server_wording(what))
+    if failure is not None:
+        raise failure
     return response
 
 

@@ -17,15 +17,8 @@ from mightycli import pagination, retry
 from mightycli.api import admin_url, graphql_url
 from mightycli.environment import Env
 from mightycli.errors import ApiAuthError, ApiError, MightyError, UsageError
-from mightycli.http import (
-    error_detail,
-    graphql_codes,
-    graphql_errors,
-    html_block_hint,
-    is_html,
-    is_html_block,
-    status_text,
-)
+from mightycli.http import graphql_codes, graphql_errors, status_text
+from mightycli.responses import Wording, classify_response
 from mightycli.session import Api, Kind, Session, admin_login_hint, login_hint, open_session
 
 # Reads a named source (a file, or standard input for "-") for a purpose ("--input").
@@ -199,51 +192,45 @@ def _auth_hint(session: Session) -> str:
     return login_hint(session.network)
 
 
+def call_wording(session: Session, graphql: bool) -> Wording:
+    """How ``mighty api`` words a failed answer: the status first, the server's detail in
+    brackets, and the hint that fixes it (a login for a refused token, the path for an Admin
+    API 404)."""
+    return Wording(
+        server="API",
+        refused="{status}{detail}",
+        redirected="{status}: the {server} redirects to {location}; mighty does not follow "
+        "redirects.",
+        blocked="{status}{detail}: a bot or firewall challenge",
+        failed="{status}{detail}",
+        detail=" ({})",
+        no_detail="",
+        html_detail="an HTML page",
+        html_only_without_object=True,
+        skip_echoed_reason=True,
+        refused_hint=_auth_hint(session),
+        redirect_hint="Call the address it names directly if it is on the API host.",
+        not_found_hint=None if graphql else _NOT_FOUND_HINT,
+    )
+
+
 def response_failure(
     response: httpx.Response, body: Any, session: Session, graphql: bool
 ) -> MightyError | None:
     """The error a response stands for, if any: HTTP 401 and UNAUTHENTICATED exit 4."""
-    status = status_text(response)
-    if 300 <= response.status_code < 400:
-        # Redirects are not followed (the token must not travel elsewhere), so one is a failure.
-        location = response.headers.get("location")
-        where = "".join(c if c.isprintable() else "?" for c in (location or "")[:300])
+    failure = classify_response(response, call_wording(session, graphql))
+    if failure is not None or not graphql:
+        return failure
+    errors = graphql_errors(body)
+    if errors:
+        text = "; ".join(str(e.get("message", "error"))[:300] for e in errors[:5])
+        if "UNAUTHENTICATED" in graphql_codes(body):
+            return ApiAuthError(
+                f"GraphQL: {text}", hint=_auth_hint(session), code="UNAUTHENTICATED"
+            )
+        return ApiError(f"GraphQL: {text}")
+    if not isinstance(body, dict) or "data" not in body:
         return ApiError(
-            f"{status}: the API redirects to {where or '(no Location given)'}; mighty does not "
-            "follow redirects.",
-            hint="Call the address it names directly if it is on the API host.",
-            status_code=response.status_code,
+            f"The GraphQL API answered {status_text(response)} without a JSON data field."
         )
-    if response.status_code >= 400:
-        return _http_failure(response, body, session, graphql)
-    if graphql:
-        errors = graphql_errors(body)
-        if errors:
-            text = "; ".join(str(e.get("message", "error"))[:300] for e in errors[:5])
-            if "UNAUTHENTICATED" in graphql_codes(body):
-                return ApiAuthError(
-                    f"GraphQL: {text}", hint=_auth_hint(session), code="UNAUTHENTICATED"
-                )
-            return ApiError(f"GraphQL: {text}")
-        if not isinstance(body, dict) or "data" not in body:
-            return ApiError(f"The GraphQL API answered {status} without a JSON data field.")
     return None
-
-
-def _http_failure(
-    response: httpx.Response, body: Any, session: Session, graphql: bool
-) -> MightyError:
-    detail = error_detail(body)
-    if not isinstance(body, dict) and is_html(response):
-        detail = "an HTML page"
-    same = detail is not None and detail.lower() == response.reason_phrase.lower()
-    message = status_text(response) + (f" ({detail})" if detail and not same else "")
-    if response.status_code == 401:
-        return ApiAuthError(message, hint=_auth_hint(session), status_code=401)
-    if is_html_block(response):
-        hint = html_block_hint(str(response.request.url))
-        return ApiError(message + ": a bot or firewall challenge", hint=hint, status_code=403)
-    not_found = response.status_code == 404 and not graphql
-    return ApiError(
-        message, hint=_NOT_FOUND_HINT if not_found else None, status_code=response.status_code
-    )
