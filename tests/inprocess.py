@@ -22,7 +22,7 @@ import tempfile
 import threading
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
@@ -102,16 +102,19 @@ def _environment(changes: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def _standard_input(text: str | None) -> Iterator[IO[str]]:
-    """A real file for standard input: ``text`` in a temporary file, else /dev/null."""
-    if text is None:
+def _standard_input(data: bytes | None) -> Iterator[IO[str]]:
+    """A real file for standard input, read as a process reads its own: ``data`` in a
+    temporary file, else /dev/null."""
+    if data is None:
         with open(os.devnull, encoding="utf-8", errors="surrogateescape") as empty:
             yield empty
         return
-    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogateescape") as stdin:
-        stdin.write(text)
-        stdin.seek(0)
-        yield stdin
+    with tempfile.TemporaryFile() as raw:
+        raw.write(data)
+        raw.flush()
+        raw.seek(0)
+        with open(raw.fileno(), encoding="utf-8", errors="surrogateescape", closefd=False) as stdin:
+            yield stdin
 
 
 STREAMS = ("stdin", "stdout", "stderr")
@@ -172,16 +175,38 @@ def _leftover_live_line() -> bool:
     return leaked
 
 
+@dataclass
+class RawResult:
+    code: int
+    stdout: bytes
+    stderr: bytes
+
+
 def run(
-    args: list[str],
+    args: Sequence[str | bytes],
     *,
     env: Mapping[str, str],
-    input: str | None = None,
+    input: str | bytes | None = None,
     timeout: float = 60,
 ) -> Result:
-    """``mighty *args`` in this process: its exit status and what it wrote."""
+    """``mighty *args`` in this process: its exit status and what it wrote, as text."""
+    raw = run_raw(args, env=env, input=input, timeout=timeout)
+    return Result(raw.code, decoded(raw.stdout), decoded(raw.stderr))
+
+
+def run_raw(
+    args: Sequence[str | bytes],
+    *,
+    env: Mapping[str, str],
+    input: str | bytes | None = None,
+    timeout: float = 60,
+) -> RawResult:
+    """``mighty *args`` in this process: its exit status and the bytes it wrote. Arguments
+    given as bytes reach it as the interpreter decodes a process's own (os.fsdecode)."""
     from mightycli import entry
 
+    argv = [os.fsdecode(arg) for arg in args]
+    data = input.encode("utf-8") if isinstance(input, str) else input
     needs_process = process_only(env)
     assert not needs_process, f"only a new process honours {needs_process}: use run_mighty_process"
     assert threading.current_thread() is threading.main_thread(), "signals need the main thread"
@@ -193,11 +218,11 @@ def run(
     threads = set(threading.enumerate())
     escaped: SystemExit | None = None
     try:
-        with _environment(env), _standard_input(input) as stdin, _deadline(timeout):
+        with _environment(env), _standard_input(data) as stdin, _deadline(timeout):
             _set_streams((stdin, stdout, stderr))
-            sys.argv = [entry.__file__, *args]
+            sys.argv = [entry.__file__, *argv]
             try:
-                code = int(entry.main(list(args)))
+                code = int(entry.main(list(argv)))
             except SystemExit as exit_:
                 escaped = exit_
                 code = _exit_status(exit_)
@@ -205,7 +230,7 @@ def run(
             stdout.flush()
             stderr.flush()
     except InProcessTimeout:
-        raise subprocess.TimeoutExpired(["mighty", *args], timeout) from None
+        raise subprocess.TimeoutExpired(["mighty", *argv], timeout) from None
     finally:
         _set_streams(originals)
         sys.stdin, sys.stdout, sys.stderr = streams
@@ -215,10 +240,10 @@ def run(
         leaked_live_line = _leftover_live_line()
     if escaped is not None:
         warnings.warn(
-            f"mighty {' '.join(args)}: SystemExit({escaped.code!r}) escaped main from "
+            f"mighty {' '.join(argv)}: SystemExit({escaped.code!r}) escaped main from "
             f"{_where(escaped)}",
             SystemExitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     assert not leaked_live_line, "a live line outlived the command (output.LIVE is not empty)"
-    return Result(code, decoded(out.getvalue()), decoded(err.getvalue()))
+    return RawResult(code, out.getvalue(), err.getvalue())

@@ -53,8 +53,23 @@ def test_standard_input_is_a_real_file(monkeypatch: pytest.MonkeyPatch) -> None:
         return 0
 
     _run_fake(monkeypatch, main, input="sekrit é\n")
+    _run_fake(monkeypatch, main, input=b"\xff\xfe")
     _run_fake(monkeypatch, main)
-    assert seen == [False, "sekrit é\n".encode(), False, b""]
+    assert seen == [False, "sekrit é\n".encode(), False, b"\xff\xfe", False, b""]
+
+
+def test_arguments_and_output_as_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    def main(argv: list[str]) -> int:
+        sys.stdout.buffer.write(os.fsencode(argv[0]))
+        sys.stdout.write(argv[0])  # the undecodable byte goes out as it came in
+        return 0
+
+    from mightycli import entry
+
+    monkeypatch.setattr(entry, "main", main)
+    # Decoded as the interpreter decodes a process's arguments (surrogate escapes).
+    raw = inprocess.run_raw([b"name=\xff"], env={})
+    assert raw == inprocess.RawResult(0, b"name=\xffname=\xff", b"")
 
 
 def test_everything_is_put_back_even_when_the_command_crashes(
