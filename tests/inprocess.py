@@ -35,8 +35,10 @@ PROCESS_ONLY_VARIABLES = frozenset(
 )
 PROCESS_ONLY_PREFIXES = ("PYTHON",)
 
-# How long threads a run started (the browser opener waiting for the scripted browser) may take
-# to end once the command has returned: a process would have ended them by exiting.
+# How long threads started during a run may take to end once the command has returned: the
+# browser opener waiting for the scripted browser, and the request threads of a server in this
+# process (the emulator) still answering the run's last requests. A process would have ended
+# its own threads by exiting, and closed its connections.
 THREAD_GRACE = 15.0
 
 # The signals whose handlers a command may set (the emulator sets SIGTERM's).

@@ -1,5 +1,6 @@
-"""End-to-end: the real `mighty` command in subprocesses, the emulator on 127.0.0.1, a scripted
-browser following the redirect to the real loopback receiver, a file-backed keyring."""
+"""End-to-end: the real `mighty` command (its console script's main, in process; a subprocess
+where signals or the keyring backend need one), the emulator on 127.0.0.1, a scripted browser
+following the redirect to the real loopback receiver, a file-backed keyring."""
 
 from __future__ import annotations
 
