@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+import inprocess
 import keyring
 import pytest
+from inprocess import Result
 from keyrings.alt.file import PlaintextKeyring
 
 KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
@@ -108,13 +110,6 @@ def emulator(redirect_uri: str) -> Iterator[object]:
         yield server
 
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def browser_script(tmp_path: Path) -> Path:
     """An executable for $BROWSER that drives the emulator's consent page like a person would."""
@@ -133,7 +128,22 @@ def browser_script(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_mighty(browser_script: Path):  # type: ignore[no-untyped-def]
-    """Run the real command in a subprocess, with the isolated environment of this test."""
+    """Run the command in this process (``mightycli.entry.main``), with the isolated
+    environment of this test and $BROWSER at the scripted browser, as a subprocess would."""
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None
+    ) -> Result:
+        full_env = {"BROWSER": str(browser_script), **(env or {})}
+        return inprocess.run(list(args), env=full_env, input=input, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def run_mighty_process(browser_script: Path):  # type: ignore[no-untyped-def]
+    """Run the real command in a subprocess, with the isolated environment of this test: for
+    what only a process shows (signals, pipes, imports, settings read at start-up)."""
 
     def run(
         *args: str, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None

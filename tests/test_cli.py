@@ -1,5 +1,6 @@
-"""End-to-end: the real `mighty` command in subprocesses, the emulator on 127.0.0.1, a scripted
-browser following the redirect to the real loopback receiver, a file-backed keyring."""
+"""End-to-end: the real `mighty` command (its console script's main, in process; a subprocess
+where signals or the keyring backend need one), the emulator on 127.0.0.1, a scripted browser
+following the redirect to the real loopback receiver, a file-backed keyring."""
 
 from __future__ import annotations
 
@@ -298,30 +299,34 @@ def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(  # type: ignore[no-u
 
 
 def test_insecure_storage_when_there_is_no_keyring(  # type: ignore[no-untyped-def]
-    emulator, redirect_uri, run_mighty, isolated
+    emulator, redirect_uri, run_mighty, run_mighty_process, isolated
 ) -> None:
+    # The keyring backend comes from PYTHON_KEYRING_BACKEND once, at process start.
     no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    refused = run_mighty(*login_args(emulator, redirect_uri), env=no_keyring)
+    refused = run_mighty_process(*login_args(emulator, redirect_uri), env=no_keyring)
     assert refused.code == 2 and "No usable OS keyring" in refused.stderr
     assert "--insecure-storage" in refused.stderr and "Open this URL" not in refused.stderr
     token_file = isolated / "config" / "tokens.json"
-    login = run_mighty(*login_args(emulator, redirect_uri, "--insecure-storage"), env=no_keyring)
+    login = run_mighty_process(
+        *login_args(emulator, redirect_uri, "--insecure-storage"), env=no_keyring
+    )
     assert login.code == 0, login.stderr
     assert f"unencrypted in {token_file}" in login.stderr
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     stored = json.loads(token_file.read_text())["emulated"]
-    assert run_mighty("token", env=no_keyring).stdout == stored["access_token"] + "\n"
-    assert run_mighty("whoami", env=no_keyring).code == 0
-    status = json.loads(run_mighty("status", "--json", env=no_keyring).stdout)["logins"][0]
+    assert run_mighty_process("token", env=no_keyring).stdout == stored["access_token"] + "\n"
+    assert run_mighty_process("whoami", env=no_keyring).code == 0
+    status = json.loads(run_mighty_process("status", "--json", env=no_keyring).stdout)["logins"][0]
     assert status["storage"].startswith("plain file") and status["refresh_token"] is True
     emulator.expire_access_tokens()
-    assert run_mighty("whoami", env=no_keyring).code == 0  # refreshed, rotation saved to the file
+    # refreshed, rotation saved to the file
+    assert run_mighty_process("whoami", env=no_keyring).code == 0
     assert (
         json.loads(token_file.read_text())["emulated"]["refresh_token"] != stored["refresh_token"]
     )
-    assert run_mighty("logout", env=no_keyring).code == 0
+    assert run_mighty_process("logout", env=no_keyring).code == 0
     assert json.loads(token_file.read_text()) == {}
-    again = run_mighty(
+    again = run_mighty_process(
         *login_args(emulator, redirect_uri), env={**no_keyring, "MIGHTY_STORAGE": "file"}
     )
     assert again.code == 0 and "unencrypted" in again.stderr

@@ -434,17 +434,20 @@ def test_connection_failure_is_reported(run_mighty) -> None:  # type: ignore[no-
     )
 
 
-def test_admin_token_in_file_storage_without_a_keyring(emulator, run_mighty, isolated) -> None:  # type: ignore[no-untyped-def]
+def test_admin_token_in_file_storage_without_a_keyring(  # type: ignore[no-untyped-def]
+    emulator, run_mighty_process, isolated
+) -> None:
+    # The keyring backend comes from PYTHON_KEYRING_BACKEND once, at process start.
     no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    login = _admin_login(run_mighty, emulator, "--insecure-storage", env=no_keyring)
+    login = _admin_login(run_mighty_process, emulator, "--insecure-storage", env=no_keyring)
     assert "unencrypted" in login.stderr
     tokens = json.loads((isolated / "config" / "tokens.json").read_text())
     assert tokens == {"emulated": {"admin_token": ADMIN_API_TOKEN}}
-    members = run_mighty("api", "members", "-f", "per_page=1", env=no_keyring)
+    members = run_mighty_process("api", "members", "-f", "per_page=1", env=no_keyring)
     assert members.code == 0, members.stderr
-    status = json.loads(run_mighty("status", "--json", env=no_keyring).stdout)["logins"][0]
+    status = json.loads(run_mighty_process("status", "--json", env=no_keyring).stdout)["logins"][0]
     assert status["storage"].startswith("plain file") and status["admin_token"] is True
-    assert run_mighty("logout", env=no_keyring).code == 0
+    assert run_mighty_process("logout", env=no_keyring).code == 0
     assert json.loads((isolated / "config" / "tokens.json").read_text()) == {}
 
 

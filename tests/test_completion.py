@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import inprocess
 import pytest
 
 from mightycli import config
@@ -20,6 +21,15 @@ BIN = str(Path(sys.executable).parent)
 
 
 def _mighty(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # In process (tests/inprocess.py): printing a script; the completion requests run the
+    # command as a shell does, in a process of its own (_mighty_process, _bash_complete).
+    result = inprocess.run(args, env=env or {}, timeout=60)
+    return subprocess.CompletedProcess(["mighty", *args], result.code, result.stdout, result.stderr)
+
+
+def _mighty_process(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mightycli", *args],
         capture_output=True,
@@ -133,7 +143,7 @@ def test_no_logins_complete_to_nothing_without_an_error() -> None:
     ],
 )  # fmt: skip
 def test_zsh_and_fish_requests(shell: str, env: dict[str, str], expected: list[str]) -> None:
-    result = _mighty(env={"_MIGHTY_COMPLETE": f"complete_{shell}", **env})
+    result = _mighty_process(env={"_MIGHTY_COMPLETE": f"complete_{shell}", **env})
     assert result.returncode == 0, result.stderr
     for word in expected:
         assert word in result.stdout

@@ -4,11 +4,10 @@ and nothing rewritten or deleted behind the user's back."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+import inprocess
 import pytest
 from conftest import login_args
 
@@ -70,13 +69,9 @@ def test_a_damaged_state_file_is_named_and_left_alone(tmp_path: Path, content: b
 
 
 def _run(*args: str | bytes, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "mightycli", *args],
-        input=stdin,
-        capture_output=True,
-        env=dict(os.environ),
-        timeout=60,
-    )
+    # In process (tests/inprocess.py): bytes in and out, arguments decoded as a process's are.
+    result = inprocess.run_raw(args, env={}, input=stdin, timeout=60)
+    return subprocess.CompletedProcess(args, result.code, result.stdout, result.stderr)
 
 
 @pytest.mark.parametrize("command", [["status"], ["whoami"], ["token"], ["logout"]])

@@ -174,15 +174,16 @@ def test_status_check_asks_the_server(emulator, redirect_uri, run_mighty) -> Non
 
 
 def test_logout_force_forgets_a_login_whose_keyring_cannot_be_read(  # type: ignore[no-untyped-def]
-    emulator, redirect_uri, run_mighty, isolated: Path
+    emulator, redirect_uri, run_mighty, run_mighty_process, isolated: Path
 ) -> None:
+    # The keyring backend comes from PYTHON_KEYRING_BACKEND once, at process start.
     assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
     broken = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    refused = run_mighty("logout", env=broken)
+    refused = run_mighty_process("logout", env=broken)
     assert refused.code == 2
     assert "mighty logout --network emulated --force" in refused.stderr
     assert "emulated" in json.loads((isolated / "config" / "logins.json").read_text())["logins"]
-    forced = run_mighty("logout", "--force", env=broken)
+    forced = run_mighty_process("logout", "--force", env=broken)
     assert forced.code == 0, forced.stderr
     assert "could not be removed" in forced.stderr and "mighty-cli:emulated" in forced.stderr
     assert json.loads((isolated / "config" / "logins.json").read_text())["logins"] == {}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import inprocess
 import pytest
 from conftest import free_port, require_tools
 from test_emulator import consent_id
@@ -75,14 +76,9 @@ def readme_files() -> dict[str, str]:
 
 
 def mighty_help(*args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "mightycli", *args, "--help"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
+    # In process (tests/inprocess.py): only the examples themselves run the installed command.
+    proc = inprocess.run([*args, "--help"], env={"COLUMNS": "200"}, timeout=60)
+    assert proc.code == 0, proc.stderr
     return proc.stdout
 
 

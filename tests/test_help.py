@@ -3,11 +3,10 @@ values never split, defaults shown one way, plain usage errors, `mighty help`, -
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 
+import inprocess
 import pytest
 
 COMMANDS = (
@@ -17,13 +16,9 @@ WIDTHS = ("60", "200")
 
 
 def mighty(*args: str, columns: str = "80") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mightycli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": columns},
-        timeout=60,
-    )
+    # In process (tests/inprocess.py): help is laid out for COLUMNS when it is drawn.
+    result = inprocess.run(args, env={"COLUMNS": columns}, timeout=60)
+    return subprocess.CompletedProcess(["mighty", *args], result.code, result.stdout, result.stderr)
 
 
 def _help(*args: str, columns: str = "80") -> str:

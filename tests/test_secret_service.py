@@ -100,31 +100,32 @@ def test_each_test_starts_empty(secret_service: SecretServiceBus) -> None:
 
 
 def test_login_token_whoami_logout_through_the_command(  # type: ignore[no-untyped-def]
-    secret_service: SecretServiceBus, emulator, redirect_uri, run_mighty
+    secret_service: SecretServiceBus, emulator, redirect_uri, run_mighty_process
 ) -> None:
-    login = run_mighty(*login_args(emulator, redirect_uri))
+    # A real process: the backend as PYTHON_KEYRING_BACKEND names it at start-up, on the private bus.
+    login = run_mighty_process(*login_args(emulator, redirect_uri))
     assert login.code == 0, login.stderr
     access = stored(secret_service, "emulated", "access_token")
     refresh = stored(secret_service, "emulated", "refresh_token")
     assert access and refresh and emulator.is_token_active(access)
 
-    status = run_mighty("status")
+    status = run_mighty_process("status")
     assert "SecretService" in status.stdout, status.stdout
-    token = run_mighty("token")
+    token = run_mighty_process("token")
     assert token.code == 0 and token.stdout == access + "\n"
 
     emulator.expire_access_tokens()  # whoami renews, and the rotated tokens are saved
-    whoami = run_mighty("whoami")
+    whoami = run_mighty_process("whoami")
     assert whoami.code == 0 and whoami.stdout.startswith("Ada Lovelace"), whoami.stderr
     new_refresh = stored(secret_service, "emulated", "refresh_token")
     assert new_refresh and new_refresh != refresh
     assert stored(secret_service, "emulated", "access_token") not in (None, access)
 
-    logout = run_mighty("logout")
+    logout = run_mighty_process("logout")
     assert logout.code == 0, logout.stderr
     assert stored(secret_service, "emulated", "access_token") is None
     assert stored(secret_service, "emulated", "refresh_token") is None
-    assert run_mighty("token").code == 4
+    assert run_mighty_process("token").code == 4
 
 
 def test_the_rest_of_the_suite_uses_the_file_keyring() -> None:
