@@ -103,7 +103,7 @@ COMMANDS: dict[str, Command] = {
         (NETWORK, JSON, JQ, DEBUG),
         help="""Show who you are logged in as.
 
-    \\b
+    \b
     Examples:
       mighty whoami
       mighty whoami --network mycommunity --json
@@ -127,7 +127,7 @@ COMMANDS: dict[str, Command] = {
     Prints the token and a newline on stdout, nothing else. Without --admin it is the OAuth
     access token when there is an OAuth login, else the Admin API token.
 
-    \\b
+    \b
     Examples:
       TOKEN=$(mighty token)
       mighty token --admin --network mycommunity
@@ -229,7 +229,7 @@ COMMANDS: dict[str, Command] = {
     GraphQL calls use your OAuth login; Admin API (REST) calls use an Admin API token stored with
     mighty login --with-token. 429, 502, 503, 504 and THROTTLED answers are retried with backoff.
 
-    \\b
+    \b
     Examples:
       mighty api graphql -f query='{ me { name } }'
       mighty api graphql --query-file members.graphql --paginate

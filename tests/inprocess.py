@@ -170,7 +170,7 @@ def _wait_for_threads(before: set[threading.Thread]) -> None:
 
 
 def _leftover_live_line() -> bool:
-    from mightycli import output
+    from mightycli.cli import output
 
     leaked = bool(output.LIVE)
     output.LIVE.clear()
