@@ -216,7 +216,13 @@ def _run_emulator_example(stage: Stage, example: str, home: Path) -> None:
     assert code == 0
 
 
-@pytest.mark.parametrize("example", ALL_EXAMPLES)
+def _example_params() -> list[object]:
+    # The examples that listen on the fixed port 4010 run one after another, on one worker.
+    fixed = pytest.mark.xdist_group("port-4010")
+    return [pytest.param(e, marks=fixed) if "--port 4010" in e else e for e in ALL_EXAMPLES]
+
+
+@pytest.mark.parametrize("example", _example_params())
 def test_example_runs_as_written(
     example: str, stage: Stage, shared_home: Path, tmp_path: Path
 ) -> None:

@@ -66,7 +66,7 @@ def declare(name: str, described: grammar.Command) -> Callable[..., None]:
     run.__name__ = run.__qualname__ = name
     run.__doc__ = described.help
     run.__signature__ = inspect.Signature(_parameters(described))  # type: ignore[attr-defined]
-    return command(name)(run)
+    return run
 
 
-COMMANDS = {name: declare(name, described) for name, described in grammar.COMMANDS.items()}
+COMMANDS = {name: command(name)(declare(name, d)) for name, d in grammar.COMMANDS.items()}
