@@ -142,3 +142,8 @@ class ApiAuthError(ApiError):
     """The API refused the credentials (HTTP 401 or GraphQL UNAUTHENTICATED)."""
 
     exit_code = EXIT_AUTH_REQUIRED
+
+
+class NotFoundError(MightyError):
+    """A member, plan, space, tag or event named on the command line is not there (or the name
+    fits more than one)."""

@@ -146,14 +146,38 @@ def first_sentence(doc: str | None) -> str:
     return paragraph[: end.end()] if end else paragraph
 
 
-def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register a command whose summary is its docstring's first sentence, never a cut line."""
+def group_command(
+    group: typer.Typer, name: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command on ``group`` whose summary is its docstring's first sentence, never a
+    cut line."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
         summary = first_sentence(function.__doc__)
-        return app.command(name, short_help=summary, cls=_Command)(function)
+        return group.command(name, short_help=summary, cls=_Command)(function)
 
     return register
+
+
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command of mighty itself (see ``group_command``)."""
+    return group_command(app, name)
+
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of commands (``mighty members ...``), listed in ``mighty --help`` with the
+    first sentence of its help, and with the same look as every command."""
+    group = typer.Typer(
+        name=name,
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,
+        rich_markup_mode=None,
+        context_settings=app.info.context_settings,
+    )
+    app.add_typer(group, name=name, short_help=first_sentence(help))
+    return group
 
 
 def _version_callback(value: bool) -> None:

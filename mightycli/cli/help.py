@@ -79,7 +79,7 @@ def fast_help(args: list[str]) -> int | None:
         (info.name or info.callback.__name__, info.short_help or "")
         for info in app.registered_commands
         if info.callback is not None
-    ]
+    ] + [(str(info.name), str(info.short_help or "")) for info in app.registered_groups]
     for title, entries in (("Options", rows), ("Commands", commands)):
         lines.append(f"{title}:")
         column = max(len(left) for left, _ in entries) + 4

@@ -12,7 +12,18 @@ from typing import Annotated, Any
 
 import typer
 
-from mightycli.cli import calls, logins
+from mightycli.cli import (
+    billing,
+    calls,
+    events,
+    invites,
+    logins,
+    members,
+    plans,
+    posts,
+    spaces,
+    tags,
+)
 from mightycli.cli import emulator as emulator_command
 from mightycli.cli.base import app, command
 from mightycli.cli.help import completion, fast_help
@@ -22,6 +33,8 @@ from mightycli.errors import EXIT_INTERRUPTED, EXIT_USAGE
 
 # Each command module registers its commands on import; the command list shows them in this order.
 COMMAND_MODULES = (logins, calls, completion)
+# The resource groups, listed after the commands in this order (members first).
+GROUP_MODULES = (members, plans, spaces, tags, invites, events, posts, billing)
 __all__ = ["COMMAND_MODULES", "app", "main"]
 ORDER = (
     "login", "whoami", "token", "status", "switch", "logout", "api", "completion", "help",
@@ -57,6 +70,11 @@ def _name(info: Any) -> str:
 
 
 app.registered_commands.sort(key=lambda info: ORDER.index(_name(info)))
+GROUP_ORDER = (
+    "members", "plans", "spaces", "tags", "badges", "invites", "events", "posts",
+    "subscriptions", "purchases",
+)  # fmt: skip
+app.registered_groups.sort(key=lambda info: GROUP_ORDER.index(str(info.name)))
 
 
 def _run(args: list[str], argv: list[str] | None) -> int:

@@ -1,0 +1,397 @@
+"""``mighty members``: the roster, one member, creating, editing and removing members, and
+their plans, spaces and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from mightycli.cli.base import command_group
+from mightycli.cli.output import say
+from mightycli.cli.views import (
+    AllOption,
+    DebugOption,
+    DryRunOption,
+    FieldsOption,
+    FormatOption,
+    JqOption,
+    LimitOption,
+    NetworkOption,
+    YesOption,
+    admin_run,
+    check_output,
+    confirm,
+    group_command,
+    run_links,
+    run_list,
+    show_answer,
+    show_item,
+)
+from mightycli.errors import ApiError, NotFoundError, UsageError
+
+members = command_group(
+    "members",
+    """List, view, create, edit and remove members, and their plans, spaces and tags.
+
+    A MEMBER is a numeric id or an e-mail address. Uses the Admin API token
+    (mighty login --with-token).
+
+    \b
+    Examples:
+      mighty members list --all --format csv > roster.csv
+      mighty members view ada@example.com
+      mighty members tag grace@example.com VIP
+    """,
+)
+
+MemberArgument = Annotated[
+    str,
+    typer.Argument(metavar="MEMBER", help="A numeric id or an e-mail address.", show_default=False),
+]
+ROLES = ("host", "moderator", "contributor")
+
+
+def _role(role: str | None) -> str | None:
+    if role is not None and role.lower() not in ROLES:
+        raise UsageError(f"Unknown role {role!r}.", hint="Use host, moderator or contributor.")
+    return role.lower() if role else None
+
+
+@group_command(members, "list")
+def list_members(
+    space: Annotated[
+        str | None,
+        typer.Option(
+            "--space", metavar="SPACE", help="Only the members of this space.", show_default=False
+        ),
+    ] = None,
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan", metavar="PLAN", help="Only the members on this plan.", show_default=False
+        ),
+    ] = None,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    jq: JqOption = None,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """List the network's members, or those of one space or plan.
+
+    \b
+    Examples:
+      mighty members list
+      mighty members list --space Welcome --all
+      mighty members list --plan Gold --json id,email --jq '.[].email'
+    """
+    if space is not None and plan is not None:
+        raise UsageError("Give --space or --plan, not both.")
+    operation = "members.list"
+    values: Callable[[Any], dict[str, Any]] = lambda names: {}  # noqa: E731
+    if space is not None:
+        operation = "spaces.members"
+        values = lambda names: {"space_id": names.one("spaces", space).id}  # noqa: E731
+    elif plan is not None:
+        operation = "plans.members"
+        values = lambda names: {"plan_id": names.one("plans", plan).id}  # noqa: E731
+    run_list(
+        network, "members", operation, limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
+        values=values,
+    )  # fmt: skip
+
+
+def _member_item(admin: Any, names: Any, text: str) -> Any:
+    member = names.member(text)
+    if member.item is not None:
+        return member.item
+    try:
+        return admin.call("members.view", {"id": member.id})
+    except ApiError as error:
+        if error.status_code == 404:
+            raise NotFoundError(f"No member has the id {member.id}.") from None
+        raise
+
+
+@group_command(members, "view")
+def view_member(
+    member: MemberArgument,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    jq: JqOption = None,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Show one member.
+
+    \b
+    Examples:
+      mighty members view ada@example.com
+      mighty members view 5000002 --json id,email,first_name,last_name
+    """
+    check_output("members", fmt, fields, jq)
+    with admin_run(network) as (admin, names):
+        item = _member_item(admin, names, member)
+    show_item("members", item, fmt=fmt, spec=fields, jq=jq)
+
+
+@group_command(members, "create")
+def create_member(
+    email: Annotated[
+        str,
+        typer.Option("--email", metavar="EMAIL", help="Their e-mail address.", show_default=False),
+    ],
+    first_name: Annotated[
+        str, typer.Option("--first-name", metavar="NAME", help="First name.", show_default=False)
+    ],
+    last_name: Annotated[
+        str, typer.Option("--last-name", metavar="NAME", help="Last name.", show_default=False)
+    ],
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            help="host, moderator or contributor.  [default: contributor]",
+            show_default=False,
+        ),
+    ] = None,
+    limited: Annotated[
+        bool, typer.Option("--limited", help="A limited member, in the --space spaces only.")
+    ] = False,
+    spaces: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--space",
+            metavar="SPACE",
+            help="A space of a limited member (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    welcome_email: Annotated[
+        bool | None,
+        typer.Option(
+            "--welcome-email/--no-welcome-email",
+            help="Send the welcome e-mail.  [default: sent]",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: DryRunOption = False,
+    fields: FieldsOption = None,
+    jq: JqOption = None,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Add a member to the network.
+
+    \b
+    Examples:
+      mighty members create --email kj@example.com --first-name Katherine --last-name Johnson
+      mighty members create --email lw@example.com --first-name Li --last-name Wu --limited --space Welcome --no-welcome-email
+    """  # noqa: E501
+    if fields is not None:
+        check_output("members", None, fields, jq)
+    if spaces and not limited:
+        raise UsageError("--space is for limited members.", hint="Add --limited.")
+    if limited and not spaces:
+        raise UsageError(
+            "A limited member needs the spaces they may see.", hint="Add --space SPACE."
+        )
+    with admin_run(network, dry_run=dry_run) as (admin, names):
+        values: dict[str, Any] = {
+            "email": email, "first_name": first_name, "last_name": last_name,
+            "role": _role(role), "send_welcome_email": welcome_email,
+        }  # fmt: skip
+        if limited:
+            values["member_type"] = "limited"
+            values["space_ids"] = [names.one("spaces", s).id for s in spaces or ()]
+        answer = admin.call("members.create", values)
+    if answer is not None:
+        say(f"Created member {answer.get('id')} ({answer.get('email', email)}).")
+        show_answer("members", [answer], fields, jq)
+
+
+@group_command(members, "edit")
+def edit_member(
+    member: MemberArgument,
+    email: Annotated[
+        str | None,
+        typer.Option("--email", metavar="EMAIL", help="A new e-mail address.", show_default=False),
+    ] = None,
+    first_name: Annotated[
+        str | None,
+        typer.Option("--first-name", metavar="NAME", help="A new first name.", show_default=False),
+    ] = None,
+    last_name: Annotated[
+        str | None,
+        typer.Option("--last-name", metavar="NAME", help="A new last name.", show_default=False),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role", metavar="ROLE", help="host, moderator or contributor.", show_default=False
+        ),
+    ] = None,
+    dry_run: DryRunOption = False,
+    fields: FieldsOption = None,
+    jq: JqOption = None,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Change a member's e-mail, name or role.
+
+    \b
+    Examples:
+      mighty members edit alan@example.com --first-name Alan --last-name "Turing, OBE"
+      mighty members edit 5000002 --role moderator --dry-run
+    """
+    if fields is not None:
+        check_output("members", None, fields, jq)
+    changes = {
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+        "role": _role(role),
+    }
+    if all(value is None for value in changes.values()):
+        raise UsageError(
+            "Nothing to change.", hint="Give --email, --first-name, --last-name or --role."
+        )
+    with admin_run(network, dry_run=dry_run) as (admin, names):
+        target = names.member(member)
+        answer = admin.call("members.edit", {"id": target.id, **changes})
+    if answer is not None:
+        say(f"Updated member {target.id}.")
+        show_answer("members", [answer], fields, jq)
+
+
+@group_command(members, "remove")
+def remove_member(
+    member: MemberArgument,
+    cancel_plans: Annotated[
+        bool, typer.Option("--cancel-plans", help="Also cancel the plans they bought.")
+    ] = False,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Remove a member from the network.
+
+    \b
+    Examples:
+      mighty members remove alan@example.com --cancel-plans --dry-run
+    """
+    with admin_run(network, dry_run=dry_run) as (admin, names):
+        target = names.member(member)
+        confirm(f"Remove {target.label} from the network", yes=yes, dry_run=dry_run)
+        values = {"id": target.id, "cancel_plans": True if cancel_plans else None}
+        admin.call("members.remove", values)
+        if not dry_run:
+            say(f"Removed {target.label} from the network.")
+
+
+def _member_list(noun: str, operation: str, doc: str) -> None:
+    def listing(
+        member: MemberArgument,
+        limit: LimitOption = None,
+        every: AllOption = False,
+        fmt: FormatOption = None,
+        fields: FieldsOption = None,
+        jq: JqOption = None,
+        network: NetworkOption = None,
+        debug: DebugOption = False,
+    ) -> None:
+        run_list(
+            network, noun, operation, limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
+            values=lambda names: {"member_id": names.member(member).id},
+        )  # fmt: skip
+
+    listing.__doc__ = doc
+    group_command(members, noun)(listing)
+
+
+_member_list(
+    "plans",
+    "members.plans",
+    """List a member's plans.
+
+    \b
+    Examples:
+      mighty members plans ada@example.com
+    """,
+)
+_member_list(
+    "spaces",
+    "members.spaces",
+    """List the spaces a member is in.
+
+    \b
+    Examples:
+      mighty members spaces ada@example.com --format csv
+    """,
+)
+_member_list(
+    "tags",
+    "members.tags",
+    """List a member's tags.
+
+    \b
+    Examples:
+      mighty members tags grace@example.com --json id,title
+    """,
+)
+
+TagsArgument = Annotated[
+    list[str], typer.Argument(metavar="TAG...", help="Tags, by id or title.", show_default=False)
+]
+
+
+@group_command(members, "tag")
+def tag_member(
+    member: MemberArgument,
+    tags: TagsArgument,
+    dry_run: DryRunOption = False,
+    fields: FieldsOption = None,
+    jq: JqOption = None,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Tag a member (a tag they carry already is left as it is).
+
+    \b
+    Examples:
+      mighty members tag grace@example.com VIP
+    """
+    run_links(
+        network, "tags",
+        lambda names: [(names.one("tags", t), names.member(member)) for t in tags],
+        remove=False, dry_run=dry_run, spec=fields, jq=jq,
+    )  # fmt: skip
+
+
+@group_command(members, "untag")
+def untag_member(
+    member: MemberArgument,
+    tags: TagsArgument,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Remove tags from a member.
+
+    \b
+    Examples:
+      mighty members untag grace@example.com VIP --yes
+    """
+    run_links(
+        network, "tags",
+        lambda names: [(names.one("tags", t), names.member(member)) for t in tags],
+        remove=True, dry_run=dry_run, yes=yes,
+        action=f"Remove {{n}} tag(s) from {member}",
+    )  # fmt: skip

@@ -1,0 +1,136 @@
+"""``mighty posts``: the network's posts, listed and written."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from mightycli.cli.base import command_group
+from mightycli.cli.output import say, utf8_text
+from mightycli.cli.views import (
+    AllOption,
+    DebugOption,
+    DryRunOption,
+    FieldsOption,
+    FormatOption,
+    JqOption,
+    LimitOption,
+    NetworkOption,
+    admin_run,
+    check_output,
+    group_command,
+    run_list,
+    show_answer,
+)
+from mightycli.errors import UsageError
+
+posts = command_group(
+    "posts",
+    """List posts and write new ones.
+
+    \b
+    Examples:
+      mighty posts list --space Announcements
+      mighty posts create --space Announcements --title "Office hours moved" --body-file notes.html
+    """,
+)
+SpaceOption = Annotated[
+    str | None,
+    typer.Option("--space", metavar="SPACE", help="An id or the space's name.", show_default=False),
+]
+
+
+@group_command(posts, "list")
+def list_posts(
+    space: SpaceOption = None,
+    limit: LimitOption = None,
+    every: AllOption = False,
+    fmt: FormatOption = None,
+    fields: FieldsOption = None,
+    jq: JqOption = None,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """List the network's posts, or one space's.
+
+    \b
+    Examples:
+      mighty posts list
+      mighty posts list --space Announcements --json id,title
+    """
+
+    def values(names: Any) -> dict[str, Any]:
+        return {"space_id": names.one("spaces", space).id if space else None}
+
+    run_list(
+        network, "posts", "posts.list", limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
+        values=values,
+    )  # fmt: skip
+
+
+def _body(source: str | None) -> str | None:
+    if source is None:
+        return None
+    if source == "-":
+        return utf8_text(sys.stdin.buffer.read(), "post body")
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UsageError(f"Cannot read {source!r}: {exc.strerror}.") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{source} is not UTF-8 text.") from None
+
+
+@group_command(posts, "create")
+def create_post(
+    space: Annotated[
+        str,
+        typer.Option(
+            "--space", metavar="SPACE", help="An id or the space's name.", show_default=False
+        ),
+    ],
+    title: Annotated[
+        str, typer.Option("--title", metavar="TITLE", help="The post's title.", show_default=False)
+    ],
+    body_file: Annotated[
+        str | None,
+        typer.Option(
+            "--body-file",
+            metavar="FILE",
+            help="The post's body (HTML or text) from FILE, or - for standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    notify: Annotated[bool, typer.Option("--notify", help="Notify the space's members.")] = False,
+    dry_run: DryRunOption = False,
+    fields: FieldsOption = None,
+    jq: JqOption = None,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Write a post in a space.
+
+    \b
+    Examples:
+      mighty posts create --space Announcements --title "Office hours moved" --body-file notes.html
+      echo "See you Friday." | mighty posts create --space Welcome --title Reminder --body-file - --notify
+    """  # noqa: E501
+    if fields is not None:
+        check_output("posts", None, fields, jq)
+    if not title.strip():
+        raise UsageError("A post needs a title.")
+    description = _body(body_file)
+    with admin_run(network, dry_run=dry_run) as (admin, names):
+        values = {
+            "space_id": names.one("spaces", space).id, "title": title,
+            "description": description, "notify": True if notify else None,
+        }  # fmt: skip
+        answer = admin.call("posts.create", values)
+    if answer is not None:
+        say(f"Posted {title!r} (post {answer.get('id')}).")
+        show_answer("posts", [answer], fields, jq)

@@ -1,0 +1,127 @@
+"""Every Admin API operation the resource commands send, as data: one entry per operation.
+
+Each entry is the published path template (under ``/admin/v1/networks/{network_id}/``, trailing
+slash exactly as Mighty's OpenAPI description has it), its method, the query parameters it takes
+beyond ``page``/``per_page``, and the fields of its JSON body. ``tests/test_resource_contract.py``
+holds every entry against the published description, so nothing here can drift from it.
+
+A request is built from one mapping of values: the path's ``{placeholders}``, the query
+parameters and the body fields each take what they name from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+__all__ = ["OPERATIONS", "Operation", "operation"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # published template under the network, e.g. "plans/{plan_id}/members"
+    query: tuple[str, ...] = ()  # published query parameters (page and per_page aside)
+    body: tuple[str, ...] = ()  # published JSON body fields
+    paged: bool = False  # a list answered page by page ({items, links})
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(re.findall(r"\{(\w+)\}", self.path))
+
+    @property
+    def writes(self) -> bool:
+        return self.method != "GET"
+
+    def path_for(self, values: dict[str, Any]) -> str:
+        """The path with its placeholders filled from ``values`` (each percent-encoded)."""
+        missing = [name for name in self.path_params if values.get(name) is None]
+        if missing:
+            raise ValueError(f"{self.path} needs {', '.join(missing)}")
+        return re.sub(r"\{(\w+)\}", lambda m: quote(str(values[m.group(1)]), safe=""), self.path)
+
+    def query_for(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        return [
+            (name, _query_text(values[name])) for name in self.query if values.get(name) is not None
+        ]
+
+    def body_for(self, values: dict[str, Any]) -> dict[str, Any] | None:
+        if not self.body:
+            return None
+        return {name: values[name] for name in self.body if values.get(name) is not None}
+
+
+def _query_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_MEMBER_FIELDS = ("email", "first_name", "last_name", "role")
+
+OPERATIONS: dict[str, Operation] = {
+    # Members (MemberResponse)
+    "members.list": Operation("GET", "members", paged=True),
+    "members.by_email": Operation("GET", "members/by_email", query=("email",)),
+    "members.view": Operation("GET", "members/{id}/"),
+    "members.create": Operation(
+        "POST",
+        "members",
+        body=(*_MEMBER_FIELDS, "member_type", "space_ids", "send_welcome_email"),
+    ),
+    "members.edit": Operation("PATCH", "members/{id}/", body=_MEMBER_FIELDS),
+    "members.remove": Operation(
+        "DELETE", "members/{id}/network_membership", query=("cancel_plans",)
+    ),
+    "members.plans": Operation("GET", "members/{member_id}/plans", paged=True),
+    "members.spaces": Operation("GET", "members/{member_id}/spaces", paged=True),
+    "members.tags": Operation("GET", "members/{member_id}/tags", paged=True),
+    "members.tag": Operation("POST", "members/{member_id}/tags", body=("tag_id",)),
+    "members.has_tag": Operation("GET", "members/{member_id}/tags/{tag_id}/"),
+    "members.untag": Operation("DELETE", "members/{member_id}/tags/{tag_id}/"),
+    # Plans (PlanResponse)
+    "plans.list": Operation("GET", "plans", paged=True),
+    "plans.members": Operation("GET", "plans/{plan_id}/members", paged=True),
+    "plans.has_member": Operation("GET", "plans/{plan_id}/members/{member_id}/"),
+    "plans.grant": Operation("POST", "plans/{plan_id}/members", query=("user_id",)),
+    "plans.revoke": Operation("DELETE", "plans/{plan_id}/members/{id}/"),
+    "plans.invite": Operation(
+        "POST", "plans/{plan_id}/invites", query=("email", "user_id", "message")
+    ),
+    # Spaces (SpaceResponse)
+    "spaces.list": Operation("GET", "spaces", paged=True),
+    "spaces.members": Operation("GET", "spaces/{space_id}/members", paged=True),
+    "spaces.has_member": Operation("GET", "spaces/{space_id}/members/{user_id}/"),
+    "spaces.add": Operation("POST", "spaces/{space_id}/members", query=("user_id",)),
+    "spaces.remove": Operation("DELETE", "spaces/{space_id}/members/{user_id}/"),
+    # Tags and badges (TagResponse, BadgeResponse)
+    "tags.list": Operation("GET", "tags", paged=True),
+    "badges.list": Operation("GET", "badges", paged=True),
+    # Invites (InviteResponse)
+    "invites.list": Operation("GET", "invites", query=("email",), paged=True),
+    "invites.create": Operation(
+        "POST",
+        "invites",
+        body=("recipient_email", "recipient_first_name", "recipient_last_name"),
+    ),
+    "invites.revoke": Operation("DELETE", "invites/{id}/"),
+    # Events and RSVPs (EventResponse, RsvpResponse)
+    "events.list": Operation("GET", "events", paged=True),
+    "events.rsvps": Operation("GET", "events/{event_id}/rsvps", query=("instance_at",), paged=True),
+    # Posts (PostResponse)
+    "posts.list": Operation("GET", "posts", query=("space_id",), paged=True),
+    "posts.create": Operation(
+        "POST", "posts", query=("notify",), body=("space_id", "title", "description")
+    ),
+    # Subscriptions and purchases (SubscriptionResponse, PurchaseResponse: no top-level id)
+    "subscriptions.list": Operation(
+        "GET", "subscriptions", query=("status", "member_id"), paged=True
+    ),
+    "purchases.list": Operation("GET", "purchases", query=("plan_id", "member_id"), paged=True),
+}
+
+
+def operation(name: str) -> Operation:
+    return OPERATIONS[name]
