@@ -82,11 +82,22 @@ def mighty_help(*args: str) -> str:
     return proc.stdout
 
 
+def _commands(*group: str) -> list[tuple[str, ...]]:
+    text = mighty_help(*group)
+    if "Commands:" not in text:
+        return []
+    names = re.findall(r"^  ([a-z][\w-]*)\s", text.split("Commands:", 1)[1], re.M)
+    return [(*group, name) for name in names]
+
+
 def help_examples() -> list[str]:
-    commands = re.findall(r"^  ([a-z][\w-]*)\s", mighty_help().split("Commands:", 1)[1], re.M)
+    """The examples of every command's help, and of every command in a group (members list)."""
     examples: list[str] = []
+    commands = _commands()
     for command in commands:
-        text = mighty_help(command)
+        commands.extend(_commands(*command) if len(command) == 1 else [])
+    for command in commands:
+        text = mighty_help(*command)
         if "Examples:" in text:
             block = text.split("Examples:", 1)[1].split("\n\n", 1)[0]
             examples.extend(line.strip() for line in block.splitlines() if line.strip())
@@ -99,7 +110,7 @@ ALL_EXAMPLES = sorted(set(readme_examples()) | set(help_examples()))
 def test_the_examples_are_found() -> None:
     # Guards the guard: a change of layout must not make the checks below run nothing.
     assert len(readme_examples()) >= 15
-    assert len(help_examples()) >= 12
+    assert len(help_examples()) >= 60
     assert set(readme_files()) == {"members.graphql", "new-post.json"}
 
 
@@ -153,6 +164,8 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     for name, text in readme_files().items():
         (work / name).write_text(text)
     (work / "admin-token.txt").write_text(ADMIN_API_TOKEN + "\n")
+    # The post body `mighty posts create --body-file notes.html` reads.
+    (work / "notes.html").write_text("<p>Office hours move to <b>Friday</b>.</p>\n")
     (work / "client-secret.txt").write_text(CONFIDENTIAL_CLIENT_SECRET + "\n")
     browser = base / "browser"
     browser.write_text(f'#!/bin/sh\nexec {sys.executable} -m mightycli.emulator.browser "$1"\n')

@@ -12,6 +12,10 @@ import pytest
 COMMANDS = (
     "login", "whoami", "token", "status", "switch", "logout", "api", "emulator", "completion", "help",
 )  # fmt: skip
+GROUPS = (
+    "members", "plans", "spaces", "tags", "badges", "invites", "events", "posts", "subscriptions",
+    "purchases",
+)  # fmt: skip
 WIDTHS = ("60", "200")
 
 
@@ -27,15 +31,29 @@ def _help(*args: str, columns: str = "80") -> str:
     return result.stdout
 
 
+def subcommands() -> list[str]:
+    """Every command of every group, as "members list"."""
+    found = []
+    for group in GROUPS:
+        text = _help(group, columns="200").split("Commands:", 1)[1]
+        found += [f"{group} {name}" for name in re.findall(r"^  ([a-z]+)\s", text, re.M)]
+    return found
+
+
+SUBCOMMANDS = subcommands()
+
+
 def _option_names(text: str) -> set[str]:
     """Every long option named in the options column."""
-    return set(re.findall(r"^\s+(?:-\w, )?(--[a-z][\w-]*)", text, re.M))
+    names = set(re.findall(r"^\s+(?:-\w, )?(--[a-z][\w-]*)", text, re.M))
+    # A flag with its negation: --welcome-email / --no-welcome-email
+    return names | set(re.findall(r"^\s+(?:-\w, )?--[a-z][\w-]* / (--[a-z][\w-]*)", text, re.M))
 
 
 @pytest.mark.parametrize("columns", WIDTHS)
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS + tuple(SUBCOMMANDS))
 def test_help_has_real_metavars_and_whole_option_names(command: str, columns: str) -> None:
-    text = _help(command, columns=columns)
+    text = _help(*command.split(), columns=columns)
     # No type placeholders, no braces around a required argument.
     assert not re.search(r"<(str|int|float|bool)>", text), text
     assert not re.search(r"\{[A-Z]+\}", text), text
@@ -52,8 +70,8 @@ def test_help_has_real_metavars_and_whole_option_names(command: str, columns: st
 
 def _all_options() -> set[str]:
     found: set[str] = set()
-    for command in COMMANDS:
-        found |= _option_names(_help(command, columns="200"))
+    for command in (*COMMANDS, *SUBCOMMANDS):
+        found |= _option_names(_help(*command.split(), columns="200"))
     return found | {"--version"}
 
 
@@ -84,7 +102,7 @@ def test_summaries_are_first_sentences(columns: str) -> None:
             summaries[current] = match.group(2)
         elif line.strip():
             summaries[current] += " " + line.strip()
-    assert set(summaries) == set(COMMANDS)
+    assert set(summaries) == set(COMMANDS) | set(GROUPS)
     for name, summary in summaries.items():
         assert not summary.endswith("..."), summary
         first = " ".join(_help(name, columns="200").split("\n\n")[1].split())
@@ -171,3 +189,22 @@ def test_the_emulator_summary_is_its_own_first_sentence() -> None:
     from mightycli.emulator.command import emulator
 
     assert SUMMARY == first_sentence(emulator.__doc__)
+
+
+def test_every_group_lists_its_commands_with_their_first_sentences() -> None:
+    assert len(SUBCOMMANDS) >= 30
+    assert {"members list", "plans grant", "spaces remove", "events rsvps"} <= set(SUBCOMMANDS)
+    for group in GROUPS:
+        text = _help(group, columns="200")
+        assert "Examples:" in text, group
+        listed = dict(re.findall(r"^  ([a-z]+)\s+(.+)$", text.split("Commands:", 1)[1], re.M))
+        for name, summary in listed.items():
+            first = " ".join(_help(group, name, columns="200").split("\n\n")[1].split())
+            assert first == summary or first.startswith(summary), (group, name)
+            assert summary.endswith("."), summary
+
+
+def test_resource_usage_lines_name_their_arguments() -> None:
+    assert "Usage: mighty plans grant [OPTIONS] PLAN MEMBER...\n" in _help("plans", "grant")
+    assert "Usage: mighty members view [OPTIONS] MEMBER\n" in _help("members", "view")
+    assert "--json FIELDS" in _help("members", "list", columns="200")
