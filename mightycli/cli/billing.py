@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-import typer
-
 from mightycli.cli.base import command_group
-from mightycli.cli.views import (
-    AllOption,
-    DebugOption,
-    FieldsOption,
-    FormatOption,
-    JqOption,
-    LimitOption,
-    NetworkOption,
-    group_command,
-    run_list,
-)
+from mightycli.cli.views import Choice, help_text, list_command, member_choice, named_choice
 
 subscriptions = command_group(
     "subscriptions",
@@ -37,83 +23,35 @@ purchases = command_group(
       mighty purchases list --plan "Founders, \\"Inner\\" Circle"
     """,
 )
-MemberOption = Annotated[
-    str | None,
-    typer.Option(
-        "--member", metavar="MEMBER", help="Only this member's (id or e-mail).", show_default=False
+list_command(
+    subscriptions,
+    "list",
+    "subscriptions",
+    "subscriptions.list",
+    help_text(
+        "List subscriptions, all or one member's.",
+        "mighty subscriptions list",
+        "mighty subscriptions list --member ada@example.com --json plan,subscription",
     ),
-]
-
-
-@group_command(subscriptions, "list")
-def list_subscriptions(
-    status: Annotated[
-        str | None,
-        typer.Option(
-            "--status",
-            metavar="STATUS",
-            help="canceled for ended subscriptions.",
-            show_default=False,
-        ),
-    ] = None,
-    member: MemberOption = None,
-    limit: LimitOption = None,
-    every: AllOption = False,
-    fmt: FormatOption = None,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """List subscriptions, all or one member's.
-
-    \b
-    Examples:
-      mighty subscriptions list
-      mighty subscriptions list --member ada@example.com --json plan,subscription
-    """
-
-    def values(names: Any) -> dict[str, Any]:
-        return {"status": status, "member_id": names.member(member).id if member else None}
-
-    run_list(
-        network, "subscriptions", "subscriptions.list", limit=limit, every=every, fmt=fmt,
-        spec=fields, jq=jq, values=values,
-    )  # fmt: skip
-
-
-@group_command(purchases, "list")
-def list_purchases(
-    plan: Annotated[
-        str | None,
-        typer.Option(
-            "--plan", metavar="PLAN", help="Only this plan's (id or name).", show_default=False
-        ),
-    ] = None,
-    member: MemberOption = None,
-    limit: LimitOption = None,
-    every: AllOption = False,
-    fmt: FormatOption = None,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """List purchases, all or one plan's or member's.
-
-    \b
-    Examples:
-      mighty purchases list
-      mighty purchases list --member alan@example.com --format csv
-    """
-
-    def values(names: Any) -> dict[str, Any]:
-        return {
-            "plan_id": names.one("plans", plan).id if plan else None,
-            "member_id": names.member(member).id if member else None,
-        }
-
-    run_list(
-        network, "purchases", "purchases.list", limit=limit, every=every, fmt=fmt, spec=fields,
-        jq=jq, values=values,
-    )  # fmt: skip
+    Choice(
+        "status",
+        "STATUS",
+        "canceled for ended subscriptions.",
+        lambda names, text: {"status": text},
+        option="--status",
+    ),
+    member_choice(option="--member"),
+)
+list_command(
+    purchases,
+    "list",
+    "purchases",
+    "purchases.list",
+    help_text(
+        "List purchases, all or one plan's or member's.",
+        "mighty purchases list",
+        "mighty purchases list --member alan@example.com --format csv",
+    ),
+    named_choice("plans", "plan_id", "--plan", "Only this plan's (id or name)."),
+    member_choice(option="--member"),
+)

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from mightycli.cli.base import command_group
 from mightycli.cli.views import (
-    AllOption,
-    DebugOption,
-    FieldsOption,
-    FormatOption,
-    JqOption,
-    LimitOption,
-    NetworkOption,
-    group_command,
+    Choice,
+    help_text,
     list_command,
-    run_list,
+    named_choice,
 )
 from mightycli.errors import UsageError
 
@@ -45,11 +35,9 @@ list_command(
 )
 
 
-def _instant(text: str | None) -> str | None:
+def _instant(text: str) -> str:
     from datetime import datetime
 
-    if text is None:
-        return None
     try:
         datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -60,37 +48,22 @@ def _instant(text: str | None) -> str | None:
     return text
 
 
-@group_command(events, "rsvps")
-def rsvps(
-    event: Annotated[
-        str, typer.Argument(metavar="EVENT", help="An id or the event's title.", show_default=False)
-    ],
-    instance_at: Annotated[
-        str | None,
-        typer.Option(
-            "--instance-at",
-            metavar="TIME",
-            help="One occurrence of a recurring event, by its start (RFC 3339).",
-            show_default=False,
-        ),
-    ] = None,
-    limit: LimitOption = None,
-    every: AllOption = False,
-    fmt: FormatOption = None,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """List who answered an event, and how.
-
-    \b
-    Examples:
-      mighty events rsvps "Office Hours"
-      mighty events rsvps "Office Hours" --json status,member --jq '.[].member.email'
-    """
-    when = _instant(instance_at)
-    run_list(
-        network, "rsvps", "events.rsvps", limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
-        values=lambda names: {"event_id": names.one("events", event).id, "instance_at": when},
-    )  # fmt: skip
+list_command(
+    events,
+    "rsvps",
+    "rsvps",
+    "events.rsvps",
+    help_text(
+        "List who answered an event, and how.",
+        'mighty events rsvps "Office Hours"',
+        "mighty events rsvps \"Office Hours\" --json status,member --jq '.[].member.email'",
+    ),
+    named_choice("events", "event_id"),
+    Choice(
+        "instance_at",
+        "TIME",
+        "One occurrence of a recurring event, by its start (RFC 3339).",
+        lambda names, text: {"instance_at": _instant(text)},
+        option="--instance-at",
+    ),
+)

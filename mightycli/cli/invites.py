@@ -9,20 +9,19 @@ import typer
 from mightycli.cli.base import command_group
 from mightycli.cli.output import say
 from mightycli.cli.views import (
-    AllOption,
+    Choice,
     DebugOption,
     DryRunOption,
     FieldsOption,
-    FormatOption,
     JqOption,
-    LimitOption,
     NetworkOption,
     YesOption,
     admin_run,
     check_output,
     confirm,
     group_command,
-    run_list,
+    help_text,
+    list_command,
     show_answer,
 )
 from mightycli.errors import UsageError
@@ -39,33 +38,24 @@ invites = command_group(
 )
 
 
-@group_command(invites, "list")
-def list_invites(
-    email: Annotated[
-        str | None,
-        typer.Option(
-            "--email", metavar="EMAIL", help="Only invitations to this address.", show_default=False
-        ),
-    ] = None,
-    limit: LimitOption = None,
-    every: AllOption = False,
-    fmt: FormatOption = None,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """List the invitations sent.
-
-    \b
-    Examples:
-      mighty invites list
-      mighty invites list --email friend@example.com --json id,recipient_email
-    """
-    run_list(
-        network, "invites", "invites.list", limit=limit, every=every, fmt=fmt, spec=fields,
-        jq=jq, values=lambda names: {"email": email},
-    )  # fmt: skip
+list_command(
+    invites,
+    "list",
+    "invites",
+    "invites.list",
+    help_text(
+        "List the invitations sent.",
+        "mighty invites list",
+        "mighty invites list --email friend@example.com --json id,recipient_email",
+    ),
+    Choice(
+        "email",
+        "EMAIL",
+        "Only invitations to this address.",
+        lambda names, text: {"email": text},
+        option="--email",
+    ),
+)
 
 
 @group_command(invites, "create")

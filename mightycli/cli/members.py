@@ -3,29 +3,29 @@ their plans, spaces and tags."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from mightycli.cli.base import command_group
+from mightycli.cli.changes import MEMBER_TAGS, link_command
 from mightycli.cli.output import say
 from mightycli.cli.views import (
-    AllOption,
     DebugOption,
     DryRunOption,
     FieldsOption,
     FormatOption,
     JqOption,
-    LimitOption,
     NetworkOption,
     YesOption,
     admin_run,
     check_output,
     confirm,
     group_command,
-    run_links,
-    run_list,
+    help_text,
+    list_command,
+    member_choice,
+    named_choice,
     show_answer,
     show_item,
 )
@@ -59,28 +59,11 @@ def _role(role: str | None) -> str | None:
     return role.lower() if role else None
 
 
-@group_command(members, "list")
-def list_members(
-    space: Annotated[
-        str | None,
-        typer.Option(
-            "--space", metavar="SPACE", help="Only the members of this space.", show_default=False
-        ),
-    ] = None,
-    plan: Annotated[
-        str | None,
-        typer.Option(
-            "--plan", metavar="PLAN", help="Only the members on this plan.", show_default=False
-        ),
-    ] = None,
-    limit: LimitOption = None,
-    every: AllOption = False,
-    fmt: FormatOption = None,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
+list_command(
+    members,
+    "list",
+    "members",
+    "members.list",
     """List the network's members, or those of one space or plan.
 
     \b
@@ -88,21 +71,12 @@ def list_members(
       mighty members list
       mighty members list --space Welcome --all
       mighty members list --plan Gold --json id,email --jq '.[].email'
-    """
-    if space is not None and plan is not None:
-        raise UsageError("Give --space or --plan, not both.")
-    operation = "members.list"
-    values: Callable[[Any], dict[str, Any]] = lambda names: {}  # noqa: E731
-    if space is not None:
-        operation = "spaces.members"
-        values = lambda names: {"space_id": names.one("spaces", space).id}  # noqa: E731
-    elif plan is not None:
-        operation = "plans.members"
-        values = lambda names: {"plan_id": names.one("plans", plan).id}  # noqa: E731
-    run_list(
-        network, "members", operation, limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
-        values=values,
-    )  # fmt: skip
+    """,
+    named_choice(
+        "spaces", "space_id", "--space", "Only the members of this space.", "spaces.members"
+    ),
+    named_choice("plans", "plan_id", "--plan", "Only the members on this plan.", "plans.members"),
+)
 
 
 def _member_item(admin: Any, names: Any, text: str) -> Any:
@@ -295,103 +269,37 @@ def remove_member(
             say(f"Removed {target.label} from the network.")
 
 
-def _member_list(noun: str, operation: str, doc: str) -> None:
-    def listing(
-        member: MemberArgument,
-        limit: LimitOption = None,
-        every: AllOption = False,
-        fmt: FormatOption = None,
-        fields: FieldsOption = None,
-        jq: JqOption = None,
-        network: NetworkOption = None,
-        debug: DebugOption = False,
-    ) -> None:
-        run_list(
-            network, noun, operation, limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
-            values=lambda names: {"member_id": names.member(member).id},
-        )  # fmt: skip
+for noun, doc in (
+    ("plans", help_text("List a member's plans.", "mighty members plans ada@example.com")),
+    (
+        "spaces",
+        help_text(
+            "List the spaces a member is in.", "mighty members spaces ada@example.com --format csv"
+        ),
+    ),
+    (
+        "tags",
+        help_text("List a member's tags.", "mighty members tags grace@example.com --json id,title"),
+    ),
+):
+    list_command(members, noun, noun, f"members.{noun}", doc, member_choice())
 
-    listing.__doc__ = doc
-    group_command(members, noun)(listing)
-
-
-_member_list(
-    "plans",
-    "members.plans",
-    """List a member's plans.
-
-    \b
-    Examples:
-      mighty members plans ada@example.com
-    """,
-)
-_member_list(
-    "spaces",
-    "members.spaces",
-    """List the spaces a member is in.
-
-    \b
-    Examples:
-      mighty members spaces ada@example.com --format csv
-    """,
-)
-_member_list(
+link_command(
+    members,
+    "tag",
     "tags",
-    "members.tags",
-    """List a member's tags.
-
-    \b
-    Examples:
-      mighty members tags grace@example.com --json id,title
-    """,
+    MEMBER_TAGS,
+    help_text(
+        "Tag a member (a tag they carry already is left as it is).",
+        "mighty members tag grace@example.com VIP",
+    ),
 )
-
-TagsArgument = Annotated[
-    list[str], typer.Argument(metavar="TAG...", help="Tags, by id or title.", show_default=False)
-]
-
-
-@group_command(members, "tag")
-def tag_member(
-    member: MemberArgument,
-    tags: TagsArgument,
-    dry_run: DryRunOption = False,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """Tag a member (a tag they carry already is left as it is).
-
-    \b
-    Examples:
-      mighty members tag grace@example.com VIP
-    """
-    run_links(
-        network, "tags",
-        lambda names: [(names.one("tags", t), names.member(member)) for t in tags],
-        remove=False, dry_run=dry_run, spec=fields, jq=jq,
-    )  # fmt: skip
-
-
-@group_command(members, "untag")
-def untag_member(
-    member: MemberArgument,
-    tags: TagsArgument,
-    yes: YesOption = False,
-    dry_run: DryRunOption = False,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """Remove tags from a member.
-
-    \b
-    Examples:
-      mighty members untag grace@example.com VIP --yes
-    """
-    run_links(
-        network, "tags",
-        lambda names: [(names.one("tags", t), names.member(member)) for t in tags],
-        remove=True, dry_run=dry_run, yes=yes,
-        action=f"Remove {{n}} tag(s) from {member}",
-    )  # fmt: skip
+link_command(
+    members,
+    "untag",
+    "tags",
+    MEMBER_TAGS,
+    help_text("Remove tags from a member.", "mighty members untag grace@example.com VIP --yes"),
+    remove=True,
+    action="Remove {n} tag(s) from {target}",
+)

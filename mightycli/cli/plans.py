@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mightycli.cli.base import command_group
+from mightycli.cli.changes import PLAN_MEMBERS, link_command
 from mightycli.cli.output import say
 from mightycli.cli.views import (
     DebugOption,
@@ -15,12 +16,12 @@ from mightycli.cli.views import (
     FieldsOption,
     JqOption,
     NetworkOption,
-    YesOption,
     admin_run,
     check_output,
     group_command,
+    help_text,
     list_command,
-    run_links,
+    named_choice,
     show_answer,
 )
 from mightycli.errors import UsageError
@@ -40,12 +41,6 @@ plans = command_group(
 
 PlanArgument = Annotated[
     str, typer.Argument(metavar="PLAN", help="An id or the plan's name.", show_default=False)
-]
-MembersArgument = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="MEMBER...", help="Numeric ids or e-mail addresses.", show_default=False
-    ),
 ]
 
 list_command(
@@ -72,59 +67,30 @@ list_command(
     Examples:
       mighty plans members Gold --all
     """,
-    argument=(
-        "PLAN",
-        "An id or the plan's name.",
-        lambda names, text: {"plan_id": names.one("plans", text).id},
-    ),
+    named_choice("plans", "plan_id"),
 )
 
 
-@group_command(plans, "grant")
-def grant(
-    plan: PlanArgument,
-    members: MembersArgument,
-    dry_run: DryRunOption = False,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """Put members on a plan (those on it already are left as they are).
-
-    \b
-    Examples:
-      mighty plans grant Gold alan@example.com
-      mighty plans grant Silver ada@example.com 5000003 --dry-run
-    """
-    run_links(
-        network, "plans",
-        lambda names: [(names.one("plans", plan), names.member(m)) for m in members],
-        remove=False, dry_run=dry_run, spec=fields, jq=jq,
-    )  # fmt: skip
-
-
-@group_command(plans, "revoke")
-def revoke(
-    plan: PlanArgument,
-    members: MembersArgument,
-    yes: YesOption = False,
-    dry_run: DryRunOption = False,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """Take members off a plan.
-
-    \b
-    Examples:
-      mighty plans revoke Silver grace@example.com --yes
-    """
-    run_links(
-        network, "plans",
-        lambda names: [(names.one("plans", plan), names.member(m)) for m in members],
-        remove=True, dry_run=dry_run, yes=yes,
-        action=f"Revoke plan {plan} from {{n}} member(s)",
-    )  # fmt: skip
+link_command(
+    plans,
+    "grant",
+    "plans",
+    PLAN_MEMBERS,
+    help_text(
+        "Put members on a plan (those on it already are left as they are).",
+        "mighty plans grant Gold alan@example.com",
+        "mighty plans grant Silver ada@example.com 5000003 --dry-run",
+    ),
+)
+link_command(
+    plans,
+    "revoke",
+    "plans",
+    PLAN_MEMBERS,
+    help_text("Take members off a plan.", "mighty plans revoke Silver grace@example.com --yes"),
+    remove=True,
+    action="Revoke plan {target} from {n} member(s)",
+)
 
 
 @group_command(plans, "invite")

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from mightycli.cli.base import command_group
 from mightycli.cli.output import say, utf8_text
 from mightycli.cli.views import (
-    AllOption,
     DebugOption,
     DryRunOption,
     FieldsOption,
-    FormatOption,
     JqOption,
-    LimitOption,
     NetworkOption,
     admin_run,
     check_output,
     group_command,
-    run_list,
+    help_text,
+    list_command,
+    named_choice,
     show_answer,
 )
 from mightycli.errors import UsageError
@@ -42,32 +41,18 @@ SpaceOption = Annotated[
 ]
 
 
-@group_command(posts, "list")
-def list_posts(
-    space: SpaceOption = None,
-    limit: LimitOption = None,
-    every: AllOption = False,
-    fmt: FormatOption = None,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """List the network's posts, or one space's.
-
-    \b
-    Examples:
-      mighty posts list
-      mighty posts list --space Announcements --json id,title
-    """
-
-    def values(names: Any) -> dict[str, Any]:
-        return {"space_id": names.one("spaces", space).id if space else None}
-
-    run_list(
-        network, "posts", "posts.list", limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
-        values=values,
-    )  # fmt: skip
+list_command(
+    posts,
+    "list",
+    "posts",
+    "posts.list",
+    help_text(
+        "List the network's posts, or one space's.",
+        "mighty posts list",
+        "mighty posts list --space Announcements --json id,title",
+    ),
+    named_choice("spaces", "space_id", "--space", "Only the posts of this space."),
+)
 
 
 def _body(source: str | None) -> str | None:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from mightycli.cli.base import command_group
+from mightycli.cli.changes import SPACE_MEMBERS, link_command
 from mightycli.cli.views import (
-    DebugOption,
-    DryRunOption,
-    FieldsOption,
-    JqOption,
-    NetworkOption,
-    YesOption,
-    group_command,
+    help_text,
     list_command,
-    run_links,
+    named_choice,
 )
 
 spaces = command_group(
@@ -31,16 +22,6 @@ spaces = command_group(
       mighty spaces add Announcements alan@example.com
     """,
 )
-
-SpaceArgument = Annotated[
-    str, typer.Argument(metavar="SPACE", help="An id or the space's name.", show_default=False)
-]
-MembersArgument = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="MEMBER...", help="Numeric ids or e-mail addresses.", show_default=False
-    ),
-]
 
 list_command(
     spaces,
@@ -65,55 +46,28 @@ list_command(
     Examples:
       mighty spaces members Welcome --all
     """,
-    argument=(
-        "SPACE",
-        "An id or the space's name.",
-        lambda names, text: {"space_id": names.one("spaces", text).id},
-    ),
+    named_choice("spaces", "space_id"),
 )
 
 
-@group_command(spaces, "add")
-def add(
-    space: SpaceArgument,
-    members: MembersArgument,
-    dry_run: DryRunOption = False,
-    fields: FieldsOption = None,
-    jq: JqOption = None,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """Add members to a space (those in it already are left as they are).
-
-    \b
-    Examples:
-      mighty spaces add Announcements alan@example.com
-    """
-    run_links(
-        network, "spaces",
-        lambda names: [(names.one("spaces", space), names.member(m)) for m in members],
-        remove=False, dry_run=dry_run, spec=fields, jq=jq,
-    )  # fmt: skip
-
-
-@group_command(spaces, "remove")
-def remove(
-    space: SpaceArgument,
-    members: MembersArgument,
-    yes: YesOption = False,
-    dry_run: DryRunOption = False,
-    network: NetworkOption = None,
-    debug: DebugOption = False,
-) -> None:
-    """Remove members from a space.
-
-    \b
-    Examples:
-      mighty spaces remove Announcements alan@example.com --yes
-    """
-    run_links(
-        network, "spaces",
-        lambda names: [(names.one("spaces", space), names.member(m)) for m in members],
-        remove=True, dry_run=dry_run, yes=yes,
-        action=f"Remove {{n}} member(s) from space {space}",
-    )  # fmt: skip
+link_command(
+    spaces,
+    "add",
+    "spaces",
+    SPACE_MEMBERS,
+    help_text(
+        "Add members to a space (those in it already are left as they are).",
+        "mighty spaces add Announcements alan@example.com",
+    ),
+)
+link_command(
+    spaces,
+    "remove",
+    "spaces",
+    SPACE_MEMBERS,
+    help_text(
+        "Remove members from a space.", "mighty spaces remove Announcements alan@example.com --yes"
+    ),
+    remove=True,
+    action="Remove {n} member(s) from space {target}",
+)

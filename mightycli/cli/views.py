@@ -7,9 +7,11 @@ dry runs are shown. The commands themselves (``members``, ``plans``, ...) are th
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -22,9 +24,9 @@ from mightycli.resources.nouns import NOUNS, Noun
 
 __all__ = [
     "AllOption", "DebugOption", "DryRunOption", "FieldsOption", "FormatOption", "JqOption",
-    "LimitOption", "NetworkOption", "YesOption", "admin_run", "check_output", "confirm",
-    "group_command", "list_command", "run_each", "run_links", "run_list", "show_answer",
-    "show_item", "show_items",
+    "LimitOption", "NetworkOption", "YesOption", "Choice", "admin_run", "check_output",
+    "confirm", "group_command", "help_text", "list_command", "member_choice", "named_choice",
+    "run_each", "run_list", "show_answer", "show_item", "show_items",
 ]  # fmt: skip
 
 FormatOption = Annotated[
@@ -250,40 +252,40 @@ def run_list(
         show_items(noun_name, items, fmt=fmt, spec=spec, jq=jq)
 
 
-def run_links(
-    network: str | None,
-    kind_name: str,
-    pairs: Callable[[Any], list[tuple[Any, Any]]],
-    *,
-    remove: bool,
-    dry_run: bool,
-    yes: bool = False,
-    spec: str | None = None,
-    jq: str | None = None,
-    action: str = "",
-) -> None:
-    """Give or take plans, spaces or tags: names resolved first, each pair checked (saying
-    "already" rather than sending a write), destructive changes confirmed."""
-    from mightycli.resources.links import LINKS, link, unlink
+@dataclass(frozen=True)
+class Choice:
+    """What a list command takes beyond its output options: an argument (PLAN) or a filter
+    option (--space SPACE), and the request values it resolves to. A filter with an
+    ``operation`` lists through that operation instead (members list --space)."""
 
-    kind = LINKS[kind_name]
-    if spec is not None:
-        check_output(kind.answer_noun, None, spec, jq)
-    with admin_run(network, dry_run=dry_run) as (admin, names):
-        resolved = pairs(names)
-        if remove:
-            confirm(action.format(n=len(resolved)), yes=yes, dry_run=dry_run)
+    dest: str
+    metavar: str
+    help: str
+    values: Callable[[Any, str], dict[str, Any]]
+    option: str | None = None  # None: an argument
+    operation: str | None = None
 
-        def one(pair: tuple[Any, Any]) -> Any:
-            group, member = pair
-            outcome = (unlink if remove else link)(admin, kind, group, member)
-            if not (dry_run and outcome.changed):
-                say(outcome.message)
-            return outcome.answer
+    def parameter(self) -> inspect.Parameter:
+        if self.option is None:
+            info: Any = typer.Argument(metavar=self.metavar, help=self.help, show_default=False)
+            return inspect.Parameter(self.dest, KEYWORD, annotation=Annotated[str, info])
+        info = typer.Option(self.option, metavar=self.metavar, help=self.help, show_default=False)
+        return inspect.Parameter(
+            self.dest, KEYWORD, default=None, annotation=Annotated[str | None, info]
+        )
 
-        answers = run_each(resolved, one)
-    if not dry_run:
-        show_answer(kind.answer_noun, [a for a in answers if a is not None], spec, jq)
+
+KEYWORD = inspect.Parameter.KEYWORD_ONLY
+# The options every list command ends with, in the order its help shows them.
+LIST_OPTIONS = (
+    ("limit", LimitOption, None),
+    ("every", AllOption, False),
+    ("fmt", FormatOption, None),
+    ("fields", FieldsOption, None),
+    ("jq", JqOption, None),
+    ("network", NetworkOption, None),
+    ("debug", DebugOption, False),
+)
 
 
 def list_command(
@@ -292,50 +294,75 @@ def list_command(
     noun_name: str,
     operation: str,
     doc: str,
-    *,
-    argument: tuple[str, str, Callable[[Any, str], dict[str, Any]]] | None = None,
-) -> None:
-    """Register a list command: ``operation``'s items as ``noun_name``, optionally for one
-    thing named by an argument (metavar, help, and the values it resolves to)."""
-    if argument is None:
+    *choices: Choice,
+) -> Callable[..., None]:
+    """Register a list command: ``operation``'s items shown as ``noun_name``, for what its
+    argument and filters (``choices``) resolve to."""
 
-        def listing(
-            limit: LimitOption = None,
-            every: AllOption = False,
-            fmt: FormatOption = None,
-            fields: FieldsOption = None,
-            jq: JqOption = None,
-            network: NetworkOption = None,
-            debug: DebugOption = False,
-        ) -> None:
-            run_list(
-                network, noun_name, operation, limit=limit, every=every, fmt=fmt, spec=fields,
-                jq=jq,
-            )  # fmt: skip
+    def listing(**given: Any) -> None:
+        chosen = [c for c in choices if given[c.dest] is not None]
+        switching = [c for c in chosen if c.operation]
+        if len(switching) > 1:
+            raise UsageError(f"Give {' or '.join(str(c.option) for c in switching)}, not both.")
 
-        listing.__doc__ = doc
-        group_command(group, name)(listing)
-        return
-    metavar, help_text, resolve = argument
+        def values(names: Any) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for choice in chosen:
+                out.update(choice.values(names, given[choice.dest]))
+            return out
 
-    def listing_of(
-        target: str,
-        limit: LimitOption = None,
-        every: AllOption = False,
-        fmt: FormatOption = None,
-        fields: FieldsOption = None,
-        jq: JqOption = None,
-        network: NetworkOption = None,
-        debug: DebugOption = False,
-    ) -> None:
         run_list(
-            network, noun_name, operation, limit=limit, every=every, fmt=fmt, spec=fields, jq=jq,
-            values=lambda names: resolve(names, target),
+            given["network"], noun_name, str(next((c.operation for c in switching), operation)),
+            limit=given["limit"], every=given["every"], fmt=given["fmt"], spec=given["fields"],
+            jq=given["jq"], values=values,
         )  # fmt: skip
 
-    listing_of.__doc__ = doc
-    # Built here, so not a string annotation: Typer reads the object itself.
-    listing_of.__annotations__["target"] = Annotated[
-        str, typer.Argument(metavar=metavar, help=help_text, show_default=False)
+    parameters = [choice.parameter() for choice in choices]
+    parameters += [
+        inspect.Parameter(dest, KEYWORD, default=default, annotation=annotation)
+        for dest, annotation, default in LIST_OPTIONS
     ]
-    group_command(group, name)(listing_of)
+    listing.__name__ = listing.__qualname__ = f"{group.info.name}_{name}"
+    listing.__doc__ = doc
+    listing.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return group_command(group, name)(listing)
+
+
+def help_text(summary: str, *examples: str) -> str:
+    """A command's help: its summary and its examples (each run in the tests as written)."""
+    return summary + "\n\n\b\nExamples:\n" + "".join(f"  {line}\n" for line in examples)
+
+
+def member_choice(
+    dest: str = "member", option: str | None = None, key: str = "member_id"
+) -> Choice:
+    """A MEMBER argument (or --member option): a numeric id or an e-mail address."""
+    return Choice(
+        dest,
+        "MEMBER",
+        "A numeric id or an e-mail address."
+        if option is None
+        else "Only this member's (id or e-mail).",
+        lambda names, text: {key: names.member(text).id},
+        option=option,
+    )
+
+
+def named_choice(
+    noun_name: str,
+    key: str,
+    option: str | None = None,
+    help: str | None = None,
+    operation: str | None = None,
+) -> Choice:
+    """A PLAN, SPACE, TAG or EVENT argument or option: an id or the exact name."""
+    singular = noun_name[:-1]
+    return Choice(
+        singular,
+        singular.upper(),
+        help
+        or f"An id or the {singular}'s {'title' if noun_name in ('tags', 'events') else 'name'}.",
+        lambda names, text: {key: names.one(noun_name, text).id},
+        option=option,
+        operation=operation,
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from mightycli.resources.admin import AdminClient
 from mightycli.resources.names import Named
 
-__all__ = ["LINKS", "Link", "Outcome", "link", "unlink"]
+__all__ = ["LINKS", "Link", "Outcome", "change"]
 
 
 @dataclass(frozen=True)
@@ -83,19 +83,13 @@ class Outcome:
     answer: Any = None  # the server's answer to the write
 
 
-def link(admin: AdminClient, kind: Link, group: Named, member: Named) -> Outcome:
-    """Give ``member`` the plan, space or tag ``group`` unless they have it already."""
+def change(admin: AdminClient, kind: Link, group: Named, member: Named, *, remove: bool) -> Outcome:
+    """Give ``member`` the plan, space or tag ``group`` unless they have it already, or (with
+    ``remove``) take it from them if they have it."""
     words = {"group": group.label, "member": member.label}
-    if admin.exists(kind.check.operation, kind.values(kind.check, group, member)):
-        return Outcome(False, kind.already.format_map(words))
-    answer = admin.call(kind.add.operation, kind.values(kind.add, group, member))
-    return Outcome(True, kind.added.format_map(words), answer)
-
-
-def unlink(admin: AdminClient, kind: Link, group: Named, member: Named) -> Outcome:
-    """Take the plan, space or tag ``group`` from ``member`` if they have it."""
-    words = {"group": group.label, "member": member.label}
-    if not admin.exists(kind.check.operation, kind.values(kind.check, group, member)):
-        return Outcome(False, kind.absent.format_map(words))
-    answer = admin.call(kind.remove.operation, kind.values(kind.remove, group, member))
-    return Outcome(True, kind.removed.format_map(words), answer)
+    has = admin.exists(kind.check.operation, kind.values(kind.check, group, member))
+    if has != remove:
+        return Outcome(False, (kind.absent if remove else kind.already).format_map(words))
+    step = kind.remove if remove else kind.add
+    answer = admin.call(step.operation, kind.values(step, group, member))
+    return Outcome(True, (kind.removed if remove else kind.added).format_map(words), answer)
