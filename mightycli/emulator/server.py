@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
-from .admin import AdminRequest, AdminSite
+from .admin import AdminSite
 from .authorization import (
     ADMIN_API_TOKEN,
     CONFIDENTIAL_CLIENT_ID,
@@ -43,6 +43,7 @@ from .headless import (
     schema_sdl,
 )
 from .pages import DECISION_PATH, bot_challenge_page, consent_page, error_page, redirect_page
+from .rest import AdminRequest
 from .scopes import ALL_SCOPES
 
 # Request bodies beyond this are refused: nothing the emulator accepts comes close.
