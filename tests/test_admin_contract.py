@@ -111,13 +111,47 @@ def check_body(schema_name: str, body: Any) -> None:
     validator(schema_name).validate(body)
 
 
+# Published operations in the extract that the emulator does not serve yet, so the walk below
+# leaves them out. Temporary: delete this set, and its use in published_operations(), once the
+# emulator serves them and the walk covers them.
+NOT_YET_WALKED: frozenset[tuple[str, str]] = frozenset(
+    (PREFIX + template, method)
+    for template, methods in {
+        "members/{member_id}/spaces": ("GET",),
+        "members/{member_id}/plans": ("GET",),
+        "members/{member_id}/tags": ("GET", "POST"),
+        "members/{member_id}/tags/{tag_id}/": ("GET", "DELETE"),
+        "members/{member_id}/badges": ("GET", "POST"),
+        "members/{member_id}/badges/{badge_id}/": ("GET", "DELETE"),
+        "plans": ("GET",),
+        "plans/{id}/": ("GET", "DELETE"),
+        "plans/{plan_id}/members": ("GET", "POST"),
+        "plans/{plan_id}/members/{member_id}/": ("GET",),
+        "plans/{plan_id}/members/{id}/": ("DELETE",),
+        "plans/{plan_id}/invites": ("GET", "POST"),
+        "plans/{plan_id}/invites/{id}/": ("GET", "PATCH", "PUT", "DELETE"),
+        "badges": ("GET", "POST"),
+        "badges/{id}/": ("GET", "PATCH", "PUT", "DELETE"),
+        "events/{event_id}/rsvps": ("GET", "POST"),
+        "events/{event_id}/rsvps/{id}/": ("GET", "PATCH", "PUT", "DELETE"),
+        "subscriptions": ("GET",),
+        "subscriptions/{id}": ("GET", "DELETE"),
+        "purchases": ("GET",),
+        "purchases/{id}/": ("GET", "DELETE"),
+    }.items()
+    for method in methods
+)
+
+
 def published_operations() -> set[tuple[str, str]]:
-    return {
+    operations = {
         (template, method.upper())
         for template, item in DATA["paths"].items()
         for method in item
         if method in ("get", "post", "put", "patch", "delete")
     }
+    assert NOT_YET_WALKED <= operations, NOT_YET_WALKED - operations
+    return operations - NOT_YET_WALKED
 
 
 def response_schema(template: str, method: str, status: int) -> str | None:
