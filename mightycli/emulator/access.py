@@ -2,10 +2,15 @@
 member carries.
 
 The Admin API has no operation that creates a plan, a subscription or a purchase, so a few are
-seeded (plans 3_001 and up) and stay fixed. Granting a plan (``POST plans/{plan_id}/members``)
-adds a plan membership only, and revoking one (``DELETE plans/{plan_id}/members/{id}/``)
-removes the membership only: the published description does not say that either starts,
-cancels or records a subscription or a purchase, so neither appears or changes.
+seeded (plans 3_001 and up). What the published description says the plan operations do:
+``POST plans/{plan_id}/members`` "Add a member directly to a free/nonpaid plan, granting them
+access" (422: "Invalid parameters or user already has access"), so granting adds a plan
+membership only, to a free or nonpaid plan, and never a subscription or a purchase (the
+description does not say granting creates one). ``DELETE plans/{plan_id}/members/{id}/``
+"Remove a member from a plan by canceling their subscription or purchase" (422: "may not have
+access to this plan"), so revoking ends the membership, cancels the member's subscription to
+the plan and voids their purchase of it (a voided purchase is no longer listed, as the Headless
+API's ``purchases`` leaves voided ones out unless asked).
 
 Members are named here by their resource ids; whether one exists is the directory's business,
 and a member that is gone is left out where memberships are shown.
@@ -15,13 +20,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .directory import MEMBER_ID_BASE, timestamp
 from .records import SPEAKER_TAG, VIP_TAG
 
 DAY = 24 * 60  # minutes, the unit of the emulator's fixed timestamps
 MONTH = 30 * DAY
+# When the seeded subscriptions and purchases stand; cancellations are dated after it.
+PRESENT = 12 * MONTH
+# The pricing types a plan can be granted with (POST plans/{plan_id}/members).
+GRANTABLE = ("free", "nonpaid")
 
 # PlanResponse.pricing_type -> SubscriptionPlanResponse.type / PurchasePlanResponse.type
 # (published values: "free, subscription, one-time-payment").
@@ -67,6 +76,7 @@ class Subscription(Holding):
 @dataclass(frozen=True)
 class Purchase(Holding):
     tax_percent: int = 0
+    voided: bool = False
 
 
 GOLD, SILVER, FOUNDERS, COMMUNITY = 3_001, 3_002, 3_003, 3_004
@@ -112,17 +122,20 @@ SEEDED_TAGS: Mapping[int, frozenset[int]] = {
 
 @dataclass
 class AccessStore:
-    """Plan memberships and member tags (changed by the API), and the fixed seeded plans,
-    subscriptions and purchases. Thread-safe."""
+    """Plan memberships, member tags, subscriptions and purchases, seeded and then changed by
+    the API; the seeded plans. Thread-safe."""
 
     _holders: dict[int, set[int]] = field(default_factory=dict)  # plan id -> member ids
     _tags: dict[int, set[int]] = field(default_factory=dict)  # member id -> tag ids
+    _tick: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._plans = {plan.resource_id: plan for plan in SEEDED_PLANS}
         self._holders = {plan: set(holders) for plan, holders in SEEDED_HOLDERS.items()}
         self._tags = {member: set(tags) for member, tags in SEEDED_TAGS.items()}
+        self._subscriptions = list(SEEDED_SUBSCRIPTIONS)
+        self._purchases = list(SEEDED_PURCHASES)
 
     # -- plans -----------------------------------------------------------------------
 
@@ -145,18 +158,35 @@ class AccessStore:
             held = {p for p, holders in self._holders.items() if member_id in holders}
         return [plan for plan in self.plans() if plan.resource_id in held]
 
-    def grant(self, plan: Plan, member_id: int) -> None:
-        """Put a member on a plan (again, harmlessly): a membership, no subscription."""
+    def grant(self, plan: Plan, member_id: int) -> bool:
+        """Put a member on a plan: a membership, no subscription or purchase. False when the
+        member has access already."""
         with self._lock:
-            self._holders.setdefault(plan.resource_id, set()).add(member_id)
+            holders = self._holders.setdefault(plan.resource_id, set())
+            if member_id in holders:
+                return False
+            holders.add(member_id)
+            return True
 
     def revoke(self, plan: Plan, member_id: int) -> bool:
-        """Take a member off a plan; False when the member was not on it."""
+        """Take a member off a plan, canceling their subscription to it and voiding their
+        purchase of it; False when the member was not on it."""
         with self._lock:
             holders = self._holders.get(plan.resource_id, set())
             if member_id not in holders:
                 return False
             holders.discard(member_id)
+            self._tick += 1
+            now = PRESENT + self._tick
+
+            def ended(h: Holding) -> bool:
+                return (h.plan_id, h.member_id) == (plan.resource_id, member_id)
+
+            self._subscriptions = [
+                replace(s, canceled_minutes=now) if ended(s) and not s.canceled else s
+                for s in self._subscriptions
+            ]
+            self._purchases = [replace(p, voided=True) if ended(p) else p for p in self._purchases]
             return True
 
     # -- tags ------------------------------------------------------------------------
@@ -181,17 +211,17 @@ class AccessStore:
     # -- subscriptions and purchases -------------------------------------------------
 
     def subscriptions(self, *, canceled: bool, member_id: int | None) -> list[Subscription]:
-        return [
-            s
-            for s in SEEDED_SUBSCRIPTIONS
-            if s.canceled == canceled and member_id in (None, s.member_id)
-        ]
+        with self._lock:
+            found = list(self._subscriptions)
+        return [s for s in found if s.canceled == canceled and member_id in (None, s.member_id)]
 
     def purchases(self, *, plan_id: int | None, member_id: int | None) -> list[Purchase]:
+        with self._lock:
+            found = list(self._purchases)
         return [
             p
-            for p in SEEDED_PURCHASES
-            if plan_id in (None, p.plan_id) and member_id in (None, p.member_id)
+            for p in found
+            if not p.voided and plan_id in (None, p.plan_id) and member_id in (None, p.member_id)
         ]
 
 
@@ -243,13 +273,14 @@ def subscription_json(
     data.update({key: member[key] for key in _SUBSCRIBER_FIELDS if key in member})
     start = subscription.purchased_minutes
     end = subscription.canceled_minutes
-    # Fixed monthly periods: the last one ends at the cancellation, or seven months in.
-    period_end = end if end is not None else start + 7 * MONTH
+    # Monthly periods from the purchase: the current one holds the present, or the
+    # cancellation for a canceled subscription.
+    period_start = start + ((PRESENT if end is None else end) - start) // MONTH * MONTH
     detail: dict[str, object] = {
         "id": subscription.resource_id,
         "purchased_at": timestamp(start),
-        "current_period_start": timestamp(period_end - MONTH),
-        "current_period_end": timestamp(period_end),
+        "current_period_start": timestamp(period_start),
+        "current_period_end": timestamp(period_start + MONTH),
         "payment_platform": "stripe",
     }
     if end is not None:

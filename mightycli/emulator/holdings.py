@@ -13,7 +13,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .access import AccessStore, Holding, Plan, plan_json, purchase_json, subscription_json
+from .access import (
+    GRANTABLE,
+    AccessStore,
+    Holding,
+    Plan,
+    plan_json,
+    purchase_json,
+    subscription_json,
+)
 from .directory import Member, MemberDirectory
 from .records import (
     EVENTS,
@@ -40,7 +48,7 @@ from .rest import (
     space_json,
     user_id_member,
 )
-from .rsvps import Rsvp, RsvpStore, read_rsvp_request, rsvp_json
+from .rsvps import Rsvp, RsvpStore, instance_index, read_rsvp_request, rsvp_json
 
 H = TypeVar("H", bound=Holding)
 
@@ -85,6 +93,16 @@ class Holdings:
                 },
             ),
             (r"plans/(\d+)/invites", {"GET": self._plan_invites, "POST": self._invite_to_plan}),
+            (
+                r"plans/(\d+)/invites/(\d+)/",
+                {
+                    "GET": lambda c: AdminResponse(200, self._plan_invite(c)),
+                    # Published: "Resend an existing invite", with no body.
+                    "PATCH": self._resend_invite,
+                    "PUT": self._resend_invite,
+                    "DELETE": self._revoke_invite,
+                },
+            ),
             (r"events/(\d+)/rsvps", {"GET": self._list_rsvps, "POST": self._answer_rsvp}),
             ("subscriptions", {"GET": self._list_subscriptions}),
             ("purchases", {"GET": self._list_purchases}),
@@ -156,7 +174,10 @@ class Holdings:
     def _grant_plan(self, call: Call) -> AdminResponse:
         plan = self._plan(call)
         member = user_id_member(call, self.directory)
-        self.access.grant(plan, member.resource_id)
+        if plan.pricing_type not in GRANTABLE:
+            return error(422, "Only a free or nonpaid plan can be granted directly.")
+        if not self.access.grant(plan, member.resource_id):
+            return error(422, "The member already has access to this plan.")
         return AdminResponse(200, plan_json(plan, call.base_url))
 
     def _holder(self, call: Call) -> Member:
@@ -167,7 +188,10 @@ class Holdings:
         return member
 
     def _revoke_plan(self, call: Call) -> AdminResponse:
-        self.access.revoke(self._plan(call), self._holder(call).resource_id)
+        plan = self._plan(call)
+        member = find_member(self.directory, call.ids[1])
+        if not self.access.revoke(plan, member.resource_id):
+            return error(422, "The member does not have access to this plan.")
         return AdminResponse(204)
 
     def _plan_invites(self, call: Call) -> AdminResponse:
@@ -177,14 +201,17 @@ class Holdings:
     def _invite_to_plan(self, call: Call) -> AdminResponse:
         """A plan invite names its recipient by ``email`` or, for a member, by ``user_id``
         (query parameters; there is no body). The optional ``message`` is kept but not shown:
-        InviteResponse has no property for it."""
+        InviteResponse has no property for it. Only an unknown plan is a 404 ("Plan not
+        found"); every other problem is published as 422, "Invalid invite parameters"."""
         plan = self._plan(call)
         email = call.query_value("email")
         values: dict[str, object] = {"plan_id": plan.resource_id}
         if call.query_value("user_id") is not None:
             if email is not None:
                 return error(422, "Give email or user_id, not both.")
-            member = user_id_member(call, self.directory)
+            member = self.directory.by_resource_id(filter_id(call.query_value("user_id")) or 0)
+            if member is None:
+                return error(422, "user_id must be the id of a member.")
             values.update(
                 recipient_email=member.email,
                 recipient_first_name=member.first_name or "",
@@ -200,6 +227,22 @@ class Holdings:
             values["message"] = message
         return AdminResponse(200, self.records.add(INVITES, values, self.context()))
 
+    def _plan_invite(self, call: Call) -> dict[str, Any]:
+        plan = self._plan(call)
+        invite = self.records.get(INVITES, call.ids[1], self.context())
+        if self.records.item(INVITES, call.ids[1]).get("plan_id") != plan.resource_id:
+            raise not_found()
+        return invite
+
+    def _resend_invite(self, call: Call) -> AdminResponse:
+        self._plan_invite(call)
+        return AdminResponse(200, self.records.update(INVITES, call.ids[1], {}, self.context()))
+
+    def _revoke_invite(self, call: Call) -> AdminResponse:
+        self._plan_invite(call)
+        self.records.delete(INVITES, call.ids[1])
+        return AdminResponse(204)
+
     # -- events' RSVPs ---------------------------------------------------------------
 
     def _event(self, call: Call) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -212,31 +255,33 @@ class Holdings:
         return item, payload
 
     def _list_rsvps(self, call: Call) -> AdminResponse:
-        _item, event = self._event(call)
+        item, event = self._event(call)
         text = call.query_value("instance_at")
         instance = parse_date_time(text) if text else None
         # Only 200 and 404 are published: an instant that is not one matches no RSVP.
         rsvps = [] if text and instance is None else self.rsvps.of_event(call.ids[0], instance)
-        return self.pager.page(call, self._rsvps_json(call, rsvps, event))
+        return self.pager.page(call, self._rsvps_json(call, rsvps, item, event))
 
     def _rsvps_json(
-        self, call: Call, rsvps: Sequence[Rsvp], event: dict[str, Any]
+        self, call: Call, rsvps: Sequence[Rsvp], item: dict[str, Any], event: dict[str, Any]
     ) -> list[dict[str, Any]]:
         members = self._members(r.member_id for r in rsvps)
         return [
-            rsvp_json(r, event, member_json(members[r.member_id], call.base_url))
+            rsvp_json(r, item, event, member_json(members[r.member_id], call.base_url))
             for r in rsvps
             if r.member_id in members
         ]
 
     def _answer_rsvp(self, call: Call) -> AdminResponse:
+        """Every member the directory holds is in the network, so the published 403 ("Member
+        is not in this network") does not arise here."""
         item, event = self._event(call)
         member_id, status, instance = read_rsvp_request(call.body())
         member = find_member(self.directory, member_id)
-        if not item.get("rsvp_enabled", True) or item.get("rsvp_closed", False):
-            return error(403, "This event does not take RSVPs.")
+        if instance is not None and instance_index(item, instance) is None:
+            return error(422, "instance_at is not an instance of this event.")
         rsvp = self.rsvps.answer(call.ids[0], member.resource_id, status, instance)
-        return AdminResponse(200, self._rsvps_json(call, [rsvp], event)[0])
+        return AdminResponse(200, self._rsvps_json(call, [rsvp], item, event)[0])
 
     # -- subscriptions and purchases -------------------------------------------------
 

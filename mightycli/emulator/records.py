@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .directory import SEEDED_SPACES, timestamp
@@ -295,6 +295,8 @@ SEEDED_RECORDS: Mapping[str, Mapping[int, Mapping[str, Any]]] = {
             "ends_at": "2026-01-15T18:00:00Z",
             "time_zone": "Europe/London",
             "link": "https://meet.example.com/office-hours",
+            "frequency": "weekly",
+            "interval": 1,
             "rsvp_enabled": True,
         },
     },
@@ -324,11 +326,13 @@ def checked(body: Mapping[str, Any], fields: FieldTypes) -> dict[str, Any]:
 
 
 def parse_date_time(text: str) -> datetime | None:
-    """An RFC 3339 date-time (``Z`` or an offset), or None when the text is not one."""
+    """An RFC 3339 date-time (``Z`` or an offset; UTC when it has none), or None when the text
+    is not one."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass

@@ -1,8 +1,12 @@
 """RSVPs to events (``events/{event_id}/rsvps``), kept in memory.
 
-A member has one RSVP per event (and per instance, for a recurring event): answering again
-changes its status and its ``updated`` time, which fits RsvpResponse having ``updated`` and no
-``created_at``. Two RSVPs to the seeded Office Hours event are seeded.
+Published: ``POST`` "Create or update an RSVP for an event", so a member has one RSVP per event
+(and per instance, for a recurring event) and answering again changes its status and its
+``updated`` time (RsvpResponse has ``updated`` and no ``created_at``). ``instance_at`` names an
+"instance of a recurring event": for an event that does not recur, or an instant that is not
+one of its occurrences, it is "Invalid RSVP status or instance" (422). An RSVP to an instance
+shows it as ``event_instance`` (EventInstanceResponse), indexed from 0. Two RSVPs to the seeded
+Office Hours event are seeded.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .access import ADA, GRACE
 from .directory import timestamp
@@ -52,6 +57,55 @@ def read_rsvp_request(body: Mapping[str, Any]) -> tuple[int, str, datetime | Non
         values["status"],
         None if instance is None else parse_date_time(instance),
     )
+
+
+def instance_index(event: Mapping[str, Any], instance: datetime) -> int | None:
+    """Which occurrence of a recurring event (0 for the first) starts at ``instance``, counted
+    in the event's own time zone (a weekly event keeps its wall-clock time across summer time);
+    None when the event does not recur or no occurrence starts then."""
+    frequency = event.get("frequency")
+    start = parse_date_time(event["starts_at"])
+    if frequency not in ("daily", "weekly", "monthly", "yearly") or start is None:
+        return None
+    zone = _zone(event.get("time_zone"))
+    first, when = start.astimezone(zone), instance.astimezone(zone)
+    step = max(event.get("interval") or 1, 1)
+    if frequency in ("daily", "weekly"):
+        days = step * (7 if frequency == "weekly" else 1)
+        elapsed = when.replace(tzinfo=None) - first.replace(tzinfo=None)
+        index, rest = divmod(elapsed.total_seconds(), days * 86_400)
+    else:
+        months = (when.year - first.year) * 12 + when.month - first.month
+        index, rest = divmod(months, step * (12 if frequency == "yearly" else 1))
+        rest = rest or ((when.day, when.time()) != (first.day, first.time()))
+    until = parse_date_time(event.get("recur_until") or "")
+    count = event.get("recurrence_count")
+    if rest or index < 0 or (count and index >= count) or (until and instance > until):
+        return None
+    return int(index)
+
+
+def _zone(name: object) -> tzinfo:
+    try:
+        return ZoneInfo(name) if isinstance(name, str) and name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def event_instance(event_id: int, event: Mapping[str, Any], instance: datetime) -> dict[str, Any]:
+    """The published EventInstanceResponse of one occurrence."""
+    start, end = parse_date_time(event["starts_at"]), parse_date_time(event.get("ends_at") or "")
+    length = end - start if start is not None and end is not None else None
+    return {
+        "post_id": event_id,
+        "starts_at": _rfc3339(instance),
+        "ends_at": _rfc3339(instance + length if length is not None else instance),
+        "instance_index": instance_index(event, instance) or 0,
+    }
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -97,13 +151,18 @@ class RsvpStore:
             return created
 
 
-def rsvp_json(rsvp: Rsvp, event: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
-    """The published RsvpResponse: ``event`` an EventCreatePayload, ``member`` a
-    MemberResponse."""
-    return {
+def rsvp_json(
+    rsvp: Rsvp, event: Mapping[str, Any], payload: dict[str, Any], member: dict[str, Any]
+) -> dict[str, Any]:
+    """The published RsvpResponse: ``event`` the EventCreatePayload (``payload``), ``member`` a
+    MemberResponse, ``event_instance`` when the RSVP is to one instance."""
+    data = {
         "id": rsvp.resource_id,
         "updated": rsvp.updated,
         "status": rsvp.status,
-        "event": event,
+        "event": payload,
         "member": member,
     }
+    if rsvp.instance_at is not None:
+        data["event_instance"] = event_instance(rsvp.event_id, event, rsvp.instance_at)
+    return data
