@@ -2,7 +2,8 @@
 
 `tests/data/admin_api_published.json` holds the published component schemas and path items the
 emulator serves (its `source` names where they come from). A scripted session walks every
-published operation among them; each answer's status must be one the description lists for that
+published operation among them but the few in NOT_YET_WALKED, which no command uses and the
+emulator does not serve; each answer's status must be one the description lists for that
 operation, and its body must validate against the schema published for that status. The schemas
 are tightened here in one way: an object may carry no property the description does not name, so
 an invented field fails. List pages (`*Paged`, never defined in the description) are checked as
@@ -111,32 +112,16 @@ def check_body(schema_name: str, body: Any) -> None:
     validator(schema_name).validate(body)
 
 
-# Published operations in the extract that the emulator does not serve yet, so the walk below
-# leaves them out. Temporary: delete this set, and its use in published_operations(), once the
-# emulator serves them and the walk covers them.
+# Published operations the emulator does not serve (no command uses them yet), so the walk below
+# leaves them out. Delete an entry, and walk the operation, once the emulator serves it.
 NOT_YET_WALKED: frozenset[tuple[str, str]] = frozenset(
     (PREFIX + template, method)
     for template, methods in {
-        "members/{member_id}/spaces": ("GET",),
-        "members/{member_id}/plans": ("GET",),
-        "members/{member_id}/tags": ("GET", "POST"),
-        "members/{member_id}/tags/{tag_id}/": ("GET", "DELETE"),
         "members/{member_id}/badges": ("GET", "POST"),
         "members/{member_id}/badges/{badge_id}/": ("GET", "DELETE"),
-        "plans": ("GET",),
-        "plans/{id}/": ("GET", "DELETE"),
-        "plans/{plan_id}/members": ("GET", "POST"),
-        "plans/{plan_id}/members/{member_id}/": ("GET",),
-        "plans/{plan_id}/members/{id}/": ("DELETE",),
-        "plans/{plan_id}/invites": ("GET", "POST"),
-        "plans/{plan_id}/invites/{id}/": ("GET", "PATCH", "PUT", "DELETE"),
-        "badges": ("GET", "POST"),
-        "badges/{id}/": ("GET", "PATCH", "PUT", "DELETE"),
-        "events/{event_id}/rsvps": ("GET", "POST"),
+        "plans/{id}/": ("DELETE",),
         "events/{event_id}/rsvps/{id}/": ("GET", "PATCH", "PUT", "DELETE"),
-        "subscriptions": ("GET",),
         "subscriptions/{id}": ("GET", "DELETE"),
-        "purchases": ("GET",),
         "purchases/{id}/": ("GET", "DELETE"),
     }.items()
     for method in methods
@@ -211,6 +196,11 @@ def test_every_published_operation_answers_as_published(walk: Walker) -> None:
     walk_members(walk)
     walk_spaces(walk)
     walk_records(walk)
+    walk_member_holdings(walk)
+    walk_plans(walk)
+    walk_plan_invites(walk)
+    walk_rsvps(walk)
+    walk_subscriptions_and_purchases(walk)
     assert walk.seen == published_operations()
 
 
@@ -298,6 +288,7 @@ RECORD_BODIES: dict[str, tuple[dict[str, Any], dict[str, Any], int]] = {
         200,
     ),
     "tags": ({"title": "Volunteers", "color": "#ff8800"}, {"description": "Helping out"}, 201),
+    "badges": ({"title": "Helper", "avatar_id": 3_353}, {"color": "#00aa55"}, 201),
     "invites": ({"recipient_email": "friend@example.com"}, {"recipient_first_name": "Sam"}, 200),
 }
 
@@ -321,12 +312,114 @@ def walk_records(walk: Walker) -> None:
     walk("POST", "posts", expect=404, json_body={"space_id": 1, "title": "Nowhere"})
 
 
+NOBODY = 4_999_999  # a member id that names no member
+GRACE, ALAN, LIN = 5_000_002, 5_000_003, 5_000_004
+GOLD, FOUNDERS, COMMUNITY = 3_001, 3_003, 3_004  # the seeded plans
+VIP = 3_201  # a seeded tag
+OFFICE_HOURS = 3_401  # the seeded weekly event
+
+
+def walk_member_holdings(walk: Walker) -> None:
+    for template in ("members/{member_id}/spaces", "members/{member_id}/plans"):
+        assert walk("GET", template, {"member_id": GRACE}, expect=200)["items"]
+        walk("GET", template, {"member_id": NOBODY}, expect=404)
+    walk("GET", "members/{member_id}/tags", {"member_id": ALAN}, expect=200)
+    walk("GET", "members/{member_id}/tags", {"member_id": NOBODY}, expect=404)
+    tag = {"member_id": LIN, "tag_id": VIP}
+    added = walk("POST", "members/{member_id}/tags", tag, expect=200, json_body={"tag_id": VIP})
+    assert added["id"] == VIP
+    walk("POST", "members/{member_id}/tags", tag, expect=422, json_body={"tag_id": "VIP"})
+    walk("POST", "members/{member_id}/tags", tag, expect=404, json_body={"tag_id": 9})
+    walk("POST", "members/{member_id}/tags", {"member_id": NOBODY}, expect=404, json_body={})
+    assert walk("GET", "members/{member_id}/tags/{tag_id}/", tag, expect=200) == added
+    walk("DELETE", "members/{member_id}/tags/{tag_id}/", tag, expect=204)
+    walk("GET", "members/{member_id}/tags/{tag_id}/", tag, expect=404)
+    walk("DELETE", "members/{member_id}/tags/{tag_id}/", tag, expect=404)
+
+
+def walk_plans(walk: Walker) -> None:
+    walk("GET", "plans", expect=200, params={"per_page": 2, "page": 2})
+    walk("GET", "plans/{id}/", {"id": FOUNDERS}, expect=200)
+    walk("GET", "plans/{id}/", {"id": 9}, expect=404)
+    on = {"plan_id": COMMUNITY, "member_id": ALAN, "id": ALAN}
+    walk("GET", "plans/{plan_id}/members", on, expect=200)
+    walk("GET", "plans/{plan_id}/members", {"plan_id": 9}, expect=404)
+    walk("POST", "plans/{plan_id}/members", on, expect=200, params={"user_id": ALAN})
+    walk("POST", "plans/{plan_id}/members", on, expect=422, params={"user_id": ALAN})  # has it
+    walk("POST", "plans/{plan_id}/members", {"plan_id": GOLD}, expect=422, params={"user_id": LIN})
+    walk("POST", "plans/{plan_id}/members", on, expect=422)
+    walk("POST", "plans/{plan_id}/members", on, expect=404, params={"user_id": NOBODY})
+    walk("POST", "plans/{plan_id}/members", {"plan_id": 9}, expect=404, params={"user_id": ALAN})
+    walk("GET", "plans/{plan_id}/members/{member_id}/", on, expect=200)
+    walk("DELETE", "plans/{plan_id}/members/{id}/", on, expect=204)
+    walk("GET", "plans/{plan_id}/members/{member_id}/", on, expect=404)
+    walk("DELETE", "plans/{plan_id}/members/{id}/", on, expect=422)  # no longer has it
+    walk("DELETE", "plans/{plan_id}/members/{id}/", {**on, "id": NOBODY}, expect=404)
+
+
+def walk_plan_invites(walk: Walker) -> None:
+    plan = {"plan_id": GOLD}
+    params = {"email": "guest@example.com", "message": 'Join "Gold", please'}
+    invite = walk("POST", "plans/{plan_id}/invites", plan, expect=200, params=params)
+    walk("POST", "plans/{plan_id}/invites", plan, expect=200, params={"user_id": LIN})
+    walk("POST", "plans/{plan_id}/invites", plan, expect=422)
+    walk("POST", "plans/{plan_id}/invites", plan, expect=422, params={"user_id": NOBODY})
+    walk("POST", "plans/{plan_id}/invites", {"plan_id": 9}, expect=404, params=params)
+    assert invite in walk("GET", "plans/{plan_id}/invites", plan, expect=200)["items"]
+    assert invite in walk("GET", "invites", expect=200)["items"]
+    walk("GET", "plans/{plan_id}/invites", {"plan_id": 9}, expect=404)
+    ids = {**plan, "id": invite["id"]}
+    assert walk("GET", "plans/{plan_id}/invites/{id}/", ids, expect=200) == invite
+    walk("GET", "plans/{plan_id}/invites/{id}/", {**ids, "plan_id": FOUNDERS}, expect=404)
+    walk("PATCH", "plans/{plan_id}/invites/{id}/", ids, expect=200)
+    walk("PUT", "plans/{plan_id}/invites/{id}/", ids, expect=200)
+    walk("PATCH", "plans/{plan_id}/invites/{id}/", {**ids, "id": 9}, expect=404)
+    walk("PUT", "plans/{plan_id}/invites/{id}/", {**ids, "id": 9}, expect=404)
+    walk("DELETE", "plans/{plan_id}/invites/{id}/", ids, expect=204)
+    walk("DELETE", "plans/{plan_id}/invites/{id}/", ids, expect=404)
+
+
+def walk_rsvps(walk: Walker) -> None:
+    event = {"event_id": OFFICE_HOURS}
+    assert len(walk("GET", "events/{event_id}/rsvps", event, expect=200)["items"]) == 2
+    walk("GET", "events/{event_id}/rsvps", {"event_id": 9}, expect=404)
+    answer = {"member_id": ALAN, "status": "maybe", "instance_at": "2026-01-29T17:00:00Z"}
+    rsvp = walk("POST", "events/{event_id}/rsvps", event, expect=200, json_body=answer)
+    assert rsvp["event_instance"]["instance_index"] == 2
+    instance = {"instance_at": "2026-01-29T17:00:00Z"}
+    listed = walk("GET", "events/{event_id}/rsvps", event, expect=200, params=instance)
+    assert listed["items"] == [rsvp]
+    for wrong in ({"member_id": ALAN, "status": "perhaps"}, {**answer, "instance_at": "soon"}):
+        walk("POST", "events/{event_id}/rsvps", event, expect=422, json_body=wrong)
+    walk(
+        "POST",
+        "events/{event_id}/rsvps",
+        event,
+        expect=404,
+        json_body={**answer, "member_id": NOBODY},
+    )
+    walk("POST", "events/{event_id}/rsvps", {"event_id": 9}, expect=404, json_body=answer)
+
+
+def walk_subscriptions_and_purchases(walk: Walker) -> None:
+    assert walk("GET", "subscriptions", expect=200)["items"]
+    for params in ({"status": "canceled"}, {"member_id": ALAN}, {"per_page": 1, "page": 2}):
+        assert walk("GET", "subscriptions", expect=200, params=params)["items"]
+    assert walk("GET", "purchases", expect=200)["items"]
+    for params in ({"plan_id": FOUNDERS}, {"member_id": ALAN}, {"per_page": 1}):
+        assert walk("GET", "purchases", expect=200, params=params)["items"]
+
+
 @pytest.mark.parametrize(
     "path",
     [
         "members/5000001",  # published with a trailing slash
         "spaces/7001/",  # published without one
         "members/5000001/spaces/extra",
+        "plans/3001",  # published with a trailing slash
+        "members/5000003/tags/3201",  # published with a trailing slash
+        "events/3401/rsvps/",  # published without one
+        "subscriptions/",  # published without one
         "nothing",
     ],
 )
@@ -387,3 +480,21 @@ def test_the_check_rejects_what_is_not_published(schema: str, change: Any) -> No
     body: Any = member if not schema.endswith("Paged") else {"data": [member], "meta": {}}
     with pytest.raises(ValidationError):
         check_body(schema, body)
+
+
+@pytest.mark.parametrize(
+    ("path", "schema", "invented"),
+    [
+        ("subscriptions", "SubscriptionResponse", {"id": 3_601}),  # no top-level id
+        ("purchases", "PurchaseResponse", {"id": 3_701}),  # no top-level id
+        ("events/3401/rsvps", "RsvpResponse", {"updated_at": "2024-01-01T00:00:00Z"}),
+        ("plans", "PlanResponse", {"price": 2_500}),
+    ],
+)
+def test_the_check_holds_the_new_answers_to_their_schemas(
+    walk: Walker, path: str, schema: str, invented: dict[str, Any]
+) -> None:
+    item = walk.http.get(f"/admin/v1/networks/{NETWORK_ID}/{path}").json()["items"][0]
+    check_body(schema, item)
+    with pytest.raises(ValidationError):
+        check_body(schema, {**item, **invented})

@@ -3,22 +3,21 @@
 Paths, methods, status codes and bodies follow Mighty's published OpenAPI description
 (``https://api.mn.co/admin/v1/spec.json``): trailing slashes exactly as published, members as
 ``MemberResponse``, ``me`` as ``UserResponse`` + ``NetworkResponse``, errors as
-``{"error": "..."}``. Lists answer ``{"items": [...], "links": {"self": ..., "next": ...}}``, the
-shape integrations that ran against live networks read (the published description names a
-``*Paged`` schema for each list but never defines it).
+``{"error": "..."}``, lists paged as ``rest.Pager`` describes. Members, spaces and space rosters
+live in the directory; posts, events, tags, badges and invites in the record store; what members
+hold and answer (plans, tags, RSVPs, subscriptions, purchases) is served by ``holdings``. The
+state is shared, so what one operation changes the next one sees.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import re
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from .authorization import ADMIN_API_TOKEN
 from .directory import (
@@ -34,74 +33,30 @@ from .directory import (
     parse_id,
     timestamp,
 )
+from .holdings import Holdings
 from .records import RECORD_KINDS, Context, RecordError, RecordKind, RecordStore
+from .rest import (
+    AdminRequest,
+    AdminResponse,
+    Call,
+    Handler,
+    Pager,
+    Refusal,
+    error,
+    find_member,
+    find_space,
+    member_json,
+    not_found,
+    space_json,
+    user_id_member,
+)
 
 PREFIX = "/admin/v1/networks/"
-DEFAULT_PER_PAGE = 25
-MAX_PER_PAGE = 100
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # MemberCreateRequest.role and MemberUpdateRequest.role, and the network role each stands for.
 ROLES = {"host": "HOST", "moderator": "MODERATOR", "contributor": "CONTRIBUTOR"}
 MEMBER_TYPES_FOR_ROLE = {"HOST": "NETWORK_HOST", "MODERATOR": "NETWORK_MODERATOR"}
-
-
-@dataclass(frozen=True)
-class AdminRequest:
-    method: str
-    path: str  # still percent-encoded
-    query: Mapping[str, Sequence[str]]
-    body: bytes
-    bearer: str | None
-
-
-@dataclass(frozen=True)
-class AdminResponse:
-    status: int
-    body: object = None
-    allow: str = ""
-
-
-class _Refusal(Exception):
-    """An error answer, raised from deep inside a handler."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.response = _error(status, message)
-
-
-def _error(status: int, message: str) -> AdminResponse:
-    return AdminResponse(status, {"error": message})
-
-
-def _not_found() -> _Refusal:
-    return _Refusal(404, "Not Found")
-
-
-_Handler = Callable[["_Call"], AdminResponse]
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One routed request: its path ids, query, body and the page links' base."""
-
-    request: AdminRequest
-    ids: tuple[int, ...]
-    base_url: str
-
-    def body(self) -> dict[str, Any]:
-        """The JSON object body; the published request bodies are all objects."""
-        try:
-            decoded = json.loads(self.request.body.decode("utf-8")) if self.request.body else None
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise _Refusal(422, "The request body is not valid JSON.") from None
-        if not isinstance(decoded, dict):
-            raise _Refusal(422, "The request body must be a JSON object.")
-        return decoded
-
-    def query_value(self, name: str) -> str | None:
-        values = self.request.query.get(name)
-        return values[0] if values else None
 
 
 @dataclass
@@ -116,9 +71,11 @@ class AdminSite:
     _base_url: str = ""
 
     def __post_init__(self) -> None:
-        if self.next_links not in ("url", "path"):
-            raise ValueError("next_links must be 'url' or 'path'")
-        self._routes: list[tuple[re.Pattern[str], dict[str, _Handler]]] = []
+        self._pager = Pager(self.page_delay, self.next_links, self.empty_page_with_next)
+        self.holdings = Holdings(
+            self.directory, self.records, self._pager, self._context, self.admin
+        )
+        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
         self._route("me", GET=lambda c: AdminResponse(200, self._me_json()))
         self._route("", GET=lambda c: AdminResponse(200, _network_json(self.directory.subdomain)))
         self._route("members", GET=self._list_members, POST=self._create_member)
@@ -134,7 +91,7 @@ class AdminSite:
         self._route("spaces", GET=self._list_spaces, POST=self._create_space)
         self._route(
             r"spaces/(\d+)",
-            GET=lambda c: AdminResponse(200, _space_json(self._space(c.ids[0]))),
+            GET=lambda c: AdminResponse(200, space_json(self._space(c.ids[0]))),
             PATCH=self._update_space,
             PUT=self._update_space,
             DELETE=self._delete_space,
@@ -150,30 +107,32 @@ class AdminSite:
         self._route(r"spaces/(\d+)/members/(\d+)/ban", POST=self._ban_from_space)
         for kind in RECORD_KINDS:
             self._records_routes(kind)
+        for pattern, handlers in self.holdings.routes():
+            self._route(pattern, **handlers)
 
-    def _route(self, pattern: str, **handlers: _Handler) -> None:
+    def _route(self, pattern: str, **handlers: Handler) -> None:
         self._routes.append((re.compile(pattern + r"\Z"), handlers))
 
     def _records_routes(self, kind: RecordKind) -> None:
         records = self.records
 
-        def listing(c: _Call) -> AdminResponse:
+        def listing(c: Call) -> AdminResponse:
             query = {name: c.query_value(name) for name in kind.filters}
-            return self._page(c, records.every(kind, self._context(), query))
+            return self._pager.page(c, records.every(kind, self._context(), query))
 
-        def create(c: _Call) -> AdminResponse:
+        def create(c: Call) -> AdminResponse:
             return AdminResponse(
                 kind.create_status, records.create(kind, c.body(), self._context())
             )
 
-        def update(c: _Call) -> AdminResponse:
+        def update(c: Call) -> AdminResponse:
             return AdminResponse(200, records.update(kind, c.ids[0], c.body(), self._context()))
 
-        def delete(c: _Call) -> AdminResponse:
+        def delete(c: Call) -> AdminResponse:
             records.delete(kind, c.ids[0])
             return AdminResponse(204)
 
-        item: dict[str, _Handler] = {"PATCH": update, "PUT": update, "DELETE": delete}
+        item: dict[str, Handler] = {"PATCH": update, "PUT": update, "DELETE": delete}
         if kind.has_show:
             item["GET"] = lambda c: AdminResponse(200, records.get(kind, c.ids[0], self._context()))
         self._route(kind.name, GET=listing, POST=create)
@@ -195,14 +154,14 @@ class AdminSite:
         # The token is checked before the path, so an unauthenticated caller learns nothing
         # about which resources exist.
         if request.bearer is None:
-            return _error(401, "Missing API token. Send Authorization: Bearer <token>.")
+            return error(401, "Missing API token. Send Authorization: Bearer <token>.")
         if not hmac.compare_digest(request.bearer.encode(), ADMIN_API_TOKEN.encode()):
-            return _error(401, "Invalid API token.")
+            return error(401, "Invalid API token.")
         if not request.path.startswith(PREFIX):
-            return _error(404, "Not Found")
+            return error(404, "Not Found")
         network, slash, rest = request.path[len(PREFIX) :].partition("/")
         if unquote(network) not in self.directory.network_keys or not slash:
-            return _error(404, "Not Found")
+            return error(404, "Not Found")
         for pattern, handlers in self._routes:
             match = pattern.match(rest)
             if match is None:
@@ -214,82 +173,52 @@ class AdminSite:
                 return AdminResponse(405, {"error": "Method Not Allowed"}, allow)
             ids = tuple(parse_id(g) for g in match.groups())
             if any(i is None for i in ids):
-                return _error(404, "Not Found")
+                return error(404, "Not Found")
             try:
                 with self._lock:
                     self._base_url = base_url
-                    return handler(_Call(request, tuple(i for i in ids if i is not None), base_url))
-            except _Refusal as refusal:
+                    return handler(Call(request, tuple(i for i in ids if i is not None), base_url))
+            except Refusal as refusal:
                 return refusal.response
             except RecordError as exc:
-                return _error(exc.status, str(exc))
-        return _error(404, "Not Found")
-
-    # -- paging --------------------------------------------------------------------------
-
-    def _page(self, call: _Call, items: Sequence[Any] | None = None) -> AdminResponse:
-        page = _positive_int(call.query_value("page"), 1)
-        per_page = _positive_int(call.query_value("per_page"), DEFAULT_PER_PAGE)
-        if page is None:
-            return _error(422, "page must be a whole number of 1 or more.")
-        if per_page is None or per_page > MAX_PER_PAGE:
-            return _error(422, f"per_page must be a whole number from 1 to {MAX_PER_PAGE}.")
-        if self.page_delay > 0:
-            time.sleep(self.page_delay)
-        offset = (page - 1) * per_page
-        if items is None:
-            chosen: list[Any] = [
-                self._member_json(m) for m in self.directory.page(offset, per_page)
-            ]
-            total = self.directory.count
-        else:
-            chosen = list(items[offset : offset + per_page])
-            total = len(items)
-        links = {"self": self._page_link(call, page, per_page)}
-        # The last page is the one without a next link (unless the quirk is on).
-        if offset + per_page < total or self.empty_page_with_next:
-            links["next"] = self._page_link(call, page + 1, per_page)
-        return AdminResponse(200, {"items": chosen, "links": links})
-
-    def _page_link(self, call: _Call, page: int, per_page: int) -> str:
-        path = f"{call.request.path}?{urlencode({'page': page, 'per_page': per_page})}"
-        return path if self.next_links == "path" else f"{call.base_url}{path}"
+                return error(exc.status, str(exc))
+        return error(404, "Not Found")
 
     # -- members -------------------------------------------------------------------------
 
     def _member(self, resource_id: int) -> Member:
-        member = self.directory.by_resource_id(resource_id)
-        if member is None:
-            raise _not_found()
-        return member
+        return find_member(self.directory, resource_id)
 
-    def _list_members(self, call: _Call) -> AdminResponse:
-        return self._page(call)
+    def _list_members(self, call: Call) -> AdminResponse:
+        def fetch(offset: int, limit: int) -> list[dict[str, object]]:
+            return [self._member_json(m) for m in self.directory.page(offset, limit)]
 
-    def _member_by_email(self, call: _Call) -> AdminResponse:
+        return self._pager.page_of(call, fetch, self.directory.count)
+
+    def _member_by_email(self, call: Call) -> AdminResponse:
         email = call.query_value("email")
         if not email or not EMAIL_PATTERN.match(email):
-            return _error(422, "email must be an e-mail address.")
+            return error(422, "email must be an e-mail address.")
         member = self.directory.by_email(email)
         if member is None:
-            raise _not_found()
+            raise not_found()
         return AdminResponse(200, self._member_json(member))
 
-    def _create_member(self, call: _Call) -> AdminResponse:
+    def _create_member(self, call: Call) -> AdminResponse:
         body = call.body()
         missing = [k for k in ("email", "first_name", "last_name") if not body.get(k)]
         if missing:
-            return _error(422, f"Missing required fields: {', '.join(missing)}.")
+            return error(422, f"Missing required fields: {', '.join(missing)}.")
         fields = _member_changes(body)
         member_type = body.get("member_type", "full")
         if member_type not in ("full", "limited"):
-            return _error(422, "member_type must be 'full' or 'limited'.")
+            return error(422, "member_type must be 'full' or 'limited'.")
         space_ids = body.get("space_ids")
         if member_type == "limited" and not space_ids:
-            return _error(422, "A limited member needs space_ids.")
+            return error(422, "A limited member needs space_ids.")
         spaces = [self._space(_id(i, "space_ids")) for i in _list(space_ids, "space_ids")]
         if self.directory.by_email(fields["email"]) is not None:
-            return _error(422, "Email has already been taken.")
+            return error(422, "Email has already been taken.")
         role = fields.pop("network_role", "CONTRIBUTOR")
         if member_type == "limited":
             role, kind = None, LIMITED_MEMBER
@@ -306,7 +235,7 @@ class AdminSite:
             self.directory.join_space(space, member)
         return AdminResponse(201, self._member_json(member))
 
-    def _update_member(self, call: _Call) -> AdminResponse:
+    def _update_member(self, call: Call) -> AdminResponse:
         member = self._member(call.ids[0])
         return AdminResponse(200, self._member_json(self._apply_update(member, call.body())))
 
@@ -316,10 +245,10 @@ class AdminSite:
         if email is not None:
             other = self.directory.by_email(email)
             if other is not None and other.position != member.position:
-                raise _Refusal(422, "Email has already been taken.")
+                raise Refusal(422, "Email has already been taken.")
         if "network_role" in changes:
             if member.is_limited:
-                raise _Refusal(422, "A limited member has no network role.")
+                raise Refusal(422, "A limited member has no network role.")
             changes["member_type"] = MEMBER_TYPES_FOR_ROLE.get(
                 changes["network_role"], "FULL_MEMBER"
             )
@@ -329,36 +258,18 @@ class AdminSite:
             changes["name"] = " ".join(p for p in (first, last) if p) or None
         return self.directory.update(member, **changes)
 
-    def _delete_member(self, call: _Call) -> AdminResponse:
+    def _delete_member(self, call: Call) -> AdminResponse:
         member = self._member(call.ids[0])
         if member.position == self.admin.position:
-            return _error(422, "The API token's own member cannot be removed.")
+            return error(422, "The API token's own member cannot be removed.")
         cancel = call.query_value("cancel_plans")
         if cancel is not None and cancel not in ("true", "false"):
-            return _error(422, "cancel_plans must be true or false.")
+            return error(422, "cancel_plans must be true or false.")
         self.directory.delete(member)
         return AdminResponse(204)
 
     def _member_json(self, member: Member) -> dict[str, object]:
-        # Exactly the published MemberResponse properties; optional ones without a value are
-        # left out (the schema types them as strings, never null).
-        data: dict[str, object] = {
-            "id": member.resource_id,
-            "created_at": timestamp(member.position),
-            "updated_at": timestamp(member.position),
-            "email": member.email,
-            "member_type": "limited" if member.is_limited else "full",
-            "time_zone": member.time_zone,
-            "bio": member.short_bio,
-            "referral_count": member.referral_count,
-            "avatar": f"{self._base_url}/avatars/{member.resource_id}.png",
-            "permalink": f"{self._base_url}/members/{member.resource_id}",
-        }
-        if member.first_name is not None:
-            data["first_name"] = member.first_name
-        if member.last_name is not None:
-            data["last_name"] = member.last_name
-        return data
+        return member_json(member, self._base_url)
 
     def _me_json(self) -> dict[str, dict[str, object]]:
         admin = self.directory.at(self.admin.position) or self.admin
@@ -376,81 +287,74 @@ class AdminSite:
     # -- spaces --------------------------------------------------------------------------
 
     def _space(self, resource_id: int) -> Space:
-        space = self.directory.space(resource_id)
-        if space is None:
-            raise _not_found()
-        return space
+        return find_space(self.directory, resource_id)
 
-    def _list_spaces(self, call: _Call) -> AdminResponse:
-        return self._page(call, [_space_json(s) for s in self.directory.spaces()])
+    def _list_spaces(self, call: Call) -> AdminResponse:
+        return self._pager.page(call, [space_json(s) for s in self.directory.spaces()])
 
-    def _create_space(self, call: _Call) -> AdminResponse:
+    def _create_space(self, call: Call) -> AdminResponse:
         body = call.body()
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
-            return _error(422, "name is required.")
+            return error(422, "name is required.")
         collection = body.get("collection_id")
         collection_id = None if collection is None else _id(collection, "collection_id")
         minutes = 100 + len(self.directory.spaces())
         space = self.directory.create_space(name.strip(), collection_id, minutes)
-        return AdminResponse(201, _space_json(space))
+        return AdminResponse(201, space_json(space))
 
-    def _update_space(self, call: _Call) -> AdminResponse:
+    def _update_space(self, call: Call) -> AdminResponse:
         space = self._space(call.ids[0])
         body = call.body()
         changes: dict[str, object] = {}
         if "name" in body:
             name = body["name"]
             if not isinstance(name, str) or not name.strip():
-                return _error(422, "name must be a non-empty string.")
+                return error(422, "name must be a non-empty string.")
             changes["name"] = name.strip()
         if "collection_id" in body:
             collection = body["collection_id"]
             changes["collection_id"] = (
                 None if collection is None else _id(collection, "collection_id")
             )
-        return AdminResponse(200, _space_json(self.directory.update_space(space, **changes)))
+        return AdminResponse(200, space_json(self.directory.update_space(space, **changes)))
 
-    def _delete_space(self, call: _Call) -> AdminResponse:
+    def _delete_space(self, call: Call) -> AdminResponse:
         self.directory.delete_space(self._space(call.ids[0]))
         return AdminResponse(204)
 
-    def _list_space(self, call: _Call) -> AdminResponse:
+    def _list_space(self, call: Call) -> AdminResponse:
         roster = self.directory.space_roster(self._space(call.ids[0]))
-        return self._page(call, [self._member_json(m) for m in roster])
+        return self._pager.page(call, [self._member_json(m) for m in roster])
 
-    def _join_space(self, call: _Call) -> AdminResponse:
+    def _join_space(self, call: Call) -> AdminResponse:
         space = self._space(call.ids[0])
-        user_id = call.query_value("user_id")
-        number = parse_id(user_id) if user_id else None
-        if number is None:
-            return _error(422, "user_id is required and must be a member id.")
-        member = self._member(number)
+        member = user_id_member(call, self.directory)
         self.directory.join_space(space, member)
         return AdminResponse(200, self._member_json(member))
 
-    def _space_member(self, call: _Call) -> tuple[Space, Member]:
+    def _space_member(self, call: Call) -> tuple[Space, Member]:
         space = self._space(call.ids[0])
         member = self._member(call.ids[1])
         if not self.directory.in_space(space, member):
-            raise _not_found()
+            raise not_found()
         return space, member
 
-    def _update_space_member(self, call: _Call) -> AdminResponse:
+    def _update_space_member(self, call: Call) -> AdminResponse:
         _space_found, member = self._space_member(call)
         return AdminResponse(200, self._member_json(self._apply_update(member, call.body())))
 
-    def _leave_space(self, call: _Call) -> AdminResponse:
+    def _leave_space(self, call: Call) -> AdminResponse:
         space, member = self._space_member(call)
         self.directory.leave_space(space, member)
         return AdminResponse(200, {})
 
-    def _ban_from_space(self, call: _Call) -> AdminResponse:
+    def _ban_from_space(self, call: Call) -> AdminResponse:
         space, member = self._space_member(call)
         body = call.body() if call.request.body else {}
         reason = body.get("ban_reason")
         if reason is not None and not isinstance(reason, str):
-            return _error(422, "ban_reason must be a string.")
+            return error(422, "ban_reason must be a string.")
         self.directory.leave_space(space, member)
         return AdminResponse(200, {})
 
@@ -468,18 +372,6 @@ def _network_json(subdomain: str) -> dict[str, object]:
     }
 
 
-def _space_json(space: Space) -> dict[str, object]:
-    data: dict[str, object] = {
-        "id": space.resource_id,
-        "created_at": timestamp(space.created_minutes),
-        "updated_at": timestamp(space.created_minutes),
-        "name": space.name,
-    }
-    if space.collection_id is not None:
-        data["collection_id"] = space.collection_id
-    return data
-
-
 def _member_changes(body: Mapping[str, Any]) -> dict[str, Any]:
     """The MemberUpdateRequest (and MemberCreateRequest) fields, checked, as Member fields."""
     changes: dict[str, Any] = {}
@@ -487,20 +379,20 @@ def _member_changes(body: Mapping[str, Any]) -> dict[str, Any]:
         if key in body:
             value = body[key]
             if not isinstance(value, str) or not value.strip():
-                raise _Refusal(422, f"{key} must be a non-empty string.")
+                raise Refusal(422, f"{key} must be a non-empty string.")
             changes[key] = value.strip()
     if "email" in body:
         email = body["email"]
         if not isinstance(email, str) or not EMAIL_PATTERN.match(email):
-            raise _Refusal(422, "email must be an e-mail address.")
+            raise Refusal(422, "email must be an e-mail address.")
         changes["email"] = email
     if "role" in body:
         role = body["role"]
         if role not in ROLES:
-            raise _Refusal(422, "role must be one of host, moderator, contributor.")
+            raise Refusal(422, "role must be one of host, moderator, contributor.")
         changes["network_role"] = ROLES[role]
     if "send_welcome_email" in body and not isinstance(body["send_welcome_email"], bool):
-        raise _Refusal(422, "send_welcome_email must be true or false.")
+        raise Refusal(422, "send_welcome_email must be true or false.")
     if "first_name" in changes or "last_name" in changes:
         parts = (changes.get("first_name"), changes.get("last_name"))
         changes.setdefault("name", " ".join(p for p in parts if p) or None)
@@ -511,18 +403,11 @@ def _list(value: object, name: str) -> list[object]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise _Refusal(422, f"{name} must be a list.")
+        raise Refusal(422, f"{name} must be a list.")
     return value
 
 
 def _id(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Refusal(422, f"{name} must hold whole numbers.")
+        raise Refusal(422, f"{name} must hold whole numbers.")
     return value
-
-
-def _positive_int(text: str | None, default: int) -> int | None:
-    if text is None or text == "":
-        return default
-    number = parse_id(text)
-    return number if number is not None and number >= 1 else None

@@ -405,6 +405,11 @@ class MemberDirectory:
         with self._lock:
             return member.position in self._space_members.get(space.resource_id, set())
 
+    def spaces_of(self, member: Member) -> list[Space]:
+        """The spaces a member is in, in id order."""
+        with self._lock:
+            return [s for s in self.spaces() if self.in_space(s, member)]
+
     def join_space(self, space: Space, member: Member) -> None:
         with self._lock:
             self._space_members.setdefault(space.resource_id, set()).add(member.position)

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
-from .admin import AdminRequest, AdminSite
+from .admin import AdminSite
 from .authorization import (
     ADMIN_API_TOKEN,
     CONFIDENTIAL_CLIENT_ID,
@@ -43,6 +43,7 @@ from .headless import (
     schema_sdl,
 )
 from .pages import DECISION_PATH, bot_challenge_page, consent_page, error_page, redirect_page
+from .rest import AdminRequest
 from .scopes import ALL_SCOPES
 
 # Request bodies beyond this are refused: nothing the emulator accepts comes close.
@@ -209,6 +210,8 @@ class Emulator:
         self._sdl = schema_sdl(self._schema)
         self._faults: dict[str, deque[_FaultSlot]] = {}
         self._faults_lock = threading.Lock()
+        self._admin_requests: list[tuple[str, str]] = []
+        self._admin_requests_lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._httpd: _Server | None = None
@@ -325,6 +328,13 @@ class Emulator:
         """Each form posted to /oauth/token, in order, with secret values redacted."""
         return self._auth.token_requests
 
+    def admin_requests(self) -> list[tuple[str, str]]:
+        """Each request to the Admin API (any path under /admin) received so far, in order, as
+        (method, path with its query string): enough to prove a dry run sent nothing. Headers
+        and bodies, which carry the token and the data, are not kept."""
+        with self._admin_requests_lock:
+            return list(self._admin_requests)
+
     def is_token_active(self, token: str) -> bool:
         return self._auth.is_token_active(token)
 
@@ -377,6 +387,10 @@ class Emulator:
     # -- routing -------------------------------------------------------------------
 
     def _respond(self, request: Request) -> Response:
+        if request.path == "/admin" or request.path.startswith("/admin/"):
+            target = f"{request.path}?{request.query}" if request.query else request.path
+            with self._admin_requests_lock:
+                self._admin_requests.append((request.method, target))
         fault = self._take_fault(request.path)
         if fault is not None:
             if fault.delay > 0:
