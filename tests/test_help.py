@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 
 import inprocess
 import pytest
@@ -208,3 +209,29 @@ def test_resource_usage_lines_name_their_arguments() -> None:
     assert "Usage: mighty plans grant [OPTIONS] PLAN MEMBER...\n" in _help("plans", "grant")
     assert "Usage: mighty members view [OPTIONS] MEMBER\n" in _help("members", "view")
     assert "--json FIELDS" in _help("members", "list", columns="200")
+
+
+def test_the_group_list_matches_the_groups() -> None:
+    # mighty --help lists the groups without importing them: their summaries must be theirs.
+    from mightycli.cli.base import GROUP_MODULES, first_sentence, load_groups
+
+    assert tuple(GROUP_MODULES) == GROUPS
+    for info in load_groups(list(GROUP_MODULES)):
+        assert (
+            GROUP_MODULES[info.name][1]
+            == info.short_help
+            == first_sentence(info.typer_instance.info.help)
+        )
+
+
+def test_a_plain_command_builds_no_group() -> None:
+    # A process running `mighty status` imports no group module.
+    code = (
+        "import sys; from mightycli.cli.root import main; main(['status']); "
+        "print(sorted(m for m in sys.modules if m.startswith('mightycli.cli.') and "
+        "m.split('.')[-1] in ('members', 'plans', 'views', 'changes')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr

@@ -24,7 +24,7 @@ from conftest import admin_token_login
 
 from mightycli.resources.nouns import NOUNS
 
-GOLD, SILVER = "Gold", "Silver"
+GOLD, SILVER, COMMUNITY = "Gold", "Silver", "Community"
 FOUNDERS = 'Founders, "Inner" Circle'
 SPEAKER = 'Speaker, "Keynote"'
 
@@ -132,7 +132,7 @@ def test_names_with_commas_and_quotes_survive_every_format(admin: Any) -> None:
     parsed = list(csv.reader(io.StringIO(admin("plans", "list", "--format", "csv").stdout)))
     assert FOUNDERS in [row[1] for row in parsed]
     raw = admin("plans", "list", "--format", "csv").stdout
-    assert '"Founders, ""Inner"" Circle"' in raw and raw.endswith("\r\n")
+    assert '"Founders, ""Inner"" Circle"' in raw  # the CRLF line ends: tests/test_resources.py
     names = json.loads(admin("plans", "list", "--json", "name").stdout)
     assert {"name": FOUNDERS} in names
     tags = admin("tags", "list", "--json", "title", "--jq", ".[].title")
@@ -211,7 +211,7 @@ def test_two_things_with_one_name_are_named_by_id(admin: Any, emulator: Any) -> 
 
 def test_names_resolve_once_per_run(admin: Any, emulator: Any) -> None:
     before = len(emulator.admin_requests())
-    result = admin("plans", "grant", GOLD, "alan@example.com", "alan@example.com", "--dry-run")
+    result = admin("plans", "grant", COMMUNITY, "alan@example.com", "alan@example.com", "--dry-run")
     assert result.code == 0, result.stderr
     seen = [p for _, p in emulator.admin_requests()[before:]]
     assert sum(1 for p in seen if p.split("?")[0].endswith("/plans")) == 1
@@ -222,17 +222,28 @@ def test_names_resolve_once_per_run(admin: Any, emulator: Any) -> None:
 
 
 def test_grant_then_revoke_a_plan(admin: Any) -> None:
-    granted = admin("plans", "grant", SILVER, "alan@example.com")
+    # Seeded: Lin is on Community (the free plan), Ada on no plan.
+    granted = admin("plans", "grant", COMMUNITY, "ada@example.com")
     assert granted.code == 0, granted.stderr
-    assert f"Granted plan {SILVER} to alan@example.com." in granted.stderr
-    assert SILVER in [row[1] for row in rows(admin("members", "plans", "alan@example.com").stdout)]
-    again = admin("plans", "grant", SILVER, "alan@example.com")
-    assert again.code == 0 and "already has plan Silver" in again.stderr
-    revoked = admin("plans", "revoke", SILVER, "alan@example.com", "--yes")
-    assert revoked.code == 0 and "Revoked plan Silver" in revoked.stderr
-    assert SILVER not in admin("members", "plans", "alan@example.com").stdout
-    gone = admin("plans", "revoke", SILVER, "alan@example.com", "--yes")
-    assert gone.code == 0 and "does not have plan Silver" in gone.stderr
+    assert f"Granted plan {COMMUNITY} to ada@example.com." in granted.stderr
+    held = [row[1] for row in rows(admin("members", "plans", "ada@example.com").stdout)]
+    assert held == [COMMUNITY]
+    assert "ada@example.com" in admin("plans", "members", COMMUNITY).stdout
+    again = admin("plans", "grant", COMMUNITY, "ada@example.com")
+    assert again.code == 0 and "already has plan Community" in again.stderr
+    revoked = admin("plans", "revoke", COMMUNITY, "ada@example.com", "--yes")
+    assert revoked.code == 0 and "Revoked plan Community" in revoked.stderr
+    assert COMMUNITY not in admin("members", "plans", "ada@example.com").stdout
+    gone = admin("plans", "revoke", COMMUNITY, "ada@example.com", "--yes")
+    assert gone.code == 0 and "does not have plan Community" in gone.stderr
+
+
+def test_a_paid_plan_is_refused_with_the_servers_reason(admin: Any) -> None:
+    # Published: plans/{plan_id}/members adds a member "directly to a free/nonpaid plan".
+    result = admin("plans", "grant", GOLD, "ada@example.com")
+    assert result.code == 1
+    assert "mighty: The Admin API answered HTTP 422" in result.stderr
+    assert GOLD not in admin("members", "plans", "ada@example.com").stdout
 
 
 def test_already_sends_no_write(admin: Any, emulator: Any) -> None:
@@ -246,9 +257,9 @@ def test_already_sends_no_write(admin: Any, emulator: Any) -> None:
 def test_dry_run_prints_the_requests_and_sends_no_write(admin: Any, emulator: Any) -> None:
     before = writes(emulator)
     cases = [
-        ("plans", "grant", SILVER, "alan@example.com", "5000004"),
+        ("plans", "grant", COMMUNITY, "alan@example.com", "5000001"),
         ("spaces", "add", "Announcements", "alan@example.com"),
-        ("members", "tag", "alan@example.com", "VIP"),
+        ("members", "tag", "ada@example.com", "VIP"),
         ("members", "create", "--email", "n@example.com", "--first-name", "N", "--last-name", "M"),
         ("members", "edit", "alan@example.com", "--last-name", "T"),
         ("members", "remove", "alan@example.com", "--cancel-plans"),
@@ -265,8 +276,8 @@ def test_dry_run_prints_the_requests_and_sends_no_write(admin: Any, emulator: An
         outputs.append(result.stdout)
     assert writes(emulator) == before
     assert outputs[0].splitlines() == [
-        "POST /admin/v1/networks/1001/plans/3002/members?user_id=5000003",
-        "POST /admin/v1/networks/1001/plans/3002/members?user_id=5000004",
+        "POST /admin/v1/networks/1001/plans/3004/members?user_id=5000003",
+        "POST /admin/v1/networks/1001/plans/3004/members?user_id=5000001",
     ]
     assert outputs[3].splitlines() == [
         "POST /admin/v1/networks/1001/members",
@@ -296,15 +307,18 @@ def test_destructive_verbs_need_yes_without_a_terminal(admin: Any, emulator: Any
 
 
 def test_tag_and_untag(admin: Any) -> None:
-    tagged = admin("members", "tag", "alan@example.com", "VIP", SPEAKER, "--json", "id,title")
+    # Seeded: Alan carries VIP and Speaker, Ada no tag.
+    tagged = admin("members", "tag", "ada@example.com", "VIP", SPEAKER, "--json", "id,title")
     assert tagged.code == 0, tagged.stderr
     assert [t["title"] for t in json.loads(tagged.stdout)] == ["VIP", SPEAKER]
-    assert "Tagged alan@example.com with VIP." in tagged.stderr
-    listed = json.loads(admin("members", "tags", "alan@example.com", "--json", "title").stdout)
+    assert "Tagged ada@example.com with VIP." in tagged.stderr
+    listed = json.loads(admin("members", "tags", "ada@example.com", "--json", "title").stdout)
     assert {"title": SPEAKER} in listed
-    untagged = admin("members", "untag", "alan@example.com", "VIP", "--yes")
+    already = admin("members", "tag", "alan@example.com", "VIP")
+    assert already.code == 0 and "already tagged VIP" in already.stderr
+    untagged = admin("members", "untag", "ada@example.com", "VIP", "--yes")
     assert untagged.code == 0 and "Removed tag VIP" in untagged.stderr
-    assert "VIP" not in admin("members", "tags", "alan@example.com").stdout
+    assert "VIP" not in admin("members", "tags", "ada@example.com").stdout
 
 
 def test_a_refusal_shows_the_servers_reason(admin: Any) -> None:
@@ -477,7 +491,8 @@ def test_a_table_and_a_question_on_a_terminal(admin: Any) -> None:
     lines = text.splitlines()
     assert lines[0].split() == ["ID", "EMAIL", "NAME", "TYPE"]
     assert "Ada Lovelace" in text and all(len(line) <= 60 for line in lines)
-    code, text = on_terminal(["plans", "revoke", GOLD, "ada@example.com"], env, answer=b"n\n")
+    # Seeded: Grace is on Gold.
+    code, text = on_terminal(["plans", "revoke", GOLD, "grace@example.com"], env, answer=b"n\n")
     assert code == 1 and "Nothing was changed." in text
-    code, text = on_terminal(["plans", "revoke", GOLD, "ada@example.com"], env, answer=b"y\n")
-    assert code == 0 and "Revoked plan Gold from ada@example.com." in text
+    code, text = on_terminal(["plans", "revoke", GOLD, "grace@example.com"], env, answer=b"y\n")
+    assert code == 0 and "Revoked plan Gold from grace@example.com." in text

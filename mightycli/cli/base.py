@@ -164,9 +164,42 @@ def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable
     return group_command(app, name)
 
 
+# The command groups (mighty members ...) in the order the command list shows them: the module
+# that declares each and its summary (the first sentence of its help; a test holds the two
+# together). A run imports and puts on the app only the group it names, and every group for
+# help, errors and completion: building forty commands costs more than most commands take.
+GROUP_MODULES: dict[str, tuple[str, str]] = {
+    "members": ("members", "List, view, create, edit and remove members, and their plans, "
+                "spaces and tags."),
+    "plans": ("plans", "List plans and their members; grant, revoke and offer plans."),
+    "spaces": ("spaces", "List spaces and their members; add members to a space and remove "
+               "them."),
+    "tags": ("tags", "List the network's tags (tag members with mighty members tag)."),
+    "badges": ("tags", "List the network's badges."),
+    "invites": ("invites", "List, send and revoke invitations to the network."),
+    "events": ("events", "List events and their RSVPs."),
+    "posts": ("posts", "List posts and write new ones."),
+    "subscriptions": ("billing", "List subscriptions to the network's plans."),
+    "purchases": ("billing", "List one-time purchases of the network's plans."),
+}  # fmt: skip
+# The groups declared so far (their modules imported), by name.
+GROUPS: dict[str, Any] = {}
+
+
+def load_groups(names: list[str]) -> list[Any]:
+    """The named groups, their modules imported (and so declared) first."""
+    import importlib
+
+    for name in names:
+        importlib.import_module(f"mightycli.cli.{GROUP_MODULES[name][0]}")
+    return [GROUPS[name] for name in names]
+
+
 def command_group(name: str, help: str) -> typer.Typer:
     """A group of commands (``mighty members ...``), listed in ``mighty --help`` with the
     first sentence of its help, and with the same look as every command."""
+    from typer.models import TyperInfo
+
     group = typer.Typer(
         name=name,
         help=help,
@@ -176,7 +209,7 @@ def command_group(name: str, help: str) -> typer.Typer:
         rich_markup_mode=None,
         context_settings=app.info.context_settings,
     )
-    app.add_typer(group, name=name, short_help=first_sentence(help))
+    GROUPS[name] = TyperInfo(group, name=name, short_help=first_sentence(help))
     return group
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from mightycli.cli.base import app, command, root_options
+from mightycli.cli.base import GROUP_MODULES, app, command, root_options
 from mightycli.environment import Env
 from mightycli.errors import UsageError
 
@@ -79,7 +79,7 @@ def fast_help(args: list[str]) -> int | None:
         (info.name or info.callback.__name__, info.short_help or "")
         for info in app.registered_commands
         if info.callback is not None
-    ] + [(str(info.name), str(info.short_help or "")) for info in app.registered_groups]
+    ] + [(name, summary) for name, (_, summary) in GROUP_MODULES.items()]
     for title, entries in (("Options", rows), ("Commands", commands)):
         lines.append(f"{title}:")
         column = max(len(left) for left, _ in entries) + 4

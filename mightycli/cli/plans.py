@@ -35,7 +35,7 @@ plans = command_group(
     \b
     Examples:
       mighty plans list
-      mighty plans grant Gold alan@example.com
+      mighty plans grant Community alan@example.com
     """,
 )
 
@@ -78,8 +78,8 @@ link_command(
     PLAN_MEMBERS,
     help_text(
         "Put members on a plan (those on it already are left as they are).",
-        "mighty plans grant Gold alan@example.com",
-        "mighty plans grant Silver ada@example.com 5000003 --dry-run",
+        "mighty plans grant Community alan@example.com",
+        "mighty plans grant Community ada@example.com 5000003 --dry-run",
     ),
 )
 link_command(

@@ -12,20 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from mightycli.cli import (
-    billing,
-    calls,
-    events,
-    invites,
-    logins,
-    members,
-    plans,
-    posts,
-    spaces,
-    tags,
-)
+from mightycli.cli import calls, logins
 from mightycli.cli import emulator as emulator_command
-from mightycli.cli.base import app, command
+from mightycli.cli.base import GROUP_MODULES, app, command, load_groups
 from mightycli.cli.help import completion, fast_help
 from mightycli.cli.output import guarded, interrupted
 from mightycli.environment import Env
@@ -33,8 +22,6 @@ from mightycli.errors import EXIT_INTERRUPTED, EXIT_USAGE
 
 # Each command module registers its commands on import; the command list shows them in this order.
 COMMAND_MODULES = (logins, calls, completion)
-# The resource groups, listed after the commands in this order (members first).
-GROUP_MODULES = (members, plans, spaces, tags, invites, events, posts, billing)
 __all__ = ["COMMAND_MODULES", "app", "main"]
 ORDER = (
     "login", "whoami", "token", "status", "switch", "logout", "api", "completion", "help",
@@ -70,11 +57,18 @@ def _name(info: Any) -> str:
 
 
 app.registered_commands.sort(key=lambda info: ORDER.index(_name(info)))
-GROUP_ORDER = (
-    "members", "plans", "spaces", "tags", "badges", "invites", "events", "posts",
-    "subscriptions", "purchases",
-)  # fmt: skip
-app.registered_groups.sort(key=lambda info: GROUP_ORDER.index(str(info.name)))
+
+
+def _groups_for(args: list[str]) -> list[Any]:
+    """The groups a run needs on the app: the one it names, none for one of mighty's own
+    commands, and all of them otherwise (mighty alone, help, a mistyped name, completion)."""
+    words = [arg for arg in args if not arg.startswith("-")]
+    if not os.environ.get(Env.COMPLETE) and words:
+        if words[0] in GROUP_MODULES:
+            return load_groups([words[0]])
+        if words[0] in ORDER and words[0] != "help":
+            return []
+    return load_groups(list(GROUP_MODULES))
 
 
 def _run(args: list[str], argv: list[str] | None) -> int:
@@ -89,7 +83,11 @@ def _run(args: list[str], argv: list[str] | None) -> int:
         if fast is not None:
             return fast
     # Not standalone: Typer then hands every outcome back here instead of exiting.
-    outcome = app(args=argv, prog_name="mighty", standalone_mode=False)
+    app.registered_groups = _groups_for(args)
+    try:
+        outcome = app(args=argv, prog_name="mighty", standalone_mode=False)
+    finally:
+        app.registered_groups = []
     code = outcome if isinstance(outcome, int) else 0
     if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into this exit code
         return interrupted()
