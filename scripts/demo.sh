@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole journey against the local emulator, with no person and no account: start the
 # emulator, log in through its consent page (a scripted browser clicks Approve), whoami, token,
-# status, logout, stop. Your own config and keyring are never touched: everything lives in a
+# an Admin API token, the roster, a plan granted, status, logout, stop. Your own config and keyring are never touched: everything lives in a
 # temporary folder that is removed at the end.
 set -euo pipefail
 
@@ -71,7 +71,15 @@ token=$(mighty token)
 echo
 echo "\$ mighty token"
 echo "${token:0:8}... (${#token} characters; printed whole when you run it)"
+echo
+echo "== the Admin API: the emulator's admin API token, read from standard input"
+echo "\$ mighty login --with-token --network emulated --api-url $url < admin-token"
+"$python_bin" -c 'from mightycli.emulator import ADMIN_API_TOKEN; print(ADMIN_API_TOKEN)' \
+    | mighty login --with-token --network emulated --api-url "$url"
+run mighty members list
+run mighty plans grant Community alan@example.com
+run mighty members plans alan@example.com
 run mighty status
 run mighty logout
 echo
-echo "== done: logged in, used the token and logged out against the emulator"
+echo "== done: logged in, used the token, granted a plan and logged out against the emulator"

@@ -496,3 +496,18 @@ def test_a_table_and_a_question_on_a_terminal(admin: Any) -> None:
     assert code == 1 and "Nothing was changed." in text
     code, text = on_terminal(["plans", "revoke", GOLD, "grace@example.com"], env, answer=b"y\n")
     assert code == 0 and "Revoked plan Gold from grace@example.com." in text
+
+
+def test_spaces_add_and_remove(admin: Any) -> None:
+    # Seeded: Announcements holds Ada and Grace.
+    added = admin("spaces", "add", "announcements", "alan@example.com", "--json", "id,email")
+    assert added.code == 0, added.stderr
+    assert json.loads(added.stdout) == {"id": 5000003, "email": "alan@example.com"}
+    assert "alan@example.com" in admin("spaces", "members", "Announcements").stdout
+    spaces = [row[1] for row in rows(admin("members", "spaces", "alan@example.com").stdout)]
+    assert "Announcements" in spaces
+    removed = admin("spaces", "remove", "Announcements", "alan@example.com", "--yes")
+    assert (
+        removed.code == 0 and "Removed alan@example.com from space Announcements." in removed.stderr
+    )
+    assert "alan@example.com" not in admin("spaces", "members", "Announcements").stdout
