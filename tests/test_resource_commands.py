@@ -444,7 +444,7 @@ def test_rsvps_and_subscriptions_and_purchases(admin: Any) -> None:
     )
 
 
-def test_without_an_admin_login(run_mighty: Any) -> None:
+def test_without_any_login(run_mighty: Any) -> None:
     result = run_mighty("members", "list")
     assert result.code == 4
     assert "mighty login" in result.stderr
@@ -511,3 +511,22 @@ def test_spaces_add_and_remove(admin: Any) -> None:
         removed.code == 0 and "Removed alan@example.com from space Announcements." in removed.stderr
     )
     assert "alan@example.com" not in admin("spaces", "members", "Announcements").stdout
+
+
+def test_an_id_that_is_not_there_is_named(admin: Any) -> None:
+    result = admin("plans", "members", "1")
+    assert result.code == 1 and result.stderr == "mighty: No plan has the id 1.\n"
+    assert admin("events", "rsvps", "99999").stderr == "mighty: No event has the id 99999.\n"
+
+
+def test_a_usage_error_shows_the_commands_own_usage_line(admin: Any) -> None:
+    result = admin("members", "list", "--json")
+    assert result.code == 2
+    assert result.stderr.splitlines()[0] == "Usage: mighty members list [OPTIONS]"
+    assert "requires an argument" in result.stderr
+
+
+def test_not_logged_in_says_which_login(run_mighty: Any) -> None:
+    result = run_mighty("plans", "list")
+    assert result.code == 4
+    assert "mighty login --with-token" in result.stderr

@@ -128,12 +128,20 @@ def _explain_usage_error(error: typer.TyperException, args: list[str]) -> None:
 
 
 def _usage_context(args: list[str]) -> Any:
-    """The context of the command named in ``args`` (or of mighty itself), for its usage line."""
-    group = typer.main.get_command(app)
-    root = typer.Context(group, info_name="mighty", **group.context_settings)
-    name = next((arg for arg in args if not arg.startswith("-")), None)
-    sub = group.get_command(root, name) if name and hasattr(group, "get_command") else None
-    return typer.Context(sub, info_name=name, parent=root) if sub is not None else root
+    """The context of the command named in ``args`` (or of mighty itself, or of a group), for
+    its usage line: ``mighty members list --json`` shows ``mighty members list``'s."""
+    app.registered_groups = _groups_for(args)
+    try:
+        command = typer.main.get_command(app)
+    finally:
+        app.registered_groups = []
+    context = typer.Context(command, info_name="mighty", **command.context_settings)
+    for word in (arg for arg in args if not arg.startswith("-")):
+        sub = command.get_command(context, word) if hasattr(command, "get_command") else None
+        if sub is None:
+            break
+        command, context = sub, typer.Context(sub, info_name=word, parent=context)
+    return context
 
 
 def _boundary(args: list[str], argv: list[str] | None) -> int:

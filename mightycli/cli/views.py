@@ -18,7 +18,14 @@ import typer
 
 from mightycli.cli.base import DebugOption, JqOption, NetworkOption, group_command
 from mightycli.cli.output import emit_json, say
-from mightycli.errors import EXIT_FAILURE, ApiAuthError, ApiError, MightyError, UsageError
+from mightycli.errors import (
+    EXIT_FAILURE,
+    ApiAuthError,
+    ApiError,
+    MightyError,
+    NotFoundError,
+    UsageError,
+)
 from mightycli.resources.formats import FORMATS, pick_fields, selected, write_items
 from mightycli.resources.nouns import NOUNS, Noun
 
@@ -248,8 +255,24 @@ def run_list(
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be 1 or more, not {limit}.")
     with admin_run(network) as (admin, names):
-        items = admin.items(operation, values(names), limit=None if every else (limit or 30))
-        show_items(noun_name, items, fmt=fmt, spec=spec, jq=jq)
+        chosen = values(names)
+        items = admin.items(operation, chosen, limit=None if every else (limit or 30))
+        try:
+            show_items(noun_name, items, fmt=fmt, spec=spec, jq=jq)
+        except ApiError as error:
+            raise _not_there(error, operation, chosen) from None
+
+
+def _not_there(error: ApiError, operation: str, values: dict[str, Any]) -> MightyError:
+    """A 404 for the thing a list belongs to says which thing it was (an id typed that no
+    plan, space, member or event has); any other failure stays as it is."""
+    from mightycli.resources.operations import OPERATIONS
+
+    params = OPERATIONS[operation].path_params
+    if error.status_code != 404 or not params:
+        return error
+    kind = params[0].removesuffix("_id")
+    return NotFoundError(f"No {kind} has the id {values[params[0]]}.")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import httpx
 
 from mightycli import pagination, retry
 from mightycli.api import admin_url
-from mightycli.errors import ApiError
+from mightycli.errors import ApiError, NotLoggedInError
 from mightycli.http import DEFAULT_TIMEOUT, decode_json
 from mightycli.resources.operations import OPERATIONS
 from mightycli.responses import Wording, classify_response
@@ -178,7 +178,14 @@ def open_admin(
     from mightycli.auth import BearerAuth
     from mightycli.http import make_http_client
 
-    session = sessions(network, api=Api.ADMIN)
+    try:
+        session = sessions(network, api=Api.ADMIN)
+    except NotLoggedInError as error:
+        raise NotLoggedInError(
+            error.message,
+            hint="These commands use an Admin API token: mighty login --with-token "
+            "--network <subdomain> < token-file",
+        ) from None
     auth = BearerAuth(session)
     client = auth.attach(make_http_client(auth=auth, timeout=timeout))
     return AdminClient(
