@@ -1,4 +1,5 @@
-"""Benchmarks for issues 5 and 13: start-up, `token`, `whoami`, pagination, login.
+"""Benchmarks for issues 5 and 13: start-up, `token`, `whoami`, pagination, login; and the
+throughput and memory of `mighty members list --all`.
 
     python benchmarks/bench.py [--quick] [--instructions] [--only NAME]
 
@@ -56,7 +57,9 @@ from mightycli.emulator.directory import SEEDED_MEMBERS as SEEDED
 # The emulator's own members; extra_members adds to them.
 SEEDED_MEMBERS = len(SEEDED)
 
-NAMES = ("version", "help", "token", "whoami", "paginate", "login")
+# What --only selects; each name runs a method of Bench (a dash in the name is an underscore
+# there). `paginate` and `members-list` add their memory rows too.
+NAMES = ("version", "help", "token", "whoami", "paginate", "members-list", "login")
 RUNS = 11
 QUICK_RUNS = 3
 PAGINATE_MIN_RUNS = 3
@@ -64,6 +67,12 @@ PAGINATE_MIN_RUNS = 3
 PAGINATE_BUDGET_SECONDS = 150.0
 BIG_MEMBERS = 100_000
 SMALL_MEMBERS = 1_000
+# `mighty members list --all`: its throughput over this many members, its memory against
+# SMALL_MEMBERS.
+MEMBERS_LIST_MEMBERS = 10_000
+MEMBERS_LIST_TARGET = 0.9  # throughput ratio: baseline time / mighty time
+# Memory "flat": the most a bigger list may add to the peak RSS (both memory rows).
+MEMORY_LIMIT_MB = 15.0
 PER_PAGE = 100
 LOGIN_ALLOWANCE = 0.100  # seconds on top of the token exchange and the me query
 CHILD_TIMEOUT = 300.0
@@ -161,6 +170,44 @@ with httpx.Client(headers=headers, timeout=30.0, trust_env=False) as client:
         page = response.json()
         for item in page["items"]:
             out.write(json.dumps(item) + "\\n")
+        url = page.get("links", {}).get("next")
+out.flush()
+"""
+# A plain httpx loop writing the rows `mighty members list --all` writes into a pipe (tsv: id,
+# email, first and last name joined, member_type; backslash, tab, newline and carriage return
+# escaped as mightycli.resources.formats does): the throughput baseline for members-list.
+# (A raw string: the code as the child runs it, its escapes its own.)
+MEMBERS_TSV_LOOP = r"""
+import os
+import sys
+
+import httpx
+
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def cell(value):
+    return "" if value is None else str(value).translate(ESCAPES)
+
+
+headers = {
+    "Authorization": "Bearer " + os.environ["BENCH_ADMIN_TOKEN"],
+    "User-Agent": "mighty-bench-baseline/1",
+}
+out = sys.stdout
+with httpx.Client(headers=headers, timeout=30.0, trust_env=False) as client:
+    url = sys.argv[1]
+    while url:
+        response = client.get(url)
+        response.raise_for_status()
+        page = response.json()
+        for item in page["items"]:
+            names = (item.get("first_name"), item.get("last_name"))
+            name = " ".join(p for p in names if isinstance(p, str) and p.strip())
+            out.write(
+                cell(item.get("id")) + "\t" + cell(item.get("email")) + "\t" + cell(name)
+                + "\t" + cell(item.get("member_type")) + "\n"
+            )
         url = page.get("links", {}).get("next")
 out.flush()
 """
@@ -280,12 +327,14 @@ def progress(message: str) -> None:
 
 
 def alternate(
-    command: Invocation, baseline: Invocation, runs: int, label: str
+    command: Invocation, baseline: Invocation, runs: int, label: str, *, warm_up: bool = True
 ) -> tuple[list[Run], list[Run]]:
-    """One warm-up of each, then `runs` of each, alternating."""
-    progress(f"{label}: warm-up")
-    command.run()
-    baseline.run()
+    """One warm-up of each (unless the caller has done its own), then `runs` of each,
+    alternating."""
+    if warm_up:
+        progress(f"{label}: warm-up")
+        command.run()
+        baseline.run()
     done_command: list[Run] = []
     done_baseline: list[Run] = []
     for index in range(runs):
@@ -422,6 +471,8 @@ class Bench:
     _redirect_uri: str = ""
     _admin_logged_in: bool = False
     _oauth_logged_in: bool = False
+    # Emulators with this many members, each with a home logged in to it with the Admin API token.
+    _admin_emulators: dict[int, tuple[Emulator, Home]] = field(default_factory=dict)
 
     # -- shared set-up, done once and only when a measurement needs it ---------------------
 
@@ -467,6 +518,27 @@ class Bench:
             self.login_with_token(home, self.big_emulator())
             self._admin_logged_in = True
         return home
+
+    def admin_emulator(self, members: int) -> tuple[Emulator, Home]:
+        """An emulator with `members` members and a home of its own logged in to it with the
+        Admin API token; started once, and shared by the rows that ask for the same size."""
+        if members not in self._admin_emulators:
+            progress(f"starting an emulator with {members:,} members")
+            emulator = self.stack.enter_context(
+                Emulator("127.0.0.1", 0, extra_members=members - SEEDED_MEMBERS, quiet=True)
+            )
+            home = Home(self.root / f"home-{members}")
+            self.login_with_token(home, emulator)
+            self._admin_emulators[members] = (emulator, home)
+        return self._admin_emulators[members]
+
+    def fit_runs(self, pair_seconds: float) -> int:
+        """The runs of a row whose command and baseline take seconds each: as many as fit
+        PAGINATE_BUDGET_SECONDS, at least PAGINATE_MIN_RUNS, at most the usual count."""
+        if self.quick:
+            return self.runs
+        fitting = int(PAGINATE_BUDGET_SECONDS // max(pair_seconds, 1e-9))
+        return max(PAGINATE_MIN_RUNS, min(self.runs, fitting))
 
     def login_args(self, emulator: Emulator) -> list[str]:
         return [
@@ -655,9 +727,7 @@ class Bench:
                 pair += run_child(argv, env, stdout=out).seconds
                 out.seek(0)
                 counts.append(f"{label} {sum(1 for _ in out):,}")
-        runs = self.runs
-        if not self.quick:
-            runs = max(PAGINATE_MIN_RUNS, min(self.runs, int(PAGINATE_BUDGET_SECONDS // pair)))
+        runs = self.fit_runs(pair)
         command: list[Run] = []
         baseline: list[Run] = []
         for index in range(runs):
@@ -683,29 +753,115 @@ class Bench:
 
     def paginate_memory(self, command: list[Run], runs: int) -> None:
         """The paginate command over 1,000 members, from a home of its own, against `command`."""
-        progress(f"paginate-memory: starting an emulator with {SMALL_MEMBERS:,} members")
-        small = self.stack.enter_context(
-            Emulator("127.0.0.1", 0, extra_members=SMALL_MEMBERS - SEEDED_MEMBERS, quiet=True)
-        )
-        small_home = Home(self.root / "home-small")
-        self.login_with_token(small_home, small)
-        run_child(self.paginate_argv(), small_home.env)  # warm-up
-        few = [run_child(self.paginate_argv(), small_home.env) for _ in range(runs)]
-        big_rss = statistics.median(run.max_rss_kib for run in command)
-        small_rss = statistics.median(run.max_rss_kib for run in few)
-        extra = (big_rss - small_rss) * 1024 / 1e6
-        self.add(
-            "paginate-memory",
-            mb(big_rss),
-            mb(small_rss),
-            f"{extra:+.1f} MB",
-            "<= 15 MB more",
-            extra <= 15.0,
-        )
+        _, small_home = self.admin_emulator(SMALL_MEMBERS)
+        self.memory_row("paginate-memory", self.paginate_argv(), small_home, command, runs)
         self.notes.append(
             f"paginate-memory: peak RSS of the mighty process (os.wait4 ru_maxrss), median of "
             f"{runs} runs each, {BIG_MEMBERS:,} members vs {SMALL_MEMBERS:,}; MB = 10^6 bytes"
         )
+
+    def memory_row(
+        self, name: str, argv: list[str], small_home: Home, big: list[Run], runs: int
+    ) -> None:
+        """`argv` from `small_home` (one warm-up, then `runs` runs) against the peak RSS of the
+        `big` runs: the difference of the medians, which must stay within MEMORY_LIMIT_MB."""
+        progress(f"{name}: {runs} runs over the smaller list")
+        run_child(argv, small_home.env)  # warm-up
+        few = [run_child(argv, small_home.env) for _ in range(runs)]
+        big_rss = statistics.median(run.max_rss_kib for run in big)
+        small_rss = statistics.median(run.max_rss_kib for run in few)
+        extra = (big_rss - small_rss) * 1024 / 1e6
+        self.add(
+            name,
+            mb(big_rss),
+            mb(small_rss),
+            f"{extra:+.1f} MB",
+            f"<= {MEMORY_LIMIT_MB:.0f} MB more",
+            extra <= MEMORY_LIMIT_MB,
+        )
+
+    def members_list(self) -> None:
+        emulator, home = self.admin_emulator(MEMBERS_LIST_MEMBERS)
+        api_url, network = stored_network(home, emulator)
+        first_page = f"{api_url}/admin/v1/networks/{network}/members?per_page={PER_PAGE}"
+        pages = -(-MEMBERS_LIST_MEMBERS // PER_PAGE)
+        confirmed = self.confirm_members_requests(home, first_page, pages)
+        loop = write_script(self.root / "members_tsv_loop.py", MEMBERS_TSV_LOOP)
+        command = Invocation(self.members_list_argv(), home.env)
+        baseline = Invocation(
+            [sys.executable, str(loop), first_page],
+            {**home.env, "BENCH_ADMIN_TOKEN": ADMIN_API_TOKEN},
+        )
+        progress("members-list: warm-up (and a comparison of the bytes each side writes)")
+        written, pair = same_output(command, baseline, self.root)
+        runs = self.fit_runs(pair)
+        done_command, done_baseline = alternate(
+            command, baseline, runs, "members-list", warm_up=False
+        )
+        mine, base = median_seconds(done_command), median_seconds(done_baseline)
+        ratio = base / mine
+        self.add(
+            "members-list",
+            s(mine),
+            s(base),
+            f"{ratio:.2f}x",
+            f">= {MEMBERS_LIST_TARGET}x throughput",
+            ratio >= MEMBERS_LIST_TARGET,
+        )
+        self.notes.append(
+            f"members-list: mighty members list --all > /dev/null (tsv), "
+            f"{MEMBERS_LIST_MEMBERS:,} members, {pages:,} pages of "
+            f"{PER_PAGE}, median of {runs} runs after a warm-up; {written}"
+        )
+        self.notes.append(
+            "members-list: baseline = one httpx.Client (Bearer token, User-Agent) following "
+            f"links.next from {first_page}, writing the same tab-separated rows (id, email, "
+            "name, member_type; backslash, tab, newline, CR escaped) to stdout (/dev/null); "
+            f"figure = baseline time / mighty time; {confirmed}"
+        )
+        try:
+            self.members_list_memory(done_command, runs)
+        except Exception as exc:  # the throughput row stands; this one says what broke
+            self.failed("members-list-memory", exc)
+
+    def members_list_argv(self) -> list[str]:
+        return [*self.mighty, "members", "list", "--all"]
+
+    def members_list_memory(self, command: list[Run], runs: int) -> None:
+        """`mighty members list --all` over 1,000 members against the 10,000 of `command`."""
+        _, small_home = self.admin_emulator(SMALL_MEMBERS)
+        self.memory_row("members-list-memory", self.members_list_argv(), small_home, command, runs)
+        self.notes.append(
+            f"members-list-memory: peak RSS of the mighty process (os.wait4 ru_maxrss), median "
+            f"of {runs} runs each, {MEMBERS_LIST_MEMBERS:,} members vs {SMALL_MEMBERS:,}; "
+            "MB = 10^6 bytes"
+        )
+
+    def confirm_members_requests(self, home: Home, first_page: str, pages: int) -> str:
+        """Check with `mighty --debug members list --all` that mighty GETs the baseline's first
+        page, and `pages` pages in all."""
+        result = subprocess.run(
+            [*self.mighty, "--debug", "members", "list", "--all"],
+            env=home.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=CHILD_TIMEOUT,
+            check=False,
+        )
+        log = result.stderr.decode("utf-8", "replace")
+        if result.returncode != 0:
+            raise BenchError(
+                f"mighty --debug members list --all exited with {result.returncode}: {log[-600:]}"
+            )
+        gets = [line.split("> GET ", 1)[1].strip() for line in log.splitlines() if "> GET " in line]
+        if not gets:
+            return "mighty --debug members list --all showed no GET: URL not confirmed"
+        if gets[0] != first_page:
+            raise BenchError(f"mighty members list GETs {gets[0]} first, the baseline {first_page}")
+        if len(gets) != pages:
+            raise BenchError(f"mighty members list --all sent {len(gets)} GETs, not {pages}")
+        return f"mighty --debug members list --all shows the same first URL and {pages} GETs"
 
     def login(self) -> None:
         home = self.home()
@@ -746,14 +902,50 @@ class Bench:
         )
 
 
-def graphql_url(home: Home, emulator: Emulator) -> str:
-    """The GraphQL URL mighty uses for the stored login: the network's numeric id once the login
-    has learnt it (logins.json), else its subdomain."""
+def stored_network(home: Home, emulator: Emulator) -> tuple[str, str]:
+    """The API URL and the network as mighty's paths name it for the stored login: the network's
+    numeric id once the login has learnt it (logins.json), else its subdomain."""
     logins = json.loads((home.root / "config" / "logins.json").read_text(encoding="utf-8"))
     record = logins.get("logins", {}).get(NETWORK_SUBDOMAIN, {})
-    network = record.get("network_id") or NETWORK_SUBDOMAIN
+    network = str(record.get("network_id") or NETWORK_SUBDOMAIN)
     api_url = str(record.get("api_url") or emulator.url).rstrip("/")
+    return api_url, network
+
+
+def graphql_url(home: Home, emulator: Emulator) -> str:
+    """The GraphQL URL mighty uses for the stored login."""
+    api_url, network = stored_network(home, emulator)
     return f"{api_url}/networks/{network}/graphql"
+
+
+def same_output(command: Invocation, baseline: Invocation, folder: Path) -> tuple[str, float]:
+    """One run of each with stdout to a file (the warm-up): what both wrote, which must be the
+    same bytes, and the two runs' seconds together."""
+    outputs: list[bytes] = []
+    seconds = 0.0
+    for invocation in (command, baseline):
+        with tempfile.TemporaryFile(dir=folder) as out:
+            seconds += run_child(invocation.argv, invocation.env, stdout=out).seconds
+            out.seek(0)
+            outputs.append(out.read())
+    mine, base = outputs
+    if mine != base:
+        mine_lines, base_lines = mine.splitlines(), base.splitlines()
+        differ = next(
+            (
+                i
+                for i, pair in enumerate(zip(mine_lines, base_lines, strict=False))
+                if pair[0] != pair[1]
+            ),
+            min(len(mine_lines), len(base_lines)),
+        )
+        first = mine_lines[differ : differ + 1], base_lines[differ : differ + 1]
+        raise BenchError(
+            f"mighty wrote {len(mine_lines):,} lines, the baseline {len(base_lines):,}; "
+            f"they differ from line {differ + 1}: {first[0]!r} vs {first[1]!r}"
+        )
+    lines = mine.count(b"\n")
+    return f"both sides wrote the same {lines:,} lines ({len(mine):,} bytes)", seconds
 
 
 def login_machine_time(argv: list[str], env: dict[str, str], stamp_file: Path) -> float:
@@ -940,7 +1132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for name in names:
             try:
-                getattr(bench, name)()
+                getattr(bench, name.replace("-", "_"))()
             except Exception as exc:  # a benchmark reports what broke and goes on; it never fails
                 bench.failed(name, exc)
         print()

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import json
+from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from mightycli.errors import UsageError
 from mightycli.resources.formats import cell_text, pick_fields, write_items
@@ -96,3 +100,69 @@ def test_cells() -> None:
     assert full_name(" ", None) == "" and full_name("Ada", "") == "Ada"
     nested = NOUNS["subscriptions"].columns[2]
     assert nested.of({"plan": {"name": "Gold"}}) == "Gold" and nested.of({"plan": None}) is None
+
+
+class Kind(enum.IntEnum):
+    FULL = 1
+
+
+class Shout(str):
+    """A str whose str() is not itself: cell_text shows what str() gives."""
+
+    def __str__(self) -> str:
+        return self.upper()
+
+
+# Values a cell may meet: text with the characters tsv escapes, numbers, booleans, nulls,
+# subclasses of str and int, and nested objects and arrays.
+TEXT = st.text(alphabet='ab \t\n\r\\é,"', max_size=6)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    TEXT,
+    st.just(Kind.FULL),
+    st.just(Shout("quiet")),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from("ab"), inner),
+    max_leaves=4,
+)
+FIELDS = ("id", "email", "first_name", "last_name", "member_type", "plan", "subscription", "name")
+ITEMS = st.one_of(
+    st.dictionaries(
+        st.sampled_from(FIELDS),
+        st.one_of(TEXT, SCALARS, VALUES, st.fixed_dictionaries({"name": VALUES})),
+    ),
+    st.none(),
+    st.integers(),
+    st.lists(st.integers(), max_size=2),
+)
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ITEMS, max_size=6), st.sampled_from(["members", "subscriptions", "rsvps"]))
+@example([{"id": "a\rb"}, {"email": "a\\b"}, {"first_name": "a\nb"}], "members")
+@example([{"id": True, "email": Kind.FULL, "member_type": Shout("quiet")}], "members")
+@example([{"plan": {"name": "Gold\t"}}, {"plan": "Gold"}, [1]], "subscriptions")
+def test_rows_are_each_cell_as_text_escaped(items: list[Any], noun_name: str) -> None:
+    """However a row is built, tsv is every column's cell_text, escaped, joined by tabs, and csv
+    the same cells unescaped."""
+    columns = NOUNS[noun_name].columns
+    out = io.StringIO()
+    write_items(out, iter(items), "tsv", columns)
+    expected = "".join(
+        "\t".join(cell_text(c.of(item)).translate(ESCAPES) for c in columns) + "\n"
+        for item in items
+    )
+    assert out.getvalue() == expected
+    out = io.StringIO(newline="")
+    write_items(out, iter(items), "csv", columns)
+    expected_csv = io.StringIO(newline="")
+    writer = csv.writer(expected_csv, lineterminator="\r\n")
+    writer.writerow([c.header for c in columns])
+    writer.writerows([cell_text(c.of(item)) for c in columns] for item in items)
+    assert out.getvalue() == expected_csv.getvalue()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
 from mightycli.errors import UsageError
@@ -31,6 +31,35 @@ def cell_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def _text(value: Any) -> str:
+    """``cell_text``, the common cases first: an exact str is itself, an exact int its digits
+    (bool is a subclass of int, so it is not one of these and still reads true/false)."""
+    if type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)
+    return cell_text(value)
+
+
+def _reader(column: Column) -> Callable[[Any], Any]:
+    """``column.of``, without walking a dotted path for a plain top-level field."""
+    if column.value is None and column.path and "." not in column.path:
+        key = column.path
+        return lambda item: item.get(key) if isinstance(item, dict) else None
+    return column.of
+
+
+def _tsv_row(cells: list[str], tabs: int) -> str:
+    """The cells joined by tabs, escaped. Most rows need no escape: when the joined row has no
+    backslash, newline or carriage return and only its ``tabs`` separators, no cell had any of
+    them, and escaping every cell would leave each as it is (str.translate costs a few
+    microseconds a cell even when it changes nothing)."""
+    line = "\t".join(cells)
+    if line.count("\t") != tabs or "\\" in line or "\n" in line or "\r" in line:
+        line = "\t".join(cell.translate(_TSV_ESCAPES) for cell in cells)
+    return line
 
 
 def pick_fields(noun: Noun, spec: str) -> list[str]:
@@ -80,15 +109,15 @@ def write_items(
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: CRLF, quotes doubled
         writer.writerow([c.header for c in columns])
+    readers = [_reader(c) for c in columns]
+    tabs = len(columns) - 1
     for item in items:
         if fmt == "ndjson":
             value = selected(item, fields) if fields else item
             out.write(json.dumps(value, ensure_ascii=False) + "\n")
         elif fmt == "csv":
-            writer.writerow([cell_text(c.of(item)) for c in columns])
+            writer.writerow([_text(read(item)) for read in readers])
         else:
-            out.write(
-                "\t".join(cell_text(c.of(item)).translate(_TSV_ESCAPES) for c in columns) + "\n"
-            )
+            out.write(_tsv_row([_text(read(item)) for read in readers], tabs) + "\n")
         count += 1
     return count
