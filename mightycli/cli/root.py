@@ -4,10 +4,12 @@ route's (``mightycli.entry``)."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import os
 import sys
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -59,16 +61,28 @@ def _name(info: Any) -> str:
 app.registered_commands.sort(key=lambda info: ORDER.index(_name(info)))
 
 
-def _groups_for(args: list[str]) -> list[Any]:
-    """The groups a run needs on the app: the one it names, none for one of mighty's own
-    commands, and all of them otherwise (mighty alone, help, a mistyped name, completion)."""
+COMMANDS = tuple(app.registered_commands)
+
+
+@contextlib.contextmanager
+def _built_for(args: list[str]) -> Iterator[None]:
+    """Put on the app what a run names: the one command or group, or (for mighty alone, help,
+    a mistyped name and completion) everything. Building a command reads its annotations, and
+    forty of them (and the emulator's, which imports the emulator) cost more than most commands
+    take."""
     words = [arg for arg in args if not arg.startswith("-")]
-    if not os.environ.get(Env.COMPLETE) and words:
-        if words[0] in GROUP_MODULES:
-            return load_groups([words[0]])
-        if words[0] in ORDER and words[0] != "help":
-            return []
-    return load_groups(list(GROUP_MODULES))
+    first = words[0] if words and not os.environ.get(Env.COMPLETE) else None
+    if first in GROUP_MODULES:
+        commands, groups = [], load_groups([first])
+    elif first in ORDER and first != "help":
+        commands, groups = [c for c in COMMANDS if _name(c) == first], []
+    else:
+        commands, groups = list(COMMANDS), load_groups(list(GROUP_MODULES))
+    app.registered_commands, app.registered_groups = commands, groups
+    try:
+        yield
+    finally:
+        app.registered_commands, app.registered_groups = list(COMMANDS), []
 
 
 def _run(args: list[str], argv: list[str] | None) -> int:
@@ -83,11 +97,8 @@ def _run(args: list[str], argv: list[str] | None) -> int:
         if fast is not None:
             return fast
     # Not standalone: Typer then hands every outcome back here instead of exiting.
-    app.registered_groups = _groups_for(args)
-    try:
+    with _built_for(args):
         outcome = app(args=argv, prog_name="mighty", standalone_mode=False)
-    finally:
-        app.registered_groups = []
     code = outcome if isinstance(outcome, int) else 0
     if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into this exit code
         return interrupted()
@@ -130,11 +141,8 @@ def _explain_usage_error(error: typer.TyperException, args: list[str]) -> None:
 def _usage_context(args: list[str]) -> Any:
     """The context of the command named in ``args`` (or of mighty itself, or of a group), for
     its usage line: ``mighty members list --json`` shows ``mighty members list``'s."""
-    app.registered_groups = _groups_for(args)
-    try:
+    with _built_for(args):
         command = typer.main.get_command(app)
-    finally:
-        app.registered_groups = []
     context = typer.Context(command, info_name="mighty", **command.context_settings)
     for word in (arg for arg in args if not arg.startswith("-")):
         sub = command.get_command(context, word) if hasattr(command, "get_command") else None
