@@ -18,6 +18,7 @@ from __future__ import annotations
 from mightycli.environment import Env
 
 STR = "str"
+INT = "int"
 FLOAT = "float"
 FLAG = "flag"
 
@@ -241,6 +242,48 @@ COMMANDS: dict[str, Command] = {
     ),
 }
 
+# The options every list command ends with, in the order its help shows them.
+LIST_OUTPUT = (
+    Option(
+        "limit", ("--limit", "-L"), INT, metavar="N", help="Show at most N items.  [default: 30]"
+    ),
+    Option("every", ("--all",), FLAG, default=False, help="Fetch every page (100 items a page)."),
+    Option(
+        "fmt",
+        ("--format",),
+        metavar="FORMAT",
+        help="table, tsv, csv or ndjson.  [default: a table on a terminal, tsv into a pipe]",
+    ),
+    Option(
+        "fields",
+        ("--json",),
+        metavar="FIELDS",
+        help="Print JSON with these comma-separated fields (--json help lists them).",
+    ),
+    JQ,
+    NETWORK,
+    DEBUG,
+)
+
+
+def list_command(key: str) -> Command:
+    """The grammar of one list command (``mightycli.listings``): its filter options, then the
+    output options, and its argument if it has one."""
+    from mightycli.listings import LISTINGS
+
+    listing = LISTINGS[key]
+    filters = tuple(
+        Option(c.dest, (c.option,), metavar=c.metavar, help=c.help)
+        for c in listing.choices
+        if c.option is not None
+    )
+    arguments = [Argument(c.dest, c.metavar, c.help) for c in listing.choices if c.option is None]
+    return Command(
+        "list_items", (*filters, *LIST_OUTPUT), arguments[0] if arguments else None,
+        help=listing.help,
+    )  # fmt: skip
+
+
 ROOT_OPTIONS = ("--debug",)  # mighty's own options the fast route takes before a command
 
 
@@ -255,7 +298,16 @@ def parse(args: list[str]) -> tuple[Command, dict[str, object]] | None:
     while rest and rest[0] in ROOT_OPTIONS:
         debug = True
         rest.pop(0)
-    command = COMMANDS.get(rest.pop(0)) if rest else None
+    name = rest.pop(0) if rest else None
+    command = COMMANDS.get(name) if name is not None else None
+    listing = None
+    if command is None and name is not None and rest:
+        from mightycli.listings import LISTINGS  # a group's list command
+
+        listing = f"{name} {rest[0]}"
+        if listing in LISTINGS:
+            rest.pop(0)
+            command = list_command(listing)
     if command is None:
         return None
     try:
@@ -268,6 +320,8 @@ def parse(args: list[str]) -> tuple[Command, dict[str, object]] | None:
     if command.argument:
         values[command.argument.dest] = positional[0]
     values["debug"] = bool(values["debug"]) or debug
+    if command.function == "list_items":
+        values["listing"] = listing
     return command, values
 
 
@@ -309,7 +363,13 @@ def _take(option: Option, values: dict[str, object], given: str | None, rest: li
         if not rest or (rest[0].startswith("-") and rest[0] != "-"):
             raise Declined
         given = rest.pop(0)
-    value: object = _number(given) if option.kind == FLOAT else given
+    value: object = given
+    if option.kind == FLOAT:
+        value = _number(given)
+    elif option.kind == INT:
+        if not _digits(given):  # Typer's to read (+3, 0x10) or refuse
+            raise Declined
+        value = int(given)
     if option.multiple:
         previous = values[option.dest]
         values[option.dest] = [*previous, value] if isinstance(previous, list) else [value]

@@ -21,21 +21,34 @@ from conftest import admin_token_login, login_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mightycli import cli, debug, entry, grammar
+from mightycli import cli, debug, entry, grammar, listings
 from mightycli.cli import calling as commands
 from mightycli.cli import output
 
-KINDS: dict[Any, str] = {str: grammar.STR, float: grammar.FLOAT, bool: grammar.FLAG}
+KINDS: dict[Any, str] = {
+    str: grammar.STR, float: grammar.FLOAT, bool: grammar.FLAG, int: grammar.INT
+}  # fmt: skip
+# Every command the grammar describes, by its words: token, ..., and the list commands.
+DESCRIBED: dict[str, grammar.Command] = {
+    **grammar.COMMANDS,
+    **{key: grammar.list_command(key) for key in listings.LISTINGS},
+}
 
 
 def _typer_command(name: str) -> Any:
-    group = typer.main.get_command(cli.app)
-    return group.commands[name]  # type: ignore[attr-defined]
+    from mightycli.cli.root import _built_for
+
+    words = name.split()
+    with _built_for(words):
+        command = typer.main.get_command(cli.app)
+    for word in words:
+        command = command.commands[word]  # type: ignore[attr-defined]
+    return command
 
 
-@pytest.mark.parametrize("name", sorted(grammar.COMMANDS))
+@pytest.mark.parametrize("name", sorted(DESCRIBED))
 def test_the_description_is_the_typer_commands(name: str) -> None:
-    described = grammar.COMMANDS[name]
+    described = DESCRIBED[name]
     command = _typer_command(name)
     assert callable(getattr(commands, described.function))
     options = {o.dest: o for o in described.options}
@@ -97,6 +110,22 @@ VECTORS: list[tuple[list[str], bool]] = [
     (["whoami", "--jq", "bad("], False),  # refused alike: by Typer's callback, by the command
     (["api", "--jq", "-", "members"], False),
     (["whoami", "--jq"], False),
+    (["members", "list"], True),
+    (["members", "list", "--all", "--format", "csv"], True),
+    (["members", "list", "--space", "Welcome", "-L", "5"], True),
+    (["members", "list", "-L5", "--json", "id,email", "--jq", ".[].id"], True),
+    (["members", "list", "--limit=0"], True),
+    (["members", "list", "--plan=Gold", "--space", "Welcome"], True),
+    (["--debug", "plans", "members", "Gold", "--all"], True),
+    (["events", "rsvps", "Office Hours", "--instance-at", "2026-01-15T17:00:00Z"], True),
+    (["purchases", "list", "--member", "ada@example.com", "--plan", "Gold"], True),
+    (["members", "list", "-L", "abc"], False),
+    (["members", "list", "--limit", "-3"], False),
+    (["members", "list", "extra"], False),
+    (["plans", "members"], False),
+    (["members", "list", "--help"], False),
+    (["members", "view", "x"], False),
+    (["members"], False),
     (["api", "members"], True),
     (["api", "graphql", "-f", "query={ me { name } }"], True),
     (["api", "--paginate", "members", "-f", "per_page=2"], True),
@@ -141,7 +170,7 @@ class Recorder:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        for described in grammar.COMMANDS.values():
+        for described in DESCRIBED.values():
             monkeypatch.setattr(commands, described.function, self._stand_in(described.function))
 
     def _stand_in(self, function: str) -> Any:
@@ -210,7 +239,7 @@ def test_the_table_holds_refusals_and_fast_forms(recorder: Recorder) -> None:
 
 
 WORDS = st.sampled_from(
-    sorted({name for c in grammar.COMMANDS.values() for o in c.options for name in o.names})
+    sorted({name for c in DESCRIBED.values() for o in c.options for name in o.names})
     + ["--help", "-h", "--bogus", "-Z", "--", "-", "", "x", "members", "a=b", "30", "2.5"]
     + ["1e3", "-1", "nan", ".", "--json=1", "-nfoo", "-iX", "--timeout=7", "-X", "token"]
 )
@@ -218,7 +247,7 @@ WORDS = st.sampled_from(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    command=st.sampled_from(sorted(grammar.COMMANDS)),
+    command=st.sampled_from(sorted(DESCRIBED)),
     words=st.lists(WORDS, max_size=6),
     debug_first=st.booleans(),
 )
@@ -227,7 +256,7 @@ def test_generated_vectors_mean_the_same_on_both_routes(
 ) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         recorder = Recorder(monkeypatch)
-        check_same_meaning(recorder, ["--debug"] * debug_first + [command, *words])
+        check_same_meaning(recorder, ["--debug"] * debug_first + [*command.split(), *words])
 
 
 # --------------------------------------------------------------------------- whole runs

@@ -103,6 +103,8 @@ def test_whoami_and_plain_api_calls_load_no_typer(run_mighty, emulator) -> None:
         ("whoami", "--json"),
         ("api", "members", "-f", "per_page=2", "--paginate"),
         ("api", "members/5000001/"),
+        ("members", "list", "--all"),
+        ("plans", "members", "Community", "--json", "id,email"),
     ):
         stdout, code, modules = _run(*args)
         assert code == 0 and stdout, args

@@ -297,3 +297,10 @@ def send_call(prepared: Any, writer: ResponseWriter, *, timeout: float, max_wait
             pages.close()
     if failure is not None:
         raise failure
+
+
+def list_items(**values: Any) -> None:
+    """A list command (``mighty members list``): see ``mightycli.cli.listing``."""
+    from mightycli.cli.listing import list_items as run
+
+    run(**values)

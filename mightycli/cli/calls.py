@@ -24,6 +24,8 @@ def typer_option(option: grammar.Option) -> tuple[Any, Any]:
         kind: Any = bool
     elif option.kind == grammar.FLOAT:
         kind = float
+    elif option.kind == grammar.INT:
+        kind = int | None
     else:
         kind = list[str] | None if option.multiple else str | None
     info = typer.Option(
@@ -55,12 +57,17 @@ def _parameters(described: grammar.Command) -> list[inspect.Parameter]:
     return parameters
 
 
-def declare(name: str, described: grammar.Command) -> Callable[..., None]:
+def declare(
+    name: str, described: grammar.Command, listing: str | None = None
+) -> Callable[..., None]:
     """The Typer command for one described command: it runs the same function as the fast route
-    with the values Typer parsed (--debug has done its work in its callback by then)."""
+    with the values Typer parsed (--debug has done its work in its callback by then); a list
+    command's function is told which list it is, as the grammar tells it."""
 
     def run(**values: Any) -> None:
         values.pop("debug")
+        if listing is not None:
+            values["listing"] = listing
         getattr(calling, described.function)(**values)
 
     run.__name__ = run.__qualname__ = name

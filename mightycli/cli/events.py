@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from mightycli.cli.base import command_group
 from mightycli.cli.views import (
-    Choice,
-    help_text,
-    list_command,
-    named_choice,
+    declare_listings,
 )
 from mightycli.errors import UsageError
 
@@ -21,18 +18,7 @@ events = command_group(
       mighty events rsvps "Office Hours"
     """,
 )
-list_command(
-    events,
-    "list",
-    "events",
-    "events.list",
-    """List the network's events.
-
-    \b
-    Examples:
-      mighty events list --json id,title,starts_at
-    """,
-)
+declare_listings(events)
 
 
 def _instant(text: str) -> str:
@@ -46,24 +32,3 @@ def _instant(text: str) -> str:
             hint="Use RFC 3339, e.g. 2026-12-10T17:00:00Z.",
         ) from None
     return text
-
-
-list_command(
-    events,
-    "rsvps",
-    "rsvps",
-    "events.rsvps",
-    help_text(
-        "List who answered an event, and how.",
-        'mighty events rsvps "Office Hours"',
-        "mighty events rsvps \"Office Hours\" --json status,member --jq '.[].member.email'",
-    ),
-    named_choice("events", "event_id"),
-    Choice(
-        "instance_at",
-        "TIME",
-        "One occurrence of a recurring event, by its start (RFC 3339).",
-        lambda names, text: {"instance_at": _instant(text)},
-        option="--instance-at",
-    ),
-)

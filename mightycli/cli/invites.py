@@ -9,7 +9,6 @@ import typer
 from mightycli.cli.base import command_group
 from mightycli.cli.output import say
 from mightycli.cli.views import (
-    Choice,
     DebugOption,
     DryRunOption,
     FieldsOption,
@@ -19,9 +18,8 @@ from mightycli.cli.views import (
     admin_run,
     check_output,
     confirm,
+    declare_listings,
     group_command,
-    help_text,
-    list_command,
     show_answer,
 )
 from mightycli.errors import UsageError
@@ -36,26 +34,7 @@ invites = command_group(
       mighty invites list --email friend@example.com
     """,
 )
-
-
-list_command(
-    invites,
-    "list",
-    "invites",
-    "invites.list",
-    help_text(
-        "List the invitations sent.",
-        "mighty invites list",
-        "mighty invites list --email friend@example.com --json id,recipient_email",
-    ),
-    Choice(
-        "email",
-        "EMAIL",
-        "Only invitations to this address.",
-        lambda names, text: {"email": text},
-        option="--email",
-    ),
-)
+declare_listings(invites)
 
 
 @group_command(invites, "create")

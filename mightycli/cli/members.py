@@ -21,11 +21,9 @@ from mightycli.cli.views import (
     admin_run,
     check_output,
     confirm,
+    declare_listings,
     group_command,
     help_text,
-    list_command,
-    member_choice,
-    named_choice,
     show_answer,
     show_item,
 )
@@ -45,6 +43,7 @@ members = command_group(
       mighty members tag grace@example.com VIP
     """,
 )
+declare_listings(members)
 
 MemberArgument = Annotated[
     str,
@@ -57,26 +56,6 @@ def _role(role: str | None) -> str | None:
     if role is not None and role.lower() not in ROLES:
         raise UsageError(f"Unknown role {role!r}.", hint="Use host, moderator or contributor.")
     return role.lower() if role else None
-
-
-list_command(
-    members,
-    "list",
-    "members",
-    "members.list",
-    """List the network's members, or those of one space or plan.
-
-    \b
-    Examples:
-      mighty members list
-      mighty members list --space Welcome --all
-      mighty members list --plan Gold --json id,email --jq '.[].email'
-    """,
-    named_choice(
-        "spaces", "space_id", "--space", "Only the members of this space.", "spaces.members"
-    ),
-    named_choice("plans", "plan_id", "--plan", "Only the members on this plan.", "plans.members"),
-)
 
 
 def _member_item(admin: Any, names: Any, text: str) -> Any:
@@ -268,21 +247,6 @@ def remove_member(
         if not dry_run:
             say(f"Removed {target.label} from the network.")
 
-
-for noun, doc in (
-    ("plans", help_text("List a member's plans.", "mighty members plans ada@example.com")),
-    (
-        "spaces",
-        help_text(
-            "List the spaces a member is in.", "mighty members spaces ada@example.com --format csv"
-        ),
-    ),
-    (
-        "tags",
-        help_text("List a member's tags.", "mighty members tags grace@example.com --json id,title"),
-    ),
-):
-    list_command(members, noun, noun, f"members.{noun}", doc, member_choice())
 
 link_command(
     members,

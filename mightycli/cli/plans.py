@@ -18,10 +18,9 @@ from mightycli.cli.views import (
     NetworkOption,
     admin_run,
     check_output,
+    declare_listings,
     group_command,
     help_text,
-    list_command,
-    named_choice,
     show_answer,
 )
 from mightycli.errors import UsageError
@@ -38,37 +37,11 @@ plans = command_group(
       mighty plans grant Community alan@example.com
     """,
 )
+declare_listings(plans)
 
 PlanArgument = Annotated[
     str, typer.Argument(metavar="PLAN", help="An id or the plan's name.", show_default=False)
 ]
-
-list_command(
-    plans,
-    "list",
-    "plans",
-    "plans.list",
-    """List the network's plans.
-
-    \b
-    Examples:
-      mighty plans list
-      mighty plans list --json id,name,pricing_type
-    """,
-)
-list_command(
-    plans,
-    "members",
-    "members",
-    "plans.members",
-    """List the members on a plan.
-
-    \b
-    Examples:
-      mighty plans members Gold --all
-    """,
-    named_choice("plans", "plan_id"),
-)
 
 
 link_command(

@@ -17,10 +17,8 @@ from mightycli.cli.views import (
     NetworkOption,
     admin_run,
     check_output,
+    declare_listings,
     group_command,
-    help_text,
-    list_command,
-    named_choice,
     show_answer,
 )
 from mightycli.errors import UsageError
@@ -35,24 +33,11 @@ posts = command_group(
       mighty posts create --space Announcements --title "Office hours moved" --body-file notes.html
     """,
 )
+declare_listings(posts)
 SpaceOption = Annotated[
     str | None,
     typer.Option("--space", metavar="SPACE", help="An id or the space's name.", show_default=False),
 ]
-
-
-list_command(
-    posts,
-    "list",
-    "posts",
-    "posts.list",
-    help_text(
-        "List the network's posts, or one space's.",
-        "mighty posts list",
-        "mighty posts list --space Announcements --json id,title",
-    ),
-    named_choice("spaces", "space_id", "--space", "Only the posts of this space."),
-)
 
 
 def _body(source: str | None) -> str | None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from mightycli.cli.base import command_group
 from mightycli.cli.changes import SPACE_MEMBERS, link_command
 from mightycli.cli.views import (
+    declare_listings,
     help_text,
-    list_command,
-    named_choice,
 )
 
 spaces = command_group(
@@ -22,32 +21,7 @@ spaces = command_group(
       mighty spaces add Announcements alan@example.com
     """,
 )
-
-list_command(
-    spaces,
-    "list",
-    "spaces",
-    "spaces.list",
-    """List the network's spaces.
-
-    \b
-    Examples:
-      mighty spaces list --format csv
-    """,
-)
-list_command(
-    spaces,
-    "members",
-    "members",
-    "spaces.members",
-    """List the members of a space.
-
-    \b
-    Examples:
-      mighty spaces members Welcome --all
-    """,
-    named_choice("spaces", "space_id"),
-)
+declare_listings(spaces)
 
 
 link_command(

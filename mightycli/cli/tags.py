@@ -4,7 +4,7 @@ with ``mighty members tag``."""
 from __future__ import annotations
 
 from mightycli.cli.base import command_group
-from mightycli.cli.views import list_command
+from mightycli.cli.views import declare_listings
 
 tags = command_group(
     "tags",
@@ -15,6 +15,7 @@ tags = command_group(
       mighty tags list
     """,
 )
+declare_listings(tags)
 badges = command_group(
     "badges",
     """List the network's badges.
@@ -24,28 +25,4 @@ badges = command_group(
       mighty badges list
     """,
 )
-list_command(
-    tags,
-    "list",
-    "tags",
-    "tags.list",
-    """List the network's tags.
-
-    \b
-    Examples:
-      mighty tags list
-      mighty tags list --json id,title,color
-    """,
-)
-list_command(
-    badges,
-    "list",
-    "badges",
-    "badges.list",
-    """List the network's badges.
-
-    \b
-    Examples:
-      mighty badges list --format csv
-    """,
-)
+declare_listings(badges)
