@@ -25,7 +25,11 @@ def _dig(item: Any, path: str) -> Any:
 
 def full_name(first: Any, last: Any) -> str:
     """First and last name joined, either or both missing (the names are optional)."""
-    return " ".join(p for p in (first, last) if isinstance(p, str) and p.strip())
+    has_first = isinstance(first, str) and not first.isspace() and first != ""
+    has_last = isinstance(last, str) and not last.isspace() and last != ""
+    if has_first and has_last:
+        return f"{first} {last}"
+    return first if has_first else (last if has_last else "")
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,15 @@ def _path(*names: str) -> tuple[Column, ...]:
 
 
 def _joined(header: str, first: str, last: str) -> Column:
-    return Column(header, value=lambda item: full_name(_dig(item, first), _dig(item, last)))
+    if "." in first or "." in last:
+        return Column(header, value=lambda item: full_name(_dig(item, first), _dig(item, last)))
+
+    def top_level(item: Any) -> str:  # the common case, read without walking a path
+        if not isinstance(item, dict):
+            return ""
+        return full_name(item.get(first), item.get(last))
+
+    return Column(header, value=top_level)
 
 
 @dataclass(frozen=True)
