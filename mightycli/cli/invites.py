@@ -16,11 +16,10 @@ from mightycli.cli.views import (
     NetworkOption,
     YesOption,
     admin_run,
-    check_output,
     confirm,
     declare_listings,
     group_command,
-    show_answer,
+    run_write,
 )
 from mightycli.errors import UsageError
 
@@ -62,19 +61,17 @@ def create_invite(
     Examples:
       mighty invites create --email friend@example.com --first-name Mary --last-name Jackson
     """
-    if fields is not None:
-        check_output("invites", None, fields, jq)
     if "@" not in email:
         raise UsageError(f"{email!r} is not an e-mail address.")
     values = {
         "recipient_email": email, "recipient_first_name": first_name,
         "recipient_last_name": last_name,
     }  # fmt: skip
-    with admin_run(network, dry_run=dry_run) as (admin, _):
-        answer = admin.call("invites.create", values)
-    if answer is not None:
-        say(f"Invited {email} (invitation {answer.get('id')}).")
-        show_answer("invites", [answer], fields, jq)
+    run_write(
+        network, "invites", "invites.create", lambda names: values,
+        dry_run=dry_run, fields=fields, jq=jq,
+        told=lambda answer: f"Invited {email} (invitation {answer.get('id')}).",
+    )  # fmt: skip
 
 
 @group_command(invites, "revoke")

@@ -24,7 +24,7 @@ from mightycli.cli.views import (
     declare_listings,
     group_command,
     help_text,
-    show_answer,
+    run_write,
     show_item,
 )
 from mightycli.errors import ApiError, NotFoundError, UsageError
@@ -146,26 +146,28 @@ def create_member(
       mighty members create --email kj@example.com --first-name Katherine --last-name Johnson
       mighty members create --email lw@example.com --first-name Li --last-name Wu --limited --space Welcome --no-welcome-email
     """  # noqa: E501
-    if fields is not None:
-        check_output("members", None, fields, jq)
     if spaces and not limited:
         raise UsageError("--space is for limited members.", hint="Add --limited.")
     if limited and not spaces:
         raise UsageError(
             "A limited member needs the spaces they may see.", hint="Add --space SPACE."
         )
-    with admin_run(network, dry_run=dry_run) as (admin, names):
-        values: dict[str, Any] = {
-            "email": email, "first_name": first_name, "last_name": last_name,
-            "role": _role(role), "send_welcome_email": welcome_email,
-        }  # fmt: skip
+    values: dict[str, Any] = {
+        "email": email, "first_name": first_name, "last_name": last_name,
+        "role": _role(role), "send_welcome_email": welcome_email,
+    }  # fmt: skip
+    if limited:
+        values["member_type"] = "limited"
+
+    def resolved(names: Any) -> dict[str, Any]:
         if limited:
-            values["member_type"] = "limited"
             values["space_ids"] = [names.one("spaces", s).id for s in spaces or ()]
-        answer = admin.call("members.create", values)
-    if answer is not None:
-        say(f"Created member {answer.get('id')} ({answer.get('email', email)}).")
-        show_answer("members", [answer], fields, jq)
+        return values
+
+    run_write(
+        network, "members", "members.create", resolved, dry_run=dry_run, fields=fields, jq=jq,
+        told=lambda answer: f"Created member {answer.get('id')} ({answer.get('email', email)}).",
+    )  # fmt: skip
 
 
 @group_command(members, "edit")
@@ -202,8 +204,6 @@ def edit_member(
       mighty members edit alan@example.com --first-name Alan --last-name "Turing, OBE"
       mighty members edit 5000002 --role moderator --dry-run
     """
-    if fields is not None:
-        check_output("members", None, fields, jq)
     changes = {
         "email": email,
         "first_name": first_name,
@@ -214,12 +214,12 @@ def edit_member(
         raise UsageError(
             "Nothing to change.", hint="Give --email, --first-name, --last-name or --role."
         )
-    with admin_run(network, dry_run=dry_run) as (admin, names):
-        target = names.member(member)
-        answer = admin.call("members.edit", {"id": target.id, **changes})
-    if answer is not None:
-        say(f"Updated member {target.id}.")
-        show_answer("members", [answer], fields, jq)
+    run_write(
+        network, "members", "members.edit",
+        lambda names: {"id": names.member(member).id, **changes},
+        dry_run=dry_run, fields=fields, jq=jq,
+        told=lambda answer: f"Updated member {answer.get('id')}.",
+    )  # fmt: skip
 
 
 @group_command(members, "remove")

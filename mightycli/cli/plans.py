@@ -9,19 +9,16 @@ import typer
 
 from mightycli.cli.base import command_group
 from mightycli.cli.changes import PLAN_MEMBERS, link_command
-from mightycli.cli.output import say
 from mightycli.cli.views import (
     DebugOption,
     DryRunOption,
     FieldsOption,
     JqOption,
     NetworkOption,
-    admin_run,
-    check_output,
     declare_listings,
     group_command,
     help_text,
-    show_answer,
+    run_write,
 )
 from mightycli.errors import UsageError
 
@@ -91,14 +88,11 @@ def invite(
     Examples:
       mighty plans invite Gold --email friend@example.com --message "Welcome aboard"
     """
-    if fields is not None:
-        check_output("invites", None, fields, jq)
     if "@" not in email:
         raise UsageError(f"{email!r} is not an e-mail address.")
-    with admin_run(network, dry_run=dry_run) as (admin, names):
-        target = names.one("plans", plan)
-        values = {"plan_id": target.id, "email": email, "message": message}
-        answer = admin.call("plans.invite", values)
-    if answer is not None:
-        say(f"Invited {email} to plan {target.label}.")
-        show_answer("invites", [answer], fields, jq)
+    run_write(
+        network, "invites", "plans.invite",
+        lambda names: {"plan_id": names.one("plans", plan).id, "email": email, "message": message},
+        dry_run=dry_run, fields=fields, jq=jq,
+        told=lambda answer: f"Invited {email} to plan {plan}.",
+    )  # fmt: skip

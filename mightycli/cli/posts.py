@@ -8,18 +8,16 @@ from typing import Annotated
 import typer
 
 from mightycli.cli.base import command_group
-from mightycli.cli.output import say, utf8_text
+from mightycli.cli.output import utf8_text
 from mightycli.cli.views import (
     DebugOption,
     DryRunOption,
     FieldsOption,
     JqOption,
     NetworkOption,
-    admin_run,
-    check_output,
     declare_listings,
     group_command,
-    show_answer,
+    run_write,
 )
 from mightycli.errors import UsageError
 
@@ -90,17 +88,15 @@ def create_post(
       mighty posts create --space Announcements --title "Office hours moved" --body-file notes.html
       echo "See you Friday." | mighty posts create --space Welcome --title Reminder --body-file - --notify
     """  # noqa: E501
-    if fields is not None:
-        check_output("posts", None, fields, jq)
     if not title.strip():
         raise UsageError("A post needs a title.")
     description = _body(body_file)
-    with admin_run(network, dry_run=dry_run) as (admin, names):
-        values = {
+    run_write(
+        network, "posts", "posts.create",
+        lambda names: {
             "space_id": names.one("spaces", space).id, "title": title,
             "description": description, "notify": True if notify else None,
-        }  # fmt: skip
-        answer = admin.call("posts.create", values)
-    if answer is not None:
-        say(f"Posted {title!r} (post {answer.get('id')}).")
-        show_answer("posts", [answer], fields, jq)
+        },
+        dry_run=dry_run, fields=fields, jq=jq,
+        told=lambda answer: f"Posted {title!r} (post {answer.get('id')}).",
+    )  # fmt: skip

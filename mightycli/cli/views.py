@@ -20,7 +20,7 @@ from mightycli.errors import EXIT_FAILURE, ApiAuthError, ApiError, MightyError, 
 __all__ = [
     "DebugOption", "DryRunOption", "FieldsOption", "FormatOption", "JqOption", "NetworkOption",
     "YesOption", "admin_run", "check_output", "confirm", "declare_listings", "group_command",
-    "help_text", "run_each", "show_answer", "show_item",
+    "help_text", "run_each", "run_write", "show_answer", "show_item",
 ]  # fmt: skip
 
 FormatOption = Annotated[
@@ -103,3 +103,26 @@ def declare_listings(group: typer.Typer) -> None:
             name = key[len(prefix) :]
             run = declare(f"{group.info.name}_{name}", list_command(key), listing=key)
             group_command(group, name)(run)
+
+
+def run_write(
+    network: str | None,
+    noun_name: str,
+    operation: str,
+    values: Callable[[Any], dict[str, Any]],
+    *,
+    dry_run: bool,
+    fields: str | None,
+    jq: str | None,
+    told: Callable[[dict[str, Any]], str],
+) -> None:
+    """A write that makes or changes one thing: --json FIELDS checked first, names resolved
+    (``values`` gets the run's resolver), the request sent (or, in a dry run, shown), then
+    ``told`` on stderr and, under --json FIELDS, the server's answer."""
+    if fields is not None:
+        check_output(noun_name, None, fields, jq)
+    with admin_run(network, dry_run=dry_run) as (admin, names):
+        answer = admin.call(operation, values(names))
+    if isinstance(answer, dict):
+        say(told(answer))
+        show_answer(noun_name, [answer], fields, jq)
