@@ -9,7 +9,7 @@ data: this module imports nothing.
 
 from __future__ import annotations
 
-__all__ = ["LISTINGS", "Choice", "Listing"]
+__all__ = ["LISTINGS", "Choice", "Listing", "help_text"]
 
 
 class Choice:
@@ -43,7 +43,8 @@ class Listing:
         self.noun, self.operation, self.help, self.choices = noun, operation, help, choices
 
 
-def _help(summary: str, *examples: str) -> str:
+def help_text(summary: str, *examples: str) -> str:
+    """A command's help: its summary and its examples (each run in the tests as written)."""
     return summary + "\n\n\b\nExamples:\n" + "".join(f"  {line}\n" for line in examples)
 
 
@@ -69,7 +70,7 @@ LISTINGS: dict[str, Listing] = {
     "members list": Listing(
         "members",
         "members.list",
-        _help(
+        help_text(
             "List the network's members, or those of one space or plan.",
             "mighty members list",
             "mighty members list --space Welcome --all",
@@ -83,13 +84,13 @@ LISTINGS: dict[str, Listing] = {
     "members plans": Listing(
         "plans",
         "members.plans",
-        _help("List a member's plans.", "mighty members plans ada@example.com"),
+        help_text("List a member's plans.", "mighty members plans ada@example.com"),
         _member(),
     ),
     "members spaces": Listing(
         "spaces",
         "members.spaces",
-        _help(
+        help_text(
             "List the spaces a member is in.", "mighty members spaces ada@example.com --format csv"
         ),
         _member(),
@@ -97,13 +98,13 @@ LISTINGS: dict[str, Listing] = {
     "members tags": Listing(
         "tags",
         "members.tags",
-        _help("List a member's tags.", "mighty members tags grace@example.com --json id,title"),
+        help_text("List a member's tags.", "mighty members tags grace@example.com --json id,title"),
         _member(),
     ),
     "plans list": Listing(
         "plans",
         "plans.list",
-        _help(
+        help_text(
             "List the network's plans.",
             "mighty plans list",
             "mighty plans list --json id,name,pricing_type",
@@ -112,36 +113,36 @@ LISTINGS: dict[str, Listing] = {
     "plans members": Listing(
         "members",
         "plans.members",
-        _help("List the members on a plan.", "mighty plans members Gold --all"),
+        help_text("List the members on a plan.", "mighty plans members Gold --all"),
         _named("plans", "plan_id"),
     ),
     "spaces list": Listing(
         "spaces",
         "spaces.list",
-        _help("List the network's spaces.", "mighty spaces list --format csv"),
+        help_text("List the network's spaces.", "mighty spaces list --format csv"),
     ),
     "spaces members": Listing(
         "members",
         "spaces.members",
-        _help("List the members of a space.", "mighty spaces members Welcome --all"),
+        help_text("List the members of a space.", "mighty spaces members Welcome --all"),
         _named("spaces", "space_id"),
     ),
     "tags list": Listing(
         "tags",
         "tags.list",
-        _help(
+        help_text(
             "List the network's tags.", "mighty tags list", "mighty tags list --json id,title,color"
         ),
     ),
     "badges list": Listing(
         "badges",
         "badges.list",
-        _help("List the network's badges.", "mighty badges list --format csv"),
+        help_text("List the network's badges.", "mighty badges list --format csv"),
     ),
     "invites list": Listing(
         "invites",
         "invites.list",
-        _help(
+        help_text(
             "List the invitations sent.",
             "mighty invites list",
             "mighty invites list --email friend@example.com --json id,recipient_email",
@@ -151,12 +152,12 @@ LISTINGS: dict[str, Listing] = {
     "events list": Listing(
         "events",
         "events.list",
-        _help("List the network's events.", "mighty events list --json id,title,starts_at"),
+        help_text("List the network's events.", "mighty events list --json id,title,starts_at"),
     ),
     "events rsvps": Listing(
         "rsvps",
         "events.rsvps",
-        _help(
+        help_text(
             "List who answered an event, and how.",
             'mighty events rsvps "Office Hours"',
             "mighty events rsvps \"Office Hours\" --json status,member --jq '.[].member.email'",
@@ -174,7 +175,7 @@ LISTINGS: dict[str, Listing] = {
     "posts list": Listing(
         "posts",
         "posts.list",
-        _help(
+        help_text(
             "List the network's posts, or one space's.",
             "mighty posts list",
             "mighty posts list --space Announcements --json id,title",
@@ -184,7 +185,7 @@ LISTINGS: dict[str, Listing] = {
     "subscriptions list": Listing(
         "subscriptions",
         "subscriptions.list",
-        _help(
+        help_text(
             "List subscriptions, all or one member's.",
             "mighty subscriptions list",
             "mighty subscriptions list --member ada@example.com --json plan,subscription",
@@ -197,7 +198,7 @@ LISTINGS: dict[str, Listing] = {
     "purchases list": Listing(
         "purchases",
         "purchases.list",
-        _help(
+        help_text(
             "List purchases, all or one plan's or member's.",
             "mighty purchases list",
             "mighty purchases list --member alan@example.com --format csv",

@@ -9,7 +9,6 @@ when it needs it.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -288,9 +287,7 @@ def send_call(prepared: Any, writer: ResponseWriter, *, timeout: float, max_wait
                     break
             writer.finish()
         except BrokenPipeError:
-            # The reader has gone (| head): stop fetching; the data it wanted was delivered.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            output.stdout_gone()  # stop fetching
             return
         finally:
             writer.close()

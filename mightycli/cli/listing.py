@@ -7,14 +7,13 @@ from the argument vector; the Typer commands run the same function.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from mightycli.cli.output import emit_json, say
+from mightycli.cli.output import emit_json, say, stdout_gone
 from mightycli.errors import ApiError, MightyError, NotFoundError, UsageError
-from mightycli.resources.formats import FORMATS, pick_fields, selected, write_items
+from mightycli.resources.formats import FORMATS, cell_text, pick_fields, selected, write_items
 from mightycli.resources.nouns import NOUNS, Noun
 
 
@@ -97,8 +96,6 @@ def show_item(
     if fields is not None and chosen == "json":
         emit_json(selected(item, fields))
     elif chosen == "table":
-        from mightycli.resources.formats import cell_text
-
         width = max(len(name) for name in noun.fields)
         source = item if isinstance(item, dict) else {}
         lines = [f"{name.ljust(width)}  {cell_text(source.get(name))}" for name in noun.fields]
@@ -122,8 +119,6 @@ def _table(noun: Noun, items: list[Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from mightycli.resources.formats import cell_text
-
     if not items:
         say(f"No {noun.name}.")
         return
@@ -140,9 +135,7 @@ def _pipe_closed_quietly() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
-        # The reader has gone (| head): stop; what it wanted was delivered.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        stdout_gone()
 
 
 def run_list(

@@ -181,6 +181,14 @@ def json_key(label: str) -> str:
     return "_".join(label.lower().replace("-", " ").split())
 
 
+def stdout_gone() -> None:
+    """The reader of stdout has gone (``| head``): point stdout at /dev/null, so that what is
+    still buffered, and the interpreter's flush at exit, fail silently; the data it wanted was
+    delivered."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def emit_lines(lines: list[str]) -> None:
     sys.stdout.write("".join(line + "\n" for line in lines))
     sys.stdout.flush()

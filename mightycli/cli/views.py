@@ -15,7 +15,8 @@ import typer
 from mightycli.cli.base import DebugOption, JqOption, NetworkOption, group_command
 from mightycli.cli.listing import admin_run, check_output, show_answer, show_item
 from mightycli.cli.output import say
-from mightycli.errors import EXIT_FAILURE, ApiAuthError, ApiError, MightyError, UsageError
+from mightycli.errors import EXIT_FAILURE, ApiAuthError, MightyError, UsageError
+from mightycli.listings import help_text
 
 __all__ = [
     "DebugOption", "DryRunOption", "FieldsOption", "FormatOption", "JqOption", "NetworkOption",
@@ -71,11 +72,9 @@ def run_each(targets: Sequence[Any], work: Callable[[Any], Any]) -> list[Any]:
     for target in targets:
         try:
             answers.append(work(target))
-        except ApiAuthError:
+        except (ApiAuthError, UsageError):
             raise
-        except (ApiError, MightyError) as error:
-            if isinstance(error, UsageError):
-                raise
+        except MightyError as error:
             failed += 1
             say(f"mighty: {error.message}", style="red")
     if failed:
@@ -83,11 +82,6 @@ def run_each(targets: Sequence[Any], work: Callable[[Any], Any]) -> list[Any]:
             say(f"{failed} of {len(targets)} failed.", style="red")
         raise typer.Exit(EXIT_FAILURE)
     return answers
-
-
-def help_text(summary: str, *examples: str) -> str:
-    """A command's help: its summary and its examples (each run in the tests as written)."""
-    return summary + "\n\n\b\nExamples:\n" + "".join(f"  {line}\n" for line in examples)
 
 
 def declare_listings(group: typer.Typer) -> None:

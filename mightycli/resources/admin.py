@@ -8,6 +8,7 @@ show, progress (retry waits) goes to the ``notify`` callable.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 import httpx
 
 from mightycli import pagination, retry
-from mightycli.api import admin_url
+from mightycli.api import admin_url, server_wording
 from mightycli.errors import ApiError, NotLoggedInError
 from mightycli.http import DEFAULT_TIMEOUT, decode_json
 from mightycli.resources.operations import OPERATIONS
@@ -52,18 +53,13 @@ class Request:
 
 
 def _wording(session: Session) -> Wording:
-    return Wording(
-        server="Admin API",
-        refused="The Admin API refused the token (HTTP 401).",
-        redirected="The Admin API answered {status}, a redirect mighty does not follow.",
-        blocked="The Admin API answered HTTP 403 with an HTML page (a bot or firewall "
-        "challenge) instead of JSON.",
-        failed="The Admin API answered {status}{detail}",
-        detail=": {}",
-        no_detail=".",
-        html_detail="an HTML page instead of JSON",
+    """The Admin API's failures worded as ``mighty whoami`` words them, a refused token with the
+    command that stores a new one, and no detail that only repeats the reason phrase."""
+    return dataclasses.replace(
+        server_wording("Admin API"),
         skip_echoed_reason=True,
         refused_hint=admin_login_hint(session.network),
+        refused_code=None,
     )
 
 
@@ -77,6 +73,9 @@ class AdminClient:
     notify: Callable[[str], None] = lambda message: None
     dry_run: bool = False
     planned: list[Request] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._wording = _wording(self.session)  # how every answer of this run is worded
 
     def request(self, name: str, values: dict[str, Any] | None = None) -> Request:
         """The request operation ``name`` makes with ``values`` (path ids, query, body)."""
@@ -149,7 +148,7 @@ class AdminClient:
         return response
 
     def _raise_for(self, response: httpx.Response) -> None:
-        failure = classify_response(response, _wording(self.session))
+        failure = classify_response(response, self._wording)
         if failure is not None:
             raise failure
         if response.status_code not in (200, 201, 204):
@@ -191,10 +190,3 @@ def open_admin(
     return AdminClient(
         session, client, retry.RetryPolicy(max_wait=max_wait), notify, dry_run=dry_run
     )
-
-
-def require(body: Any, what: str) -> dict[str, Any]:
-    """An answer that must be a JSON object."""
-    if not isinstance(body, dict):
-        raise ApiError(f"The Admin API's answer to {what} is not a JSON object.")
-    return body

@@ -37,6 +37,11 @@ def _numeric(text: str) -> int | None:
     return None
 
 
+def _name_key(name: str) -> str:
+    """How names compare: in any case, runs of spaces as one."""
+    return " ".join(name.split()).casefold()
+
+
 @dataclass
 class Names:
     """Resolves names through one client, listing each noun at most once."""
@@ -79,13 +84,9 @@ class Names:
         if number is not None:
             return Named(number, f"{noun.singular} {number}")
         assert noun.label is not None, noun_name
-        wanted = " ".join(text.split()).casefold()
+        wanted = _name_key(text)
         items = self.every(noun_name)
-        matches = [
-            item
-            for item in items
-            if " ".join(str(item.get(noun.label) or "").split()).casefold() == wanted
-        ]
+        matches = [item for item in items if _name_key(str(item.get(noun.label) or "")) == wanted]
         if len(matches) == 1:
             match = matches[0]
             return Named(int(match["id"]), str(match.get(noun.label)), match)
