@@ -150,6 +150,23 @@ def emulator(
             "--empty-page-with-next", help="Admin API lists end with an empty page that has next."
         ),
     ] = False,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit",
+            metavar="N",
+            help="Answer Admin API requests beyond N a minute with 429, as Mighty's documented "
+            "stand-in limit of 200 a minute.",
+            show_default=False,
+        ),
+    ] = None,
+    rate_limit_retry_after: Annotated[
+        bool,
+        typer.Option(
+            "--rate-limit-retry-after",
+            help="Send Retry-After with each 429 (Mighty's were seen without).",
+        ),
+    ] = False,
     advertise_revocation: Annotated[
         bool,
         typer.Option(
@@ -180,7 +197,7 @@ def emulator(
       mighty emulator --port 0 --strict --token-ttl 3
     """
     server_module = _import_server()
-    _check(host, port, token_ttl, members, strict, no_refresh_tokens)
+    _check(host, port, token_ttl, members, strict, no_refresh_tokens, rate_limit)
     try:
         server = server_module.Emulator(
             host,
@@ -201,17 +218,26 @@ def emulator(
             empty_page_with_next=empty_page_with_next,
             quiet=quiet,
             strict=strict,
+            rate_limit=rate_limit,
+            rate_limit_retry_after=rate_limit_retry_after,
         )
     except ValueError as exc:
         raise FrontEndError(f"The emulator cannot start: {exc}.") from None
     clients = (client_id, confidential_client_id)
+    limit = _limit_text(rate_limit, rate_limit_retry_after)
     serve_until_stopped(
-        server, host, port, lambda: _announce(server, subdomain, clients, auto_approve)
+        server, host, port, lambda: _announce(server, subdomain, clients, auto_approve, limit)
     )
 
 
 def _check(
-    host: str, port: int, token_ttl: float, members: int, strict: bool, no_refresh: bool
+    host: str,
+    port: int,
+    token_ttl: float,
+    members: int,
+    strict: bool,
+    no_refresh: bool,
+    rate_limit: int | None = None,
 ) -> None:
     if not _is_loopback(host):
         raise FrontEndError(
@@ -226,9 +252,28 @@ def _check(
         raise FrontEndError("--members cannot be negative.")
     if strict and no_refresh:
         raise FrontEndError("--strict rotates refresh tokens: it goes without --no-refresh-tokens.")
+    if rate_limit is not None and rate_limit < 1:
+        raise FrontEndError(
+            f"--rate-limit must be at least 1 request a minute, not {rate_limit}.",
+            hint="Leave it out for no limit; Mighty's documented stand-in is --rate-limit 200.",
+        )
 
 
-def _announce(server: Any, subdomain: str, clients: tuple[str, str], auto_approve: bool) -> None:
+def _limit_text(rate_limit: int | None, retry_after: bool) -> str | None:
+    if rate_limit is None:
+        return None
+    return f"{rate_limit} Admin API requests a minute, then 429 " + (
+        "with Retry-After" if retry_after else "without Retry-After"
+    )
+
+
+def _announce(
+    server: Any,
+    subdomain: str,
+    clients: tuple[str, str],
+    auto_approve: bool,
+    rate_limit: str | None = None,
+) -> None:
     client_id, confidential_id = clients
     url = server.url
     sys.stdout.write(url + "\n")
@@ -242,6 +287,8 @@ def _announce(server: Any, subdomain: str, clients: tuple[str, str], auto_approv
     _say(f"  Confidential:   {confidential_id} (secret {CONFIDENTIAL_CLIENT_SECRET})")
     _say(f"  Admin API token: {ADMIN_API_TOKEN}")
     _say("  Consent: " + ("approved automatically" if auto_approve else "a page with Approve/Deny"))
+    if rate_limit is not None:
+        _say(f"  Rate limit: {rate_limit}")
     _say("Log in to it with:")
     sys.stderr.write(
         f"  mighty login --network {subdomain} --issuer {server.issuer} "

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
+import math
 import socket
 import socketserver
 import sys
@@ -43,7 +45,7 @@ from .headless import (
     schema_sdl,
 )
 from .pages import DECISION_PATH, bot_challenge_page, consent_page, error_page, redirect_page
-from .rest import AdminRequest
+from .rest import AdminRequest, error
 from .scopes import ALL_SCOPES
 
 # Request bodies beyond this are refused: nothing the emulator accepts comes close.
@@ -53,6 +55,9 @@ MAX_FORM_FIELDS = 100
 # How the Headless API answers a request without a valid token. Seen on live networks:
 # UNAUTHENTICATED in a GraphQL error at HTTP 200, and HTTP 401 with an HTML page or no body.
 AUTH_FAILURE_STYLES = ("graphql", "http401-html", "http401-empty")
+
+# The Admin API's answer to a request over the rate limit (``rate_limit``): its error shape.
+RATE_LIMITED = {"error": "Rate limit exceeded. Try again later."}
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
@@ -133,6 +138,71 @@ class _FaultSlot:
     remaining: int
 
 
+@dataclass(frozen=True)
+class _Admission:
+    """What the Admin API's gate decided for one request."""
+
+    retry_after: float | None = None  # throttled: seconds until a slot in the window frees
+    token_refused: bool = False  # admitted, but the API token was revoked before it came
+
+
+class _AdminGate:
+    """Admission to the Admin API, decided for each request under one lock: the sliding-window
+    rate limit, the log of admitted requests and the API token's revocation. Only admitted
+    requests count, so a throttled one neither takes a slot nor brings a revocation nearer;
+    the request number and its fate are settled together, so revocations are exact even
+    when requests arrive at once on many threads."""
+
+    def __init__(self, limit: int | None, window: float) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError("rate_limit must be at least 1")
+        if not (window > 0 and math.isfinite(window)):
+            raise ValueError("rate_window must be a positive number of seconds")
+        self._limit = limit
+        self._window = window
+        self._lock = threading.Lock()
+        self._recent: deque[float] = deque()  # time.monotonic() of admitted requests in window
+        self._requests: list[tuple[str, str]] = []
+        self._throttled = 0
+        self._refuse_after: int | None = None  # the last request number the token still serves
+
+    def admit(self, method: str, target: str) -> _Admission:
+        with self._lock:
+            if self._limit is not None:
+                # A real clock: the window slides as the requests of a client's run arrive.
+                now = time.monotonic()
+                while self._recent and self._recent[0] <= now - self._window:
+                    self._recent.popleft()
+                if len(self._recent) >= self._limit:
+                    self._throttled += 1
+                    return _Admission(retry_after=self._recent[0] + self._window - now)
+                self._recent.append(now)
+            self._requests.append((method, target))
+            refuse_after = self._refuse_after
+            return _Admission(
+                token_refused=refuse_after is not None and len(self._requests) > refuse_after
+            )
+
+    def requests(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def throttled(self) -> int:
+        with self._lock:
+            return self._throttled
+
+    def revoke_token(self, after: int) -> None:
+        if after < 0:
+            raise ValueError("after cannot be negative")
+        with self._lock:
+            self._refuse_after = len(self._requests) + after
+
+    def restore_token(self) -> None:
+        with self._lock:
+            self._refuse_after = None
+
+
 class _BodyError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -165,10 +235,17 @@ class Emulator:
         quiet: bool = True,
         clock: Callable[[], float] | None = None,
         strict: bool = False,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+        rate_limit_retry_after: bool = False,
     ) -> None:
         """``strict`` behaves as a standards-compliant server does, with no allowance for tests:
         tokens expire in real time (no injected clock; ``expire_access_tokens`` is refused),
-        refresh tokens rotate on every use and a used one presented again revokes its grant."""
+        refresh tokens rotate on every use and a used one presented again revokes its grant.
+
+        ``rate_limit`` answers Admin API requests beyond that many per sliding ``rate_window``
+        seconds (a real clock) with 429, as Mighty's documented stand-in of 200 a minute; the
+        429s carry ``Retry-After`` only with ``rate_limit_retry_after`` (live ones had none)."""
         if isinstance(redirect_uris, str):
             raise TypeError("redirect_uris must be a sequence of URIs, not one string")
         if strict and (clock is not None or not issue_refresh_tokens):
@@ -210,8 +287,8 @@ class Emulator:
         self._sdl = schema_sdl(self._schema)
         self._faults: dict[str, deque[_FaultSlot]] = {}
         self._faults_lock = threading.Lock()
-        self._admin_requests: list[tuple[str, str]] = []
-        self._admin_requests_lock = threading.Lock()
+        self._admin_gate = _AdminGate(rate_limit, rate_window)
+        self._rate_limit_retry_after = rate_limit_retry_after
         self._log_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._httpd: _Server | None = None
@@ -331,9 +408,25 @@ class Emulator:
     def admin_requests(self) -> list[tuple[str, str]]:
         """Each request to the Admin API (any path under /admin) received so far, in order, as
         (method, path with its query string): enough to prove a dry run sent nothing. Headers
-        and bodies, which carry the token and the data, are not kept."""
-        with self._admin_requests_lock:
-            return list(self._admin_requests)
+        and bodies, which carry the token and the data, are not kept. Requests answered 429
+        by the rate limit were not processed and are not here (see ``admin_throttled``)."""
+        return self._admin_gate.requests()
+
+    @property
+    def admin_throttled(self) -> int:
+        """How many Admin API requests the rate limit answered with 429."""
+        return self._admin_gate.throttled
+
+    def revoke_admin_api_token(self, after: int = 0) -> None:
+        """Refuse the Admin API token (as when an admin deletes the API key in the network's
+        settings) once ``after`` more Admin API requests have been processed: request number
+        ``after + 1`` from now on, and every later one, gets the 401 an invalid token gets.
+        Requests throttled by the rate limit are not processed and do not count."""
+        self._admin_gate.revoke_token(after)
+
+    def restore_admin_api_token(self) -> None:
+        """Accept the Admin API token again after ``revoke_admin_api_token``."""
+        self._admin_gate.restore_token()
 
     def is_token_active(self, token: str) -> bool:
         return self._auth.is_token_active(token)
@@ -387,10 +480,12 @@ class Emulator:
     # -- routing -------------------------------------------------------------------
 
     def _respond(self, request: Request) -> Response:
-        if request.path == "/admin" or request.path.startswith("/admin/"):
+        admission = _Admission()
+        if _is_admin_path(request.path):
             target = f"{request.path}?{request.query}" if request.query else request.path
-            with self._admin_requests_lock:
-                self._admin_requests.append((request.method, target))
+            admission = self._admin_gate.admit(request.method, target)
+            if admission.retry_after is not None:
+                return self._throttled(admission.retry_after)
         fault = self._take_fault(request.path)
         if fault is not None:
             if fault.delay > 0:
@@ -418,8 +513,8 @@ class Emulator:
             return self._revoke(request)
         if path == "/networks" or path.startswith("/networks/"):
             return self._headless(request)
-        if path == "/admin" or path.startswith("/admin/"):
-            return self._admin(request)
+        if _is_admin_path(path):
+            return self._admin(request, token_refused=admission.token_refused)
         # Everything else, /.well-known/openid-configuration included: there is no OpenID Connect.
         return _not_found()
 
@@ -551,12 +646,24 @@ class Emulator:
             return Response(401, b"", None, (("WWW-Authenticate", "Bearer"),))
         return _unauthenticated(message)
 
-    def _admin(self, request: Request) -> Response:
+    def _throttled(self, retry_after: float) -> Response:
+        headers: tuple[tuple[str, str], ...] = ()
+        if self._rate_limit_retry_after:
+            # RFC 9110 §10.2.3: delay-seconds, a whole number; rounded up so a client that
+            # waits that long finds a free slot.
+            headers = (("Retry-After", str(max(1, math.ceil(retry_after)))),)
+        return json_response(429, RATE_LIMITED, headers)
+
+    def _admin(self, request: Request, *, token_refused: bool = False) -> Response:
         query = parse_qs(request.query, keep_blank_values=True)
-        answer = self._admin_site.handle(
-            AdminRequest(request.method, request.path, query, request.body, _bearer(request)),
-            self.url,
-        )
+        bearer = _bearer(request)
+        if token_refused and _is_admin_token(bearer):
+            # The revoked token is answered as any unknown token is (AdminSite.handle).
+            answer = error(401, "Invalid API token.")
+        else:
+            answer = self._admin_site.handle(
+                AdminRequest(request.method, request.path, query, request.body, bearer), self.url
+            )
         headers: tuple[tuple[str, str], ...] = ()
         if answer.status == 401:
             headers = (("WWW-Authenticate", 'Bearer realm="admin"'),)
@@ -597,6 +704,10 @@ def _names_network_by_subdomain(path: str, subdomain: str) -> bool:
     return False
 
 
+def _is_admin_path(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/")
+
+
 def _is_api_path(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in ("/networks", "/admin"))
 
@@ -619,6 +730,10 @@ def _bearer(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not credentials:
         return None
     return credentials
+
+
+def _is_admin_token(bearer: str | None) -> bool:
+    return bearer is not None and hmac.compare_digest(bearer.encode(), ADMIN_API_TOKEN.encode())
 
 
 def _parse_form(request: Request) -> dict[str, list[str]] | None:
