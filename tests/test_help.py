@@ -11,7 +11,8 @@ import inprocess
 import pytest
 
 COMMANDS = (
-    "login", "whoami", "token", "status", "switch", "logout", "api", "emulator", "completion", "help",
+    "login", "whoami", "token", "status", "switch", "logout", "api", "apply", "emulator", "completion",
+    "help",
 )  # fmt: skip
 GROUPS = (
     "members", "plans", "spaces", "tags", "badges", "invites", "events", "posts", "subscriptions",

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mightycli.cli import calls, logins
+from mightycli.cli import apply, calls, logins
 from mightycli.cli import emulator as emulator_command
 from mightycli.cli.base import GROUP_MODULES, app, command, load_groups
 from mightycli.cli.help import completion, fast_help
@@ -23,11 +23,11 @@ from mightycli.environment import Env
 from mightycli.errors import EXIT_INTERRUPTED, EXIT_USAGE
 
 # Each command module registers its commands on import; the command list shows them in this order.
-COMMAND_MODULES = (logins, calls, completion)
+COMMAND_MODULES = (logins, calls, apply, completion)
 __all__ = ["COMMAND_MODULES", "app", "main"]
 ORDER = (
-    "login", "whoami", "token", "status", "switch", "logout", "api", "completion", "help",
-    "emulator",
+    "login", "whoami", "token", "status", "switch", "logout", "api", "apply", "completion",
+    "help", "emulator",
 )  # fmt: skip
 emulator_command.register()
 

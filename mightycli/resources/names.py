@@ -15,7 +15,7 @@ from mightycli.errors import ApiError, NotFoundError, UsageError
 from mightycli.resources.admin import AdminClient
 from mightycli.resources.nouns import NOUNS
 
-__all__ = ["Named", "Names"]
+__all__ = ["Named", "Names", "is_email", "name_key"]
 
 SHOWN_NAMES = 20
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -30,6 +30,11 @@ class Named:
     item: dict[str, Any] | None = None
 
 
+def is_email(text: str) -> bool:
+    """Whether ``text`` reads as an e-mail address (the server has the last word)."""
+    return _EMAIL.match(text) is not None
+
+
 def _numeric(text: str) -> int | None:
     text = text.strip()
     if text.isascii() and text.isdigit() and len(text) <= 20:
@@ -37,7 +42,7 @@ def _numeric(text: str) -> int | None:
     return None
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
     """How names compare: in any case, runs of spaces as one."""
     return " ".join(name.split()).casefold()
 
@@ -56,7 +61,7 @@ class Names:
         if number is not None:
             return Named(number, f"member {number}")
         email = text.strip()
-        if not _EMAIL.match(email):
+        if not is_email(email):
             raise UsageError(
                 f"{text!r} is neither a member id nor an e-mail address.",
                 hint="Name a member by numeric id (5000001) or e-mail (ada@example.com).",
@@ -84,9 +89,9 @@ class Names:
         if number is not None:
             return Named(number, f"{noun.singular} {number}")
         assert noun.label is not None, noun_name
-        wanted = _name_key(text)
+        wanted = name_key(text)
         items = self.every(noun_name)
-        matches = [item for item in items if _name_key(str(item.get(noun.label) or "")) == wanted]
+        matches = [item for item in items if name_key(str(item.get(noun.label) or "")) == wanted]
         if len(matches) == 1:
             match = matches[0]
             return Named(int(match["id"]), str(match.get(noun.label)), match)
@@ -103,6 +108,19 @@ class Names:
             f"{noun.name.capitalize()}: {shown}{more}." if names else f"There are no {noun.name}."
         )
         raise NotFoundError(f"No {noun.singular} is named {text!r}.", hint=there)
+
+    def listed(self, noun_name: str, text: str) -> Named:
+        """As ``one``, but an id is looked for in the list too, so that a plan, space or tag
+        that is not there is found out before any write (and named by its name)."""
+        number = _numeric(text)
+        if number is None:
+            return self.one(noun_name, text)
+        noun = NOUNS[noun_name]
+        assert noun.label is not None, noun_name
+        for item in self.every(noun_name):
+            if int(item["id"]) == number:
+                return Named(number, str(item.get(noun.label)), item)
+        raise NotFoundError(f"No {noun.singular} has the id {number}.")
 
     def every(self, noun_name: str) -> list[dict[str, Any]]:
         """Every item of a noun's network-wide list, fetched once."""
