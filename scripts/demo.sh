@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole journey against the local emulator, with no person and no account: start the
 # emulator, log in through its consent page (a scripted browser clicks Approve), whoami, token,
-# an Admin API token, the roster, a plan granted, status, logout, stop. Your own config and keyring are never touched: everything lives in a
+# an Admin API token, the roster, a plan granted, bulk changes from a CSV file, status, logout,
+# stop. Your own config and keyring are never touched: everything lives in a
 # temporary folder that is removed at the end.
 set -euo pipefail
 
@@ -79,7 +80,15 @@ echo "\$ mighty login --with-token --network emulated --api-url $url < admin-tok
 run mighty members list
 run mighty plans grant Community alan@example.com
 run mighty members plans alan@example.com
+printf '%s\n' 'email,first_name,last_name,plans,spaces,tags' \
+    'katherine@example.com,Katherine,Johnson,Community,Welcome,Mentor' \
+    'grace@example.com,,,Community,,VIP' > "$work/cohort.csv"
+echo
+echo "== bulk changes from a CSV file ($work/cohort.csv): a dry run, then --send with a log"
+cat "$work/cohort.csv"
+run mighty apply "$work/cohort.csv"
+run mighty apply "$work/cohort.csv" --send --log "$work/cohort.log"
 run mighty status
 run mighty logout
 echo
-echo "== done: logged in, used the token, granted a plan and logged out against the emulator"
+echo "== done: logged in, used the token, granted a plan, applied a CSV file and logged out against the emulator"

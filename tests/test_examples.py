@@ -111,7 +111,7 @@ def test_the_examples_are_found() -> None:
     # Guards the guard: a change of layout must not make the checks below run nothing.
     assert len(readme_examples()) >= 15
     assert len(help_examples()) >= 60
-    assert set(readme_files()) == {"members.graphql", "new-post.json"}
+    assert set(readme_files()) == {"members.graphql", "new-post.json", "cohort.csv"}
 
 
 @dataclass
