@@ -127,6 +127,9 @@ def test_no_file_a_folder_and_bad_numbers(admin: Any, tmp_path: Path) -> None:
     for option in (("--rate", "0"), ("--limit", "0"), ("--rate", "-5")):
         result = admin("apply", path, *option)
         assert result.code == 2 and "must be at least 1" in result.stderr
+    for wait in ("-1", "inf", "nan"):
+        result = admin("apply", path, "--max-wait", wait)
+        assert result.code == 2 and "--max-wait must be zero or more" in result.stderr
 
 
 def test_a_file_with_only_a_header_has_nothing_to_do(admin: Any, tmp_path: Path) -> None:
@@ -464,6 +467,7 @@ def test_a_retry_after_longer_than_mighty_waits_stops_the_run(
     result = run_mighty("apply", tagging(tmp_path, 3), "--send", "--log", str(log), *FAST)
     assert result.code == 1, result.stderr
     assert "longer than mighty waits" in result.stderr
+    assert "Run it again after" in result.stderr and "--max-wait SECONDS" in result.stderr
     assert "Stopped at line 2; rerun with the same --log" in result.stderr
     assert [r["outcome"] for r in outcomes(log)] == ["stopped"]
 

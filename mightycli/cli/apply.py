@@ -10,13 +10,13 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
 from mightycli.cli.base import DebugOption, NetworkOption, command
 from mightycli.cli.output import LIVE, say, stderr_console
-from mightycli.errors import EXIT_FAILURE, UsageError
+from mightycli.errors import EXIT_FAILURE, RetryLaterError, UsageError
 
 DEFAULT_RATE = 200  # Mighty's documented stand-in limit: about 200 requests a minute
 
@@ -188,6 +188,14 @@ def apply(
     welcome_email: Annotated[
         bool, typer.Option("--welcome-email", help="Send new members the welcome e-mail.")
     ] = False,
+    max_wait: Annotated[
+        float,
+        typer.Option(
+            "--max-wait",
+            metavar="SECONDS",
+            help="The longest wait for one request when the server asks to slow down.",
+        ),
+    ] = 60.0,
     network: NetworkOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -217,6 +225,8 @@ def apply(
         raise UsageError(f"--rate must be at least 1, not {rate}.")
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1, not {limit}.")
+    if not 0 <= max_wait < float("inf"):
+        raise UsageError("--max-wait must be zero or more seconds.")
     from mightycli.resources.bulk import select
     from mightycli.resources.runlog import applied_keys
 
@@ -231,13 +241,19 @@ def apply(
             else f"{file} has no rows: nothing to do."
         )
         return
-    totals = _run(chosen, network=network, send=send, log=log, rate=rate, welcome=welcome_email)
+    pace = Pace(rate, max_wait)
+    totals = _run(chosen, network=network, send=send, log=log, pace=pace, welcome=welcome_email)
     say(_summary(totals, dry_run=not send, skipped=skipped, left=left, log=log))
     if totals.invalid or totals.failed:
         raise typer.Exit(EXIT_FAILURE)
 
 
-def _run(rows: list[Any], *, network: str | None, send: bool, log: str | None, rate: int,
+class Pace(NamedTuple):
+    rate: int  # requests a minute
+    max_wait: float  # seconds, for one request's retries
+
+
+def _run(rows: list[Any], *, network: str | None, send: bool, log: str | None, pace: Pace,
          welcome: bool) -> Any:  # fmt: skip
     """Apply (or check) ``rows``; a run stopped part-way says where, and the error goes on."""
     from mightycli.resources.admin import open_admin
@@ -248,8 +264,11 @@ def _run(rows: list[Any], *, network: str | None, send: bool, log: str | None, r
     run_log = RunLog(Path(log)) if (log and send) else None
     current: list[Any] = []
     try:
-        with Stop() as stop, open_admin(network, notify=say, dry_run=not send) as admin:
-            Pacer(rate, lambda: stop.asked).attach(admin)
+        with (
+            Stop() as stop,
+            open_admin(network, notify=say, dry_run=not send, max_wait=pace.max_wait) as admin,
+        ):
+            Pacer(pace.rate, lambda: stop.asked).attach(admin)
             bulk = Bulk(admin, Names(admin), welcome_email=welcome)
             rows = bulk.resolve(rows)
             with Board(len(rows), not send).shown() as board:
@@ -259,14 +278,28 @@ def _run(rows: list[Any], *, network: str | None, send: bool, log: str | None, r
                     bulk.totals.count(result)
                     board.show(result)
             return bulk.totals
-    except (KeyboardInterrupt, Exception):
+    except (KeyboardInterrupt, Exception) as error:
         if current:
             where = f"Stopped at line {current[0].line}"
             say(f"{where}; rerun with the same --log {log} to go on." if run_log else f"{where}.")
+        if isinstance(error, RetryLaterError):
+            raise _later(error) from None
         raise
     finally:
         if run_log is not None:
             run_log.close()
+
+
+def _later(error: RetryLaterError) -> RetryLaterError:
+    """The server's long wait, with what to do about it here."""
+    import datetime as dt
+
+    when = dt.datetime.fromtimestamp(error.retry_at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return RetryLaterError(
+        error.message,
+        hint=f"Run it again after {when} (--max-wait SECONDS allows longer waits).",
+        retry_at=error.retry_at,
+    )
 
 
 def _one(bulk: Any, row: Any, run_log: Any) -> Any:

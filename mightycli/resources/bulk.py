@@ -54,7 +54,6 @@ PHRASES = {
     "tags": Phrases("tag {}", "tagged {}", "already tagged {}",
                     "untag {}", "untagged {}", "not tagged {}"),
 }  # fmt: skip
-NOUN = {"plans": "plans", "spaces": "spaces", "tags": "tags"}  # the noun each column names
 
 
 def stops_the_run(error: BaseException) -> bool:
@@ -187,7 +186,7 @@ class Bulk:
         key = (column, name_key(text))
         if key not in self._groups:
             try:
-                self._groups[key] = self.names.listed(NOUN[column], text)
+                self._groups[key] = self.names.listed(column, text)  # each column names a noun
             except MightyError as error:
                 if stops_the_run(error) or not error.message:
                     raise
