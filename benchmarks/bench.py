@@ -1,5 +1,5 @@
-"""Benchmarks for issues 5 and 13: start-up, `token`, `whoami`, pagination, login; and the
-throughput and memory of `mighty members list --all`.
+"""Benchmarks for issues 5 and 13: start-up, `token`, `whoami`, pagination, login; the
+throughput and memory of `mighty members list --all`; the throughput and pacing of `mighty apply`.
 
     python benchmarks/bench.py [--quick] [--instructions] [--only NAME]
 
@@ -40,7 +40,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 import httpx
 from keyrings.alt.file import PlaintextKeyring
@@ -59,7 +60,7 @@ SEEDED_MEMBERS = len(SEEDED)
 
 # What --only selects; each name runs a method of Bench (a dash in the name is an underscore
 # there). `paginate` and `members-list` add their memory rows too.
-NAMES = ("version", "help", "token", "whoami", "paginate", "members-list", "login")
+NAMES = ("version", "help", "token", "whoami", "paginate", "members-list", "apply", "login")
 RUNS = 11
 QUICK_RUNS = 3
 PAGINATE_MIN_RUNS = 3
@@ -71,6 +72,22 @@ SMALL_MEMBERS = 1_000
 # SMALL_MEMBERS.
 MEMBERS_LIST_MEMBERS = 10_000
 MEMBERS_LIST_TARGET = 0.9  # throughput ratio: baseline time / mighty time
+# `mighty apply FILE --send`: its throughput over this many rows (each a new member), with a rate
+# no run comes near so that pacing never waits, against a plain httpx loop sending the same
+# requests; then its pacing at the default --rate over rows that make about 150 requests.
+APPLY_ROWS = 1_000
+APPLY_QUICK_ROWS = 100
+APPLY_TARGET = 0.8  # throughput ratio: baseline time / mighty time
+UNPACED_RATE = 100_000_000
+# One row of the apply rows: a free plan (paid plans are refused with 422), a space, two tags.
+APPLY_HEADER = "email,first_name,last_name,plans,spaces,tags,action\n"
+APPLY_ROW = "bench{0:04d}@example.com,Bench,Row{0:04d},Community,Welcome,VIP;Mentor,add\n"
+PACING_RATE = 200  # requests a minute: mighty apply's default --rate, and the ceiling
+PACING_FLOOR = 190  # at most 5% below
+PACING_WINDOW = 60.0  # seconds: no such window may hold more than PACING_RATE requests
+# 3 name lists + 9 requests a row: 147 requests, 146 gaps of 0.3 s, about 44 s (quick: 11 s).
+PACING_ROWS = 16
+PACING_QUICK_ROWS = 4
 # Memory "flat": the most a bigger list may add to the peak RSS (both memory rows).
 MEMORY_LIMIT_MB = 15.0
 PER_PAGE = 100
@@ -211,6 +228,86 @@ with httpx.Client(headers=headers, timeout=30.0, trust_env=False) as client:
         url = page.get("links", {}).get("next")
 out.flush()
 """
+# A plain httpx loop sending the requests `mighty apply FILE --send` sends for the add rows of FILE
+# (argv: the network's Admin API base URL, the CSV file): the throughput baseline for apply. It
+# lists the plans, spaces and tags once (per_page=100, following links.next), then for each row
+# looks the member up by e-mail and creates them on a 404, and for each plan, space and tag of the
+# row checks the membership and writes it on a 404. Any other answer stops it.
+APPLY_LOOP = """\
+import csv
+import os
+import sys
+
+import httpx
+
+base, sheet = sys.argv[1:3]
+headers = {
+    "Authorization": "Bearer " + os.environ["BENCH_ADMIN_TOKEN"],
+    "User-Agent": "mighty-bench-baseline/1",
+}
+LISTS = ("plans", "spaces", "tags")
+LABELS = {"plans": "name", "spaces": "name", "tags": "title"}
+
+
+def key(name):
+    return " ".join(name.split()).casefold()
+
+
+def expect(response, *statuses):
+    if response.status_code not in statuses:
+        request, text = response.request, response.text[:300]
+        raise SystemExit(f"{request.method} {request.url}: {response.status_code} {text}")
+    return response.status_code
+
+
+def listed(client, noun):
+    ids, url, params = {}, f"{base}/{noun}", {"per_page": 100}
+    while url:
+        response = client.get(url, params=params)
+        expect(response, 200)
+        page = response.json()
+        for item in page["items"]:
+            ids[key(str(item[LABELS[noun]]))] = item["id"]
+        url, params = (page.get("links") or {}).get("next"), None
+    return ids
+
+
+# The URL that checks a membership; the URL and arguments of the POST that makes it.
+def membership(noun, item, member):
+    if noun == "tags":
+        tags = f"{base}/members/{member}/tags"
+        return f"{tags}/{item}/", tags, {"json": {"tag_id": item}}
+    members = f"{base}/{noun}/{item}/members"
+    return f"{members}/{member}/", members, {"params": {"user_id": member}}
+
+
+def member_id(client, row):
+    email = row["email"].strip()
+    response = client.get(f"{base}/members/by_email", params={"email": email})
+    if expect(response, 200, 404) == 404:
+        body = {
+            "email": email,
+            "first_name": row["first_name"].strip(),
+            "last_name": row["last_name"].strip(),
+            "send_welcome_email": False,
+        }
+        response = client.post(f"{base}/members", json=body)
+        expect(response, 200, 201)
+    return response.json()["id"]
+
+
+with open(sheet, encoding="utf-8-sig", newline="") as file:
+    rows = list(csv.DictReader(file))
+with httpx.Client(headers=headers, timeout=30.0, trust_env=False) as client:
+    ids = {noun: listed(client, noun) for noun in LISTS}
+    for row in rows:
+        member = member_id(client, row)
+        for noun in LISTS:
+            for name in dict.fromkeys(p.strip() for p in row[noun].split(";") if p.strip()):
+                check, write, arguments = membership(noun, ids[noun][key(name)], member)
+                if expect(client.get(check), 200, 404) == 404:
+                    expect(client.post(write, **arguments), 200, 201)
+"""
 # $BROWSER for the login measurement: it approves by following the authorize redirect itself,
 # notes the time just before it sends the callback request, and writes that time down after
 # the answer, so that no file I/O falls inside the measured window.
@@ -252,6 +349,21 @@ with open(os.environ["BENCH_CALLBACK_STAMP"], "w", encoding="ascii") as file:
 
 class BenchError(Exception):
     """A measurement could not be taken; its row says so and the others go on."""
+
+
+class StampedEmulator(Emulator):
+    """The emulator, noting time.monotonic() as each Admin API request reaches its routing
+    (where ``admin_requests()`` logs it): the arrival times the pacing row measures."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: list[float] = []
+
+    def _respond(self, request: Any) -> Any:
+        path = str(getattr(request, "path", ""))
+        if path == "/admin" or path.startswith("/admin/"):
+            self.arrivals.append(time.monotonic())
+        return super()._respond(request)
 
 
 # --------------------------------------------------------------------------- running children
@@ -473,6 +585,9 @@ class Bench:
     _oauth_logged_in: bool = False
     # Emulators with this many members, each with a home logged in to it with the Admin API token.
     _admin_emulators: dict[int, tuple[Emulator, Home]] = field(default_factory=dict)
+    # apply: a home logged in with the Admin API token to an emulator on this port (every run
+    # of the apply rows has a fresh emulator there), and the network's Admin API base URL.
+    _apply: tuple[Home, int, str] | None = None
 
     # -- shared set-up, done once and only when a measurement needs it ---------------------
 
@@ -863,6 +978,130 @@ class Bench:
             raise BenchError(f"mighty members list --all sent {len(gets)} GETs, not {pages}")
         return f"mighty --debug members list --all shows the same first URL and {pages} GETs"
 
+    def apply(self) -> None:
+        """`mighty apply --send`: throughput against a plain httpx loop, then pacing."""
+        self.apply_throughput()
+        try:
+            self.apply_pacing()
+        except Exception as exc:  # the throughput row stands; this one says what broke
+            self.failed("apply-pacing", exc)
+
+    def apply_home(self) -> tuple[Home, int, str]:
+        """A home logged in with the Admin API token to an emulator whose port the apply runs'
+        fresh emulators take over (the login stays valid: same URL, network and token)."""
+        if self._apply is None:
+            home = Home(self.root / "home-apply")
+            with Emulator("127.0.0.1", 0, quiet=True) as emulator:
+                self.login_with_token(home, emulator)
+                api_url, network = stored_network(home, emulator)
+                port = urlsplit(emulator.url).port
+            if port is None:
+                raise BenchError(f"no port in the emulator's URL {emulator.url}")
+            self._apply = (home, port, f"{api_url}/admin/v1/networks/{network}")
+        return self._apply
+
+    def apply_throughput(self) -> None:
+        rows = APPLY_QUICK_ROWS if self.quick else APPLY_ROWS
+        home, port, base = self.apply_home()
+        sheet = apply_sheet(self.root / "apply-rows.csv", rows)
+        loop = write_script(self.root / "apply_loop.py", APPLY_LOOP)
+        command = Invocation(
+            [*self.mighty, "apply", str(sheet), "--send", "--rate", str(UNPACED_RATE)], home.env
+        )
+        baseline = Invocation(
+            [sys.executable, str(loop), base, str(sheet)],
+            {**home.env, "BENCH_ADMIN_TOKEN": ADMIN_API_TOKEN},
+        )
+        progress(f"apply: warm-up ({rows:,} rows, and a comparison of the requests of each side)")
+        first, sent = fresh_run(command, port), fresh_run(baseline, port)
+        same_requests(first[1], sent[1])
+        runs = self.fit_runs(first[0].seconds + sent[0].seconds)
+        done: tuple[list[Run], list[Run]] = ([], [])
+        for index in range(runs):
+            for side, invocation in zip(done, (command, baseline), strict=True):
+                run, requests = fresh_run(invocation, port)
+                if len(requests) != len(first[1]):
+                    raise BenchError(
+                        f"run {index + 1}: {len(requests):,} Admin API requests, the warm-up "
+                        f"{len(first[1]):,} (mighty {len(first[1]):,}, baseline {len(sent[1]):,})"
+                    )
+                side.append(run)
+            progress(f"apply: run {index + 1}/{runs}")
+        mine, base_seconds = median_seconds(done[0]), median_seconds(done[1])
+        ratio = base_seconds / mine
+        self.add(
+            "apply",
+            f"{rows / mine:.1f} rows/s",
+            f"{rows / base_seconds:.1f} rows/s",
+            f"{ratio:.2f}x",
+            f">= {APPLY_TARGET}x throughput",
+            ratio >= APPLY_TARGET,
+        )
+        self.apply_notes(rows, runs, (mine, base_seconds), (first[1], sent[1]), base)
+
+    def apply_notes(
+        self,
+        rows: int,
+        runs: int,
+        seconds: tuple[float, float],
+        requests: tuple[list[tuple[str, str]], list[tuple[str, str]]],
+        base: str,
+    ) -> None:
+        counts = [requests_per_row(sent, rows) for sent in requests]
+        self.notes.append(
+            f"apply: mighty apply rows.csv --send --rate {UNPACED_RATE} (pacing never waits), "
+            f"{rows:,} rows, each a new member with plan Community, space Welcome and tags "
+            f"VIP;Mentor, a fresh emulator for every run; median of {runs} runs after a warm-up: "
+            f"mighty {s(seconds[0])}, baseline {s(seconds[1])}; figure = baseline time / mighty "
+            "time"
+        )
+        self.notes.append(
+            f"apply: Admin API requests (emulator.admin_requests()): mighty {counts[0]}; "
+            f"baseline {counts[1]}; in the warm-up both sent the same requests in the same order, "
+            "and every run the same number"
+        )
+        self.notes.append(
+            "apply: baseline = one httpx.Client (Bearer token, User-Agent) in its own process "
+            f"reading the same CSV; under {base}: GET plans, spaces, tags (per_page=100), then a "
+            "row: GET members/by_email, POST members on 404; for each plan, space and tag a GET "
+            "of the membership, a POST on 404"
+        )
+
+    def apply_pacing(self) -> None:
+        """`mighty apply --send` at the default --rate: the request rate the emulator saw."""
+        from mightycli.cli.apply import DEFAULT_RATE
+
+        rows = PACING_QUICK_ROWS if self.quick else PACING_ROWS
+        home, port, _ = self.apply_home()
+        sheet = apply_sheet(self.root / "apply-pacing.csv", rows)
+        progress(f"apply-pacing: {rows} rows at the default --rate (about {rows * 2.7 + 1:.0f} s)")
+        emulator = StampedEmulator("127.0.0.1", port, quiet=True)
+        with emulator:
+            run = run_child([*self.mighty, "apply", str(sheet), "--send"], home.env)
+            arrivals, logged = list(emulator.arrivals), len(emulator.admin_requests())
+        if len(arrivals) != logged or logged < 2:
+            raise BenchError(
+                f"{len(arrivals)} arrival times for {logged} Admin API requests logged"
+            )
+        rate, window = per_minute(arrivals), longest_window(arrivals, PACING_WINDOW)
+        ok = PACING_FLOOR <= rate <= PACING_RATE and window <= PACING_RATE
+        self.add(
+            "apply-pacing",
+            f"{len(arrivals)} req in {arrivals[-1] - arrivals[0]:.1f} s",
+            f"--rate {PACING_RATE}",
+            f"{rate:.3f} a minute",
+            f"≥ {PACING_FLOOR} and ≤ {PACING_RATE} a minute",
+            ok,
+        )
+        self.notes.append(
+            f"apply-pacing: mighty apply rows.csv --send (no --rate: the default, {DEFAULT_RATE} "
+            f"a minute), {rows} rows of the same kind, a fresh emulator noting time.monotonic() "
+            f"as each Admin API request arrives; rate = (n-1)/(last-first)*60 over n = "
+            f"{len(arrivals)}; the longest {PACING_WINDOW:.0f}-s window holds {window} requests "
+            f"(must be <= {PACING_RATE}; judged with the rate); the process took {s(run.seconds)}"
+        )
+        self.notes.append(f"apply-pacing: {pacing_detail(arrivals)}")
+
     def login(self) -> None:
         home = self.home()
         emulator = self.big_emulator()
@@ -900,6 +1139,70 @@ class Bench:
             f"me query (fresh httpx.Client, made before the clock starts; median "
             f"{ms(statistics.median(requests))}) + {LOGIN_ALLOWANCE * 1000:.0f} ms"
         )
+
+
+def apply_sheet(path: Path, rows: int) -> Path:
+    """The CSV file of the apply rows: `rows` new members, bench0000@example.com onwards."""
+    text = APPLY_HEADER + "".join(APPLY_ROW.format(index) for index in range(rows))
+    return write_script(path, text)
+
+
+def fresh_run(invocation: Invocation, port: int) -> tuple[Run, list[tuple[str, str]]]:
+    """One run against a fresh emulator on `port`: the run, and the Admin API requests it made."""
+    with Emulator("127.0.0.1", port, quiet=True) as emulator:
+        run = invocation.run()
+        return run, emulator.admin_requests()
+
+
+def same_requests(mine: list[tuple[str, str]], base: list[tuple[str, str]]) -> None:
+    """Both sides sent the same Admin API requests (method and path), in the same order."""
+    if mine == base:
+        return
+    differ = next(
+        (i for i, pair in enumerate(zip(mine, base, strict=False)) if pair[0] != pair[1]),
+        min(len(mine), len(base)),
+    )
+    first = mine[differ : differ + 1], base[differ : differ + 1]
+    raise BenchError(
+        f"mighty sent {len(mine):,} Admin API requests, the baseline {len(base):,}; they "
+        f"differ from request {differ + 1}: {first[0]} vs {first[1]}"
+    )
+
+
+def requests_per_row(sent: list[tuple[str, str]], rows: int) -> str:
+    """How many requests, how many of them listed names (GET ...?per_page=), and the rest a row."""
+    lists = sum(1 for method, path in sent if method == "GET" and "?per_page=" in path)
+    return (
+        f"{len(sent):,} for {rows:,} rows = {len(sent) / rows:.3f} a row "
+        f"({lists} name lists + {(len(sent) - lists) / rows:.2f} a row)"
+    )
+
+
+def per_minute(stamps: Sequence[float]) -> float:
+    """The rate of `stamps` (sorted, at least two): (n-1)/(last-first), a minute."""
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0]) * 60
+
+
+def pacing_detail(arrivals: Sequence[float]) -> str:
+    """The gaps between arrivals: the first (the request that opens the connection), the
+    shortest and the median; and the rate from the second arrival on."""
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    rest = f"{per_minute(arrivals[1:]):.3f} a minute" if len(arrivals) > 2 else "-"
+    return (
+        f"gaps between arrivals: first {ms(gaps[0])}, shortest {ms(min(gaps))}, median "
+        f"{statistics.median(gaps) * 1000:.2f} ms; from the second request on: {rest} "
+        "(a figure, not the judged one)"
+    )
+
+
+def longest_window(stamps: Sequence[float], seconds: float) -> int:
+    """The most of `stamps` (sorted) that fall within any `seconds`-long window."""
+    best, start = 0, 0
+    for end, stamp in enumerate(stamps):
+        while stamp - stamps[start] >= seconds:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 def stored_network(home: Home, emulator: Emulator) -> tuple[str, str]:
