@@ -495,3 +495,16 @@ def test_a_refused_token_stops_at_once_with_exit_4(
     assert sorted(e for e in roster if e.startswith("new")) == [
         f"new{n}@example.com" for n in range(5)
     ]
+
+
+def test_paced_at_exactly_the_servers_limit_meets_no_429(run_mighty: Any, tmp_path: Path) -> None:
+    from mightycli.emulator import Emulator
+
+    # 10 a second is 600 a minute: as many as the server allows, so request 11 must not come
+    # within a second of the first however the sliding window counts its ends.
+    with Emulator(rate_limit=10, rate_window=1.0) as server:
+        admin_token_login(run_mighty, server)
+        time.sleep(1.0)  # the login's own request out of the window
+        result = run_mighty("apply", tagging(tmp_path, 3), "--send", "--rate", "600")
+        assert result.code == 0, result.stderr
+        assert server.admin_throttled == 0, result.stderr

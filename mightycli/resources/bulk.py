@@ -120,7 +120,11 @@ class Pacer:
         stopping: Callable[[], bool] = lambda: False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.interval = 60.0 / per_minute
+        # Spaced exactly 60/N apart, request N+1 would arrive 60 s after the first, and a server
+        # counting over a sliding minute that includes both ends (or a first request that left
+        # late, opening the connection) would see N+1: one percent apart keeps every minute
+        # at N or fewer.
+        self.interval = 60.0 / per_minute * 1.01
         self.stopping = stopping
         self.clock = clock
         self.sent = 0
