@@ -236,3 +236,17 @@ def test_a_plain_command_builds_no_group() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_mighty_alone_prints_the_help_and_succeeds() -> None:
+    # As gh does: no command is a request for help, not a mistake (exit 0, help on stdout).
+    result = mighty()
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == _help()
+
+
+@pytest.mark.parametrize("group", ["members", "plans"])
+def test_a_group_alone_prints_its_help_and_succeeds(group: str) -> None:
+    result = mighty(group)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == _help(group)
