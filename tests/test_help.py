@@ -82,7 +82,7 @@ ALL_OPTIONS = _all_options()
 
 def test_metavars_name_what_is_expected() -> None:
     assert "Usage: mighty api [OPTIONS] ENDPOINT\n" in _help("api")
-    assert "Usage: mighty switch [OPTIONS] NETWORK\n" in _help("switch")
+    assert "Usage: mighty switch [OPTIONS] [NETWORK]\n" in _help("switch")
     assert "Usage: mighty help [OPTIONS] [COMMAND]\n" in _help("help")
     emulator = _help("emulator", columns="200")
     for expected in ("--host ADDRESS", "-p, --port PORT", "--token-ttl SECONDS", "--members COUNT"):

@@ -333,18 +333,23 @@ def status(
 @command()
 def switch(
     network: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="NETWORK",
-            help="A stored login's network (subdomain, id or community URL).",
+            help="A stored login's network (subdomain, id or community URL); without one, "
+            "pick from the stored logins on a terminal.",
             autocompletion=complete_network,
+            show_default=False,
         ),
-    ],
+    ] = None,
     as_json: JsonOption = False,
     jq: JqOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Make a stored login the default one, used when no --network is given.
+
+    Without NETWORK it shows the stored logins, numbered, and asks which one (on a terminal
+    only; elsewhere it exits 2 listing them).
 
     \b
     Examples:
@@ -352,10 +357,45 @@ def switch(
       mighty switch mycommunity --json
     """
     as_json = as_json or jq is not None
+    if network is None:
+        network = _pick_login(config.read_state(config.state_file_path()))
     record = logins.switch_default(network, state_path=config.state_file_path())
     say(f"{record.network_title or record.network} ({record.network}) is now the default login.")
     if as_json:
         emit_json({**render.login_json(record), "default": True})
+
+
+# Wrong answers to the switch question before it gives up (exit 2).
+PICK_ATTEMPTS = 3
+
+
+def _pick_login(state: config.LoginState) -> str:
+    """The network of the login a person picks by number; elsewhere a usage error that lists
+    the stored logins and the command to run."""
+    networks = sorted(state.logins)
+    if not networks:
+        raise NotLoggedInError(
+            "You are not logged in to any network.", hint=login_options.NOT_LOGGED_IN_HINT
+        )
+    if not _interactive():
+        listed = ", ".join(f"{n} (the default)" if n == state.default else n for n in networks)
+        example = next((n for n in networks if n != state.default), networks[0])
+        raise UsageError(
+            f"Which login should be the default? Stored logins: {listed}.",
+            hint=f"Run: mighty switch NETWORK, e.g. mighty switch {example}",
+        )
+    for line in render.login_choices([state.logins[n] for n in networks], state.default):
+        say(line)
+    question = f"Make which login the default? [1-{len(networks)}]"
+    for _ in range(PICK_ATTEMPTS):
+        answer = _ask(question, hide=False).strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(networks):
+            return networks[int(answer) - 1]
+        say(f"Answer with a number from 1 to {len(networks)}.")
+    raise UsageError(
+        "No login was picked, so the default is unchanged.",
+        hint="Run: mighty switch NETWORK, naming one of: " + ", ".join(networks),
+    )
 
 
 @command()

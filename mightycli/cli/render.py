@@ -181,6 +181,17 @@ def status_lines(s: Any, now: float) -> list[str]:
     return lines
 
 
+def login_choices(records: list[config.LoginRecord], default: str | None) -> list[str]:
+    """The stored logins, numbered for a person to pick one: network, title and user."""
+    lines = ["Stored logins:"]
+    for number, r in enumerate(records, 1):
+        mark = " (default)" if r.network == default else ""
+        user = r.user_name or r.admin_user_name
+        about = ", ".join(part for part in (r.network_title, user) if part)
+        lines.append(f"  {number}. {r.network}{mark}" + (f" - {about}" if about else ""))
+    return lines
+
+
 def report_logout(target: str, result: Any) -> None:
     if result.left_behind:
         say(result.left_behind, style="yellow")
