@@ -3,8 +3,10 @@ into ``mightycli.logins`` and renders what comes back."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -264,22 +266,38 @@ def _browser_login(
 
     choice = choose_browser(os.environ, no_browser=no_browser)
     paste = not choice.usable and sys.stdin.isatty() and os.name == "posix"
+    waiting = render.WaitLine()
     try:
-        result = logins.login(
-            options,
-            store=store,
-            state_path=config.state_file_path(),
-            notify=say,
-            show_url=render.show_url,
-            browser=choice.opener,
-            no_browser_reason=choice.reason,
-            terminal=sys.stdin.fileno() if paste else None,
-            waiting=render.WaitLine(),
-        )
+        with _paste_input(paste, waiting) as terminal:
+            result = logins.login(
+                options,
+                store=store,
+                state_path=config.state_file_path(),
+                notify=say,
+                show_url=render.show_url,
+                browser=choice.opener,
+                no_browser_reason=choice.reason,
+                terminal=terminal,
+                waiting=waiting,
+            )
     except KeyboardInterrupt:
         say("\nLogin cancelled; nothing was stored.")
         raise
     render.report_login(result, as_json)
+
+
+@contextlib.contextmanager
+def _paste_input(paste: bool, waiting: render.WaitLine) -> Iterator[int | render.PasteInput | None]:
+    """Where the person may paste the redirect address, if anywhere: with the live line on the
+    same terminal, a ``PasteInput`` that keeps the two apart; with no live line (stderr is not
+    the terminal), standard input as the terminal reads it."""
+    if not paste:
+        yield None
+    elif not sys.stderr.isatty():
+        yield sys.stdin.fileno()
+    else:
+        with render.PasteInput(sys.stdin.fileno(), waiting) as terminal:
+            yield terminal
 
 
 @command()
