@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import keyring
-from conftest import login_args
+from conftest import login_args, nested_parentheses
 
 from mightycli.emulator import CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, Emulator
 
@@ -54,11 +54,25 @@ def test_the_expiry_hint_works_exactly_as_printed(redirect_uri, run_mighty) -> N
     ) as emulator:
         login = run_mighty(*login_args(emulator, redirect_uri))
         assert login.code == 0, login.stderr
-        # Said once, at login: the consequence of a public application without refresh tokens.
+        # Said once, at login: the consequence of a public application without refresh tokens,
+        # in lines that fit a terminal, each command on a line of its own to copy.
         assert login.stderr.count("not renewable") == 1
-        assert "lasts until the access token expires (expires in" in login.stderr
-        assert "confidential application" in login.stderr
-        assert "--client-secret-stdin" in login.stderr
+        notice = login.stderr[login.stderr.index("This login is not renewable") :].splitlines()
+        assert notice[0] == (
+            "This login is not renewable: the server issued no refresh token, as public "
+            "applications get none."
+        )
+        assert notice[1].startswith("It lasts until the access token expires in ")
+        assert notice[1].endswith(" UTC; then run:")
+        assert notice[2] == "  mighty login --network emulated"
+        assert notice[3] == (
+            "For a login that renews itself, use a confidential application and give its "
+            "client secret once:"
+        )
+        assert notice[4] == (
+            "  mighty login --network emulated --client-id <id> --client-secret-stdin < secret-file"
+        )
+        assert all(len(line) <= 100 for line in notice) and not nested_parentheses(login.stderr)
         status = json.loads(run_mighty("status", "--json").stdout)["logins"][0]
         assert status["renewable"] is False and status["refresh_token"] is False
         assert "renewable:      no" in run_mighty("status").stdout
@@ -254,6 +268,7 @@ def test_logout_force_forgets_a_login_whose_keyring_cannot_be_read(  # type: ign
     forced = run_mighty_process("logout", "--force", env=broken)
     assert forced.code == 0, forced.stderr
     assert "could not be removed" in forced.stderr and "mighty-cli:emulated" in forced.stderr
+    assert not nested_parentheses(forced.stderr)
     assert json.loads((isolated / "config" / "logins.json").read_text())["logins"] == {}
     assert _stored("access_token") is not None  # truly left behind, as it said
 

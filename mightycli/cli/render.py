@@ -179,20 +179,27 @@ def iso(timestamp: float | None) -> str | None:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
+def _utc(timestamp: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _time_left(left: float) -> str:
+    if left < 120:
+        return f"{int(left)} s"
+    if left < 7200:
+        return f"{int(left // 60)} min"
+    return f"{left / 3600:.1f} h"
+
+
 def describe_expiry(expires_at: float | None, now: float) -> str:
     if expires_at is None:
         return "expiry unknown"
-    import datetime as dt
-
-    left = expires_at - now
-    when = dt.datetime.fromtimestamp(expires_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left, when = expires_at - now, _utc(expires_at)
     if left <= 0:
         return f"expired ({when})"
-    if left < 120:
-        return f"expires in {int(left)} s ({when})"
-    if left < 7200:
-        return f"expires in {int(left // 60)} min ({when})"
-    return f"expires in {left / 3600:.1f} h ({when})"
+    return f"expires in {_time_left(left)} ({when})"
 
 
 def report_login(result: Any, as_json: bool) -> None:
@@ -221,13 +228,29 @@ def report_login(result: Any, as_json: bool) -> None:
 
 
 def not_renewable(record: config.LoginRecord, now: float) -> str:
-    until = describe_expiry(record.expires_at, now)
-    return (
-        "This login is not renewable: the server issued no refresh token (public applications "
-        f"get none), so it lasts until the access token expires ({until}); "
-        f"then run: mighty login --network {record.network}. For logins that renew themselves, "
-        "use a confidential application and give its client secret once: mighty login "
-        f"--network {record.network} --client-id <id> --client-secret-stdin < secret-file"
+    """Why this login ends with its access token, in lines that fit a terminal, each command
+    on a line of its own to copy."""
+    expires_at = record.expires_at
+    if expires_at is None:
+        until = "It lasts until the access token expires; then run:"
+    elif expires_at <= now:
+        until = f"Its access token expired at {_utc(expires_at)}; run:"
+    else:
+        left = _time_left(expires_at - now)
+        until = (
+            f"It lasts until the access token expires in {left}, at {_utc(expires_at)}; then run:"
+        )
+    return "\n".join(
+        (
+            "This login is not renewable: the server issued no refresh token, as public "
+            "applications get none.",
+            until,
+            f"  mighty login --network {record.network}",
+            "For a login that renews itself, use a confidential application and give its client "
+            "secret once:",
+            f"  mighty login --network {record.network} --client-id <id> --client-secret-stdin "
+            "< secret-file",
+        )
     )
 
 

@@ -177,7 +177,7 @@ class _WaitTicker:
 def _explain_manual_login(
     notify: Callable[[str], None], port: int, reason: str | None, terminal: object | None
 ) -> None:
-    notify(f"Not opening a browser here ({reason or 'none can be used'}).")
+    notify(f"Not opening a browser here: {reason or 'none can be used'}.")
     notify("Open the URL above in a browser on any device and approve. Then either:")
     notify(
         f"  - if that browser is on another machine, forward the port first so the redirect "
