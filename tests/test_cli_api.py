@@ -192,6 +192,10 @@ def test_http_errors_print_body_and_exit_1(admin_login, run_mighty) -> None:  # 
     assert result.code == 1
     assert json.loads(result.stdout) == {"error": "Not Found"}
     assert "mighty: HTTP 404 Not Found" in result.stderr
+    assert "publishes this path as members/424242/ with a trailing slash" in result.stderr
+    # Published as sent: the member is not there, and nothing is said of the slash.
+    missing = run_mighty("api", "members/424242/")
+    assert missing.code == 1 and missing.stderr == "mighty: HTTP 404 Not Found\n"
     over = run_mighty("api", "members", "-F", "per_page=500")
     assert over.code == 1 and "HTTP 422" in over.stderr and "error" in json.loads(over.stdout)
 
