@@ -12,7 +12,14 @@ from mightycli.auth import BearerAuth
 from mightycli.config import check_endpoint_url
 from mightycli.environment import Env
 from mightycli.errors import ApiAuthError, ApiError, NetworkError, UsageError
-from mightycli.http import decode_json, error_codes, make_http_client, same_origin, status_text
+from mightycli.http import (
+    connection_hint,
+    decode_json,
+    error_codes,
+    make_http_client,
+    same_origin,
+    status_text,
+)
 from mightycli.responses import Wording, classify_response
 from mightycli.session import Kind, Session, admin_login_hint
 
@@ -84,9 +91,11 @@ def _checked_request(
     try:
         response = client.request(method, url, headers=headers, **kwargs)
     except httpx.TimeoutException as exc:
-        raise NetworkError(f"The {what} at {url} timed out.") from exc
+        raise NetworkError(f"The {what} at {url} timed out.", hint=connection_hint(url)) from exc
     except httpx.HTTPError as exc:
-        raise NetworkError(f"Cannot reach the {what} at {url}: {exc}") from exc
+        raise NetworkError(
+            f"Cannot reach the {what} at {url}: {exc}", hint=connection_hint(url)
+        ) from exc
     failure = classify_response(response, server_wording(what))
     if failure is not None:
         raise failure
