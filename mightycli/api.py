@@ -11,8 +11,22 @@ import httpx
 from mightycli.auth import BearerAuth
 from mightycli.config import check_endpoint_url
 from mightycli.environment import Env
-from mightycli.errors import ApiAuthError, ApiError, NetworkError, UsageError
-from mightycli.http import decode_json, error_codes, make_http_client, same_origin, status_text
+from mightycli.errors import (
+    ApiAuthError,
+    ApiError,
+    ConfigError,
+    MightyError,
+    NetworkError,
+    UsageError,
+)
+from mightycli.http import (
+    connection_hint,
+    decode_json,
+    error_codes,
+    make_http_client,
+    same_origin,
+    status_text,
+)
 from mightycli.responses import Wording, classify_response
 from mightycli.session import Kind, Session, admin_login_hint
 
@@ -84,9 +98,11 @@ def _checked_request(
     try:
         response = client.request(method, url, headers=headers, **kwargs)
     except httpx.TimeoutException as exc:
-        raise NetworkError(f"The {what} at {url} timed out.") from exc
+        raise NetworkError(f"The {what} at {url} timed out.", hint=connection_hint(url)) from exc
     except httpx.HTTPError as exc:
-        raise NetworkError(f"Cannot reach the {what} at {url}: {exc}") from exc
+        raise NetworkError(
+            f"Cannot reach the {what} at {url}: {exc}", hint=connection_hint(url)
+        ) from exc
     failure = classify_response(response, server_wording(what))
     if failure is not None:
         raise failure
@@ -235,7 +251,25 @@ def whoami(session: Session, *, transport: httpx.BaseTransport | None = None) ->
                 return fetch_admin_identity(client, session.api_url, session.path_network)
             return fetch_identity(client, graphql_url(session.api_url, session.path_network))
         except ApiAuthError:
+            if session.from_environment:
+                _name_admin_token(client, session)
             raise _relogin(session) from None
+
+
+def _name_admin_token(client: httpx.Client, session: Session) -> None:
+    """MIGHTY_TOKEN refused by GraphQL: if the Admin API takes it, it is an Admin API token,
+    which whoami cannot use (a setting to change, not a login to renew); say so."""
+    try:
+        who = fetch_admin_identity(client, session.api_url, session.path_network)
+    except MightyError:
+        return  # neither API takes it: simply refused
+    where = f" on {who.network_title}" if who.network_title else ""
+    raise ConfigError(
+        f"{Env.TOKEN} holds an Admin API token, acting as {who.display_name}{where}; whoami asks "
+        "the GraphQL API, which takes only OAuth access tokens.",
+        hint=f"Use it with the Admin API (mighty api me shows who it acts as), or unset "
+        f"{Env.TOKEN} to use the stored login.",
+    )
 
 
 def _relogin(session: Session) -> ApiAuthError:

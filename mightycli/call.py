@@ -28,10 +28,6 @@ _PAGINATE_HINT = (
     "e.g. query($endCursor: String) { network { members(first: 50, after: "
     "$endCursor) { nodes { name } pageInfo { hasNextPage endCursor } } } }"
 )
-_NOT_FOUND_HINT = (
-    "Admin API paths are used exactly as given, and their trailing slashes differ by "
-    "resource (members/<id>/ has one, spaces/<id> has none): check the path."
-)
 
 
 @dataclass(frozen=True)
@@ -210,7 +206,24 @@ def call_wording(session: Session, graphql: bool) -> Wording:
         skip_echoed_reason=True,
         refused_hint=_auth_hint(session),
         redirect_hint="Call the address it names directly if it is on the API host.",
-        not_found_hint=None if graphql else _NOT_FOUND_HINT,
+    )
+
+
+def slash_hint(url: httpx.URL) -> str | None:
+    """For an Admin API 404: the published form of the path when it differs from the one sent
+    by its trailing slash alone (members/5000003 for members/5000003/), which is then the likely
+    cause; nothing when the path is published as sent or neither form is."""
+    from mightycli.resources.operations import published_form
+
+    prefix, _, path = url.path.partition("/admin/v1/networks/")
+    network, _, path = path.partition("/")
+    other = published_form(path) if not prefix and network else None
+    if other is None:
+        return None
+    slash = "with" if other.endswith("/") else "without"
+    return (
+        f"Mighty publishes this path as {other} {slash} a trailing slash; mighty api sends "
+        "paths exactly as given."
     )
 
 
@@ -219,6 +232,8 @@ def response_failure(
 ) -> MightyError | None:
     """The error a response stands for, if any: HTTP 401 and UNAUTHENTICATED exit 4."""
     failure = classify_response(response, call_wording(session, graphql))
+    if failure is not None and failure.status_code == 404 and not graphql:
+        failure.hint = slash_hint(response.request.url)
     if failure is not None or not graphql:
         return failure
     errors = graphql_errors(body)

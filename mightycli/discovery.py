@@ -11,7 +11,7 @@ import httpx
 
 from mightycli.config import check_endpoint_url
 from mightycli.errors import DiscoveryError, IssuerMismatchError, NetworkError, UsageError
-from mightycli.http import decode_json, status_text
+from mightycli.http import connection_hint, decode_json, status_text
 from mightycli.launcher import check_browser_url
 from mightycli.retry import RetryPolicy, send
 
@@ -84,11 +84,12 @@ def _fetch(
         cause = exc.__cause__
         if isinstance(cause, httpx.TimeoutException):
             raise NetworkError(
-                f"Timed out fetching the authorization server's metadata from {url}."
+                f"Timed out fetching the authorization server's metadata from {url}.",
+                hint=connection_hint(url),
             ) from cause
         raise NetworkError(
             f"Cannot reach the authorization server at {issuer}: {cause or exc}",
-            hint="Check the network name or --issuer, and your connection.",
+            hint=connection_hint(url, also="the network name or --issuer, "),
         ) from cause
     if response.status_code not in (200, *ABSENT):
         status = status_text(response)

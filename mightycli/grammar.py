@@ -86,7 +86,8 @@ JQ = Option(
     ("--jq",),
     metavar="EXPRESSION",
     help="Print the JSON output filtered through a jq expression: strings raw, other values as "
-    "JSON, one result per line.",
+    "JSON, one result per line. The expression can read $ENV and files in the working "
+    "directory: never pass an untrusted one.",
 )
 # Accepted after the command as well as before it (mighty whoami --debug); the entry point
 # switches the log on, the command functions never see it.

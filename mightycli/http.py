@@ -111,6 +111,13 @@ def html_block_hint(url: str) -> str:
     )
 
 
+def connection_hint(url: str | httpx.URL, also: str = "") -> str:
+    """The next step after a connection to ``url`` was lost or never made (``also``: what else
+    to check first, e.g. "the network name, ")."""
+    host = urlsplit(str(url)).netloc or str(url)
+    return f"Check {also}your connection and that {host} is up, then run the command again."
+
+
 def same_origin(a: str, b: str) -> bool:
     """Same scheme, host and port: where a token may travel from one address to the other."""
     x, y = urlsplit(a), urlsplit(b)

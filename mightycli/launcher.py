@@ -174,7 +174,9 @@ def choose_browser(
     if platform not in ("darwin", "win32", "cygwin") and not (
         env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")
     ):
-        return BrowserChoice(None, "there is no graphical display (DISPLAY is not set)")
+        return BrowserChoice(
+            None, "there is no graphical display, as neither DISPLAY nor WAYLAND_DISPLAY is set"
+        )
     name = (default_browser or _default_browser_name)()
     if name is None:
         return BrowserChoice(None, "no web browser was found")

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from mightycli import debug
@@ -43,6 +44,32 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2
 _LISTENER = object()  # selector data marking a listening socket
 _TERMINAL = object()  # selector data marking the terminal a redirect address may be pasted on
 _VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
+
+
+class TerminalInput(Protocol):
+    """Where a person may paste the address the browser was sent to: what to wait on, and what
+    reading it gives once it is ready (the bytes of the lines completed so far, perhaps none
+    yet; None when the input has ended)."""
+
+    def fileno(self) -> int: ...
+
+    def read(self) -> bytes | None: ...
+
+
+class _RawInput:
+    """A file descriptor read as it comes: a pipe, or a terminal left in its own mode."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def read(self) -> bytes | None:
+        try:
+            return os.read(self.fd, 4096) or None
+        except OSError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -310,7 +337,7 @@ class LoopbackReceiver:
         self,
         timeout: float,
         *,
-        terminal: int | None = None,
+        terminal: int | TerminalInput | None = None,
         on_bad_paste: Callable[[LoginError], None] | None = None,
         accept: Callable[[str], str | None] | None = None,
         tick: Callable[[float], None] | None = None,
@@ -323,9 +350,9 @@ class LoopbackReceiver:
         ``accept`` sees each callback's query first: None takes it, a reason refuses it with an
         error page while the wait goes on (a web page's <img> must not end the login).
         ``tick`` hears the seconds waited so far, about twice a second (a progress display).
-        With ``terminal`` (a file descriptor, POSIX only), a line pasted there that is an address
-        under the redirect URI ends the wait just like the callback would: whichever comes first
-        wins. A line that is not is reported through ``on_bad_paste`` and the wait goes on.
+        With ``terminal`` (a file descriptor or a ``TerminalInput``, POSIX only), a line pasted
+        there that is an address under the redirect URI ends the wait just like the callback
+        would: whichever comes first wins. Another line goes to ``on_bad_paste``; the wait goes on.
         """
         if not self._listeners:
             raise RuntimeError("open() the receiver first")
@@ -335,9 +362,9 @@ class LoopbackReceiver:
         selector = selectors.DefaultSelector()
         for listener in self._listeners:
             selector.register(listener, selectors.EVENT_READ, _LISTENER)
-        pasted = bytearray()
-        if terminal is not None:
-            selector.register(terminal, selectors.EVENT_READ, _TERMINAL)
+        pasted, source = bytearray(), _RawInput(terminal) if isinstance(terminal, int) else terminal
+        if source is not None:
+            selector.register(source.fileno(), selectors.EVENT_READ, _TERMINAL)
         clients: dict[socket.socket, tuple[float, bytearray]] = {}
         try:
             while True:
@@ -353,7 +380,7 @@ class LoopbackReceiver:
                 wait_for = min(deadline - now, 0.5)
                 for key, _ in selector.select(wait_for):
                     if key.data is _TERMINAL:
-                        query = self._read_terminal(selector, terminal, pasted, on_bad_paste)
+                        query = self._read_terminal(selector, source, pasted, on_bad_paste)
                         if query is not None:
                             return query
                         continue
@@ -389,17 +416,14 @@ class LoopbackReceiver:
     def _read_terminal(
         self,
         selector: selectors.BaseSelector,
-        terminal: int | None,
+        source: TerminalInput | None,
         pasted: bytearray,
         on_bad_paste: Callable[[LoginError], None] | None,
     ) -> str | None:
-        assert terminal is not None
-        try:
-            chunk = os.read(terminal, 4096)
-        except OSError:
-            chunk = b""
-        if not chunk:  # end of input: keep waiting for the browser alone
-            selector.unregister(terminal)
+        assert source is not None
+        chunk = source.read()
+        if chunk is None:  # end of input: keep waiting for the browser alone
+            selector.unregister(source.fileno())
             return None
         pasted.extend(chunk)
         if len(pasted) > self._max_request_bytes:

@@ -20,7 +20,7 @@ from mightycli.errors import (
     StateMismatchError,
     TokenRequestError,
 )
-from mightycli.http import decode_json, status_text
+from mightycli.http import connection_hint, decode_json, status_text
 from mightycli.tokens import Token, check_token
 
 
@@ -199,9 +199,13 @@ def _post_token_endpoint(
         # Never let a client's bearer token ride along to the token endpoint.
         response = http.post(url, data=form, headers={"Accept": "application/json"}, auth=_NO_AUTH)
     except httpx.TimeoutException as exc:
-        raise NetworkError(f"The token endpoint timed out during {what}.") from exc
+        raise NetworkError(
+            f"The token endpoint timed out during {what}.", hint=connection_hint(url)
+        ) from exc
     except httpx.HTTPError as exc:
-        raise NetworkError(f"Cannot reach the token endpoint for {what}: {exc}") from exc
+        raise NetworkError(
+            f"Cannot reach the token endpoint for {what}: {exc}", hint=connection_hint(url)
+        ) from exc
     body = decode_json(response.content)
     if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
         raise token_error(response, body, what)

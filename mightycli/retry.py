@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from mightycli.errors import NetworkError, RetryLaterError
-from mightycli.http import status_text
+from mightycli.http import connection_hint, status_text
 
 # 429 and 503 mean the request was not processed; 502 and 504 come from a gateway and may
 # hide a request that did run, so those are repeated only when repeating is harmless.
@@ -75,6 +75,15 @@ def _transport_failure(exc: httpx.TransportError, idempotent: bool) -> tuple[str
     if isinstance(exc, httpx.TimeoutException):
         return "timed out", idempotent
     return f"connection failed ({exc})", idempotent
+
+
+def _lost_hint(url: httpx.URL, error: Exception) -> str:
+    """What to do after a lost connection; a slow server also gets the option that waits longer
+    (mighty api's: the other commands keep the default)."""
+    hint = connection_hint(url)
+    if isinstance(error, httpx.TimeoutException) and not isinstance(error, httpx.ConnectTimeout):
+        hint += " A slow server may need more time: mighty api --timeout SECONDS."
+    return hint
 
 
 def _response_delay(
@@ -153,7 +162,7 @@ def send(
         ):
             raise NetworkError(
                 f"{request.method} {request.url.copy_with(query=None)}: {reason}.",
-                hint="Check your connection; --timeout SECONDS allows slower answers.",
+                hint=_lost_hint(request.url, error),
             ) from error
         notify(
             f"{reason[0].upper()}{reason[1:]}; retrying in {delay:.1f} s "

@@ -210,6 +210,20 @@ def login_args(emulator: object, redirect_uri: str, *extra: str) -> list[str]:
 # --------------------------------------------------------------------------- real components
 
 
+def nested_parentheses(text: str) -> list[str]:
+    """The lines of ``text`` with a parenthesis inside another, which reads badly in a message:
+    "no display (DISPLAY is not set)" belongs in a sentence of its own, not in brackets again."""
+    found = []
+    for line in text.splitlines():
+        depth = 0
+        for char in line:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth > 1:
+                found.append(line)
+                break
+    return found
+
+
 def unavailable(message: str) -> NoReturn:
     """Skip a test whose real component is not installed here; in CI, fail instead."""
     if os.environ.get("CI"):

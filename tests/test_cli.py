@@ -446,3 +446,26 @@ def test_ctrl_c_anywhere_is_interrupted_130(capsys, monkeypatch, command) -> Non
     assert main(command) == 130
     err = capsys.readouterr().err
     assert err.strip() == "mighty: interrupted" and "Traceback" not in err
+
+
+def test_an_admin_api_token_in_mighty_token_is_named_by_whoami(emulator, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    from mightycli.emulator import ADMIN_API_TOKEN
+
+    env = {
+        "MIGHTY_TOKEN": ADMIN_API_TOKEN,
+        "MIGHTY_NETWORK": "emulated",
+        "MIGHTY_API_URL": emulator.url,
+    }
+    whoami = run_mighty("whoami", env=env)
+    # Not a login to renew but a token of the other API: a configuration error, said as such.
+    assert (whoami.code, whoami.stdout) == (2, "")
+    assert whoami.stderr == (
+        "mighty: MIGHTY_TOKEN holds an Admin API token, acting as Ada Lovelace on Emulated "
+        "Network; whoami asks the GraphQL API, which takes only OAuth access tokens.\n"
+        "Use it with the Admin API (mighty api me shows who it acts as), or unset MIGHTY_TOKEN "
+        "to use the stored login.\n"
+    )
+    assert run_mighty("api", "me", env=env).code == 0  # the command it names works
+    # A token neither API takes is still just refused.
+    refused = run_mighty("whoami", env={**env, "MIGHTY_TOKEN": "not-a-valid-token"})
+    assert refused.code == 4 and "does not accept MIGHTY_TOKEN" in refused.stderr

@@ -192,6 +192,10 @@ def test_http_errors_print_body_and_exit_1(admin_login, run_mighty) -> None:  # 
     assert result.code == 1
     assert json.loads(result.stdout) == {"error": "Not Found"}
     assert "mighty: HTTP 404 Not Found" in result.stderr
+    assert "publishes this path as members/424242/ with a trailing slash" in result.stderr
+    # Published as sent: the member is not there, and nothing is said of the slash.
+    missing = run_mighty("api", "members/424242/")
+    assert missing.code == 1 and missing.stderr == "mighty: HTTP 404 Not Found\n"
     over = run_mighty("api", "members", "-F", "per_page=500")
     assert over.code == 1 and "HTTP 422" in over.stderr and "error" in json.loads(over.stdout)
 
@@ -557,3 +561,36 @@ def test_a_redirect_from_the_api_is_an_error_naming_it(run_mighty, status: int) 
         whoami = run_mighty("whoami", env=_env(server))
         assert whoami.code == 1 and "redirect" in whoami.stderr
         assert len([r for r in server.requests if "elsewhere" in r.path]) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("whoami",),
+        ("api", "graphql", "-f", "query={ me { name } }", "--max-wait", "0"),
+        ("api", "members", "--max-wait", "0"),
+        ("api", "me", "--timeout", "5", "--max-wait", "0"),
+        ("login", "--network", "emulated"),  # the authorization server is gone too
+    ],
+)
+def test_a_lost_connection_ends_with_what_to_do(redirect_uri, run_mighty, args) -> None:  # type: ignore[no-untyped-def]
+    with Emulator(redirect_uris=(redirect_uri,)) as emulator:
+        assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+        admin_token_login(run_mighty, emulator)
+        host = emulator.url.split("//", 1)[1]
+    gone = run_mighty(*args)  # nothing listens there any more
+    assert gone.code == 1, gone.stderr
+    also = "the network name or --issuer, " if args[0] == "login" else ""
+    last = gone.stderr.splitlines()[-1]
+    assert last == f"Check {also}your connection and that {host} is up, then run the command again."
+
+
+def test_a_lost_connection_in_status_check_says_what_to_do(redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    with Emulator(redirect_uris=(redirect_uri,)) as emulator:
+        assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+        host = emulator.url.split("//", 1)[1]
+    check = run_mighty("status", "--check")
+    assert check.code == 1
+    failed, hint = check.stdout.splitlines()
+    assert failed.startswith("emulated (default) GraphQL: FAILED, Cannot reach the GraphQL API")
+    assert hint == f"  Check your connection and that {host} is up, then run the command again."

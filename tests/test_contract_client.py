@@ -119,7 +119,8 @@ def test_a_404_on_an_admin_path_mentions_trailing_slashes(emulator, run_mighty) 
     admin_token_login(run_mighty, emulator)
     missing = run_mighty("api", "members/5000003")
     assert missing.code == 1
-    assert "HTTP 404" in missing.stderr and "members/<id>/ has one" in missing.stderr
+    assert "HTTP 404" in missing.stderr
+    assert "publishes this path as members/5000003/ with a trailing slash" in missing.stderr
     found = run_mighty("api", "members/5000003/")
     assert found.code == 0 and json.loads(found.stdout)["first_name"] == "Alan"
 

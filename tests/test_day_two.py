@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import keyring
-from conftest import login_args
+from conftest import login_args, nested_parentheses
 
 from mightycli.emulator import CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, Emulator
 
@@ -54,11 +54,25 @@ def test_the_expiry_hint_works_exactly_as_printed(redirect_uri, run_mighty) -> N
     ) as emulator:
         login = run_mighty(*login_args(emulator, redirect_uri))
         assert login.code == 0, login.stderr
-        # Said once, at login: the consequence of a public application without refresh tokens.
+        # Said once, at login: the consequence of a public application without refresh tokens,
+        # in lines that fit a terminal, each command on a line of its own to copy.
         assert login.stderr.count("not renewable") == 1
-        assert "lasts until the access token expires (expires in" in login.stderr
-        assert "confidential application" in login.stderr
-        assert "--client-secret-stdin" in login.stderr
+        notice = login.stderr[login.stderr.index("This login is not renewable") :].splitlines()
+        assert notice[0] == (
+            "This login is not renewable: the server issued no refresh token, as public "
+            "applications get none."
+        )
+        assert notice[1].startswith("It lasts until the access token expires in ")
+        assert notice[1].endswith(" UTC; then run:")
+        assert notice[2] == "  mighty login --network emulated"
+        assert notice[3] == (
+            "For a login that renews itself, use a confidential application and give its "
+            "client secret once:"
+        )
+        assert notice[4] == (
+            "  mighty login --network emulated --client-id <id> --client-secret-stdin < secret-file"
+        )
+        assert all(len(line) <= 100 for line in notice) and not nested_parentheses(login.stderr)
         status = json.loads(run_mighty("status", "--json").stdout)["logins"][0]
         assert status["renewable"] is False and status["refresh_token"] is False
         assert "renewable:      no" in run_mighty("status").stdout
@@ -141,6 +155,74 @@ def test_switch_makes_a_stored_login_the_default(emulator, redirect_uri, run_mig
     assert "Stored logins: 1001, emulated." in unknown.stderr
 
 
+def test_switch_without_a_network_lists_the_logins_where_it_cannot_ask(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty
+) -> None:
+    _two_logins(emulator, redirect_uri, run_mighty)
+    bare = run_mighty("switch")  # stdin is no terminal here: no question, the choices
+    assert (bare.code, bare.stdout) == (2, "")
+    assert (
+        "mighty: Which login should be the default? Stored logins: 1001 (the default), emulated."
+        in bare.stderr
+    )
+    assert "Run: mighty switch NETWORK, e.g. mighty switch emulated" in bare.stderr
+    assert "1001 (default)" in run_mighty("status").stdout  # nothing changed
+
+
+def test_switch_without_a_network_and_no_login_says_how_to_log_in(run_mighty) -> None:  # type: ignore[no-untyped-def]
+    bare = run_mighty("switch")
+    assert bare.code == 4
+    assert "not logged in to any network" in bare.stderr and "mighty login" in bare.stderr
+
+
+def _on_terminal(args: list[str], answers: list[bytes], prompt: bytes) -> tuple[int, str]:
+    """Run mighty on a pseudo-terminal (stdin, stdout and stderr), typing each answer once
+    the prompt has been shown again."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mightycli", *args],
+        stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(follower)
+    output, pending = b"", list(answers)
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        if not ready:
+            process.kill()
+            raise AssertionError(output)
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if pending and output.count(prompt) > len(answers) - len(pending):
+            os.write(leader, pending.pop(0))
+    os.close(leader)
+    return process.wait(timeout=30), output.decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_switch_without_a_network_asks_on_a_terminal(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    _two_logins(emulator, redirect_uri, run_mighty)
+    prompt = b"Make which login the default? [1-2]: "
+    code, text = _on_terminal(["switch"], [b"3\n", b"soon\n", b"2\n"], prompt)
+    assert code == 0, text
+    assert "  1. 1001 (default) - Emulated Network, Ada Lovelace\n" in text
+    assert "  2. emulated - Emulated Network, Ada Lovelace\n" in text
+    # Answers that name no login are asked again, saying what is expected.
+    assert text.count("Answer with a number from 1 to 2.") == 2
+    assert "Emulated Network (emulated) is now the default login." in text
+    assert "emulated (default)" in run_mighty("status").stdout
+
+
 def test_status_check_asks_the_server(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
@@ -186,6 +268,7 @@ def test_logout_force_forgets_a_login_whose_keyring_cannot_be_read(  # type: ign
     forced = run_mighty_process("logout", "--force", env=broken)
     assert forced.code == 0, forced.stderr
     assert "could not be removed" in forced.stderr and "mighty-cli:emulated" in forced.stderr
+    assert not nested_parentheses(forced.stderr)
     assert json.loads((isolated / "config" / "logins.json").read_text())["logins"] == {}
     assert _stored("access_token") is not None  # truly left behind, as it said
 

@@ -1228,3 +1228,52 @@ def test_concurrent_requests_are_served(emu: Emulator, client: httpx.Client) -> 
     for thread in threads:
         thread.join(timeout=10)
     assert results == [200] * 8
+
+
+def _banner(*args: str) -> tuple[str, list[str], dict[str, Any]]:
+    """Start ``python -m mightycli.emulator ARGS``: its URL, its banner (stderr up to "Press
+    Ctrl-C"), and what its GraphQL and Admin API say of the network; then stop it."""
+    import os
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mightycli.emulator", "--port", "0", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ),
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        url = proc.stdout.readline().strip()
+        banner: list[str] = []
+        while not banner or banner[-1] != "Press Ctrl-C to stop.":
+            banner.append(proc.stderr.readline().rstrip("\n"))
+        with http_client(url) as http:
+            me = http.get(
+                "/admin/v1/networks/1001/me", headers={"Authorization": f"Bearer {ADMIN_API_TOKEN}"}
+            ).json()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    return url, banner, me["network"]
+
+
+def test_the_banner_is_aligned_and_titled_after_the_network() -> None:
+    url, banner, network = _banner("--network", "my-community", "--rate-limit", "200")
+    assert banner[0] == "Mighty Networks emulator: My Community"
+    assert network["title"] == "My Community" and network["subdomain"] == "my-community"
+    # Every label's value starts in one column.
+    rows = [line for line in banner[1:] if re.match(r"  [A-Z][\w ]*: ", line)]
+    labels = [row.split(":", 1)[0].strip() for row in rows]
+    assert labels == [
+        "Network", "OAuth issuer", "GraphQL", "Admin API", "Public client", "Confidential",
+        "Admin API token", "Consent", "Rate limit",
+    ]  # fmt: skip
+    columns = {len(row) - len(row.split(":", 1)[1].lstrip()) for row in rows}
+    assert len(columns) == 1, rows
+    assert f"  mighty login --network my-community --issuer {url}" in "\n".join(banner)
+
+
+def test_the_default_network_keeps_its_title() -> None:
+    _, banner, network = _banner()
+    assert banner[0] == "Mighty Networks emulator: Emulated Network"
+    assert network["title"] == NETWORK_TITLE

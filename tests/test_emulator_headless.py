@@ -186,3 +186,30 @@ def test_forbidden_without_a_member_scope(client: httpx.Client) -> None:
     token = host_token(client, scope="read:userinfo")
     response = graphql(client, token, '{ network { member(id: "x") { name } } }')
     assert error_code(response) == "FORBIDDEN"
+
+
+def test_whose_emails_each_scope_reveals(client: httpx.Client) -> None:
+    """read:userinfo reveals the token owner's own e-mail; other members' need a host's
+    host:read:network_members (field reports and the published scope descriptions)."""
+    query = "{ me { email } network { members { nodes { email } } } }"
+
+    def emails(scope: str) -> tuple[str, set[str]]:
+        data = graphql(client, host_token(client, scope=scope), query).json()["data"]
+        return data["me"]["email"], {n["email"] for n in data["network"]["members"]["nodes"]}
+
+    own, others = emails("read:userinfo read:network")
+    assert own == "ada@example.com" and "g***@***.***" in others
+    own, others = emails("read:network host:read:network_members")
+    assert own == "ada@example.com" and "grace@example.com" in others
+    assert not any("***" in e for e in others)
+
+
+def test_the_readme_says_whose_emails_are_masked() -> None:
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    start = readme.index("In GraphQL, `name`, `email`")
+    statement = readme[start : readme.index("- `-f key=value`", start)]
+    assert "masked (`a***@***.***`)" in statement
+    assert "`read:userinfo`" in statement and "`host:read:network_members`" in statement
+    assert "as a host" in statement

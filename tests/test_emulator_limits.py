@@ -5,6 +5,7 @@ seen to) and an API token revoked by an admin while a client is using it."""
 from __future__ import annotations
 
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -180,7 +181,9 @@ def test_the_flags_start_a_limited_emulator_and_the_banner_says_so() -> None:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    assert "Rate limit: 2 Admin API requests a minute, then 429 with Retry-After" in err
+    assert re.search(
+        r"\n  Rate limit: +2 Admin API requests a minute, then 429 with Retry-After\n", err
+    )
 
 
 # -- a revoked API token -----------------------------------------------------------------

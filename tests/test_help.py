@@ -82,7 +82,7 @@ ALL_OPTIONS = _all_options()
 
 def test_metavars_name_what_is_expected() -> None:
     assert "Usage: mighty api [OPTIONS] ENDPOINT\n" in _help("api")
-    assert "Usage: mighty switch [OPTIONS] NETWORK\n" in _help("switch")
+    assert "Usage: mighty switch [OPTIONS] [NETWORK]\n" in _help("switch")
     assert "Usage: mighty help [OPTIONS] [COMMAND]\n" in _help("help")
     emulator = _help("emulator", columns="200")
     for expected in ("--host ADDRESS", "-p, --port PORT", "--token-ttl SECONDS", "--members COUNT"):
@@ -236,3 +236,17 @@ def test_a_plain_command_builds_no_group() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_mighty_alone_prints_the_help_and_succeeds() -> None:
+    # As gh does: no command is a request for help, not a mistake (exit 0, help on stdout).
+    result = mighty()
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == _help()
+
+
+@pytest.mark.parametrize("group", ["members", "plans"])
+def test_a_group_alone_prints_its_help_and_succeeds(group: str) -> None:
+    result = mighty(group)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == _help(group)

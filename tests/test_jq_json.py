@@ -136,3 +136,20 @@ def test_a_raw_body_into_a_pipe_ends_with_a_newline(logged_in, run_mighty) -> No
     )
     found = run_mighty("api", "members/5000003/")
     assert found.code == 0 and found.stdout.endswith("}\n") and found.stdout.count("\n") == 1
+
+
+def test_jq_reads_the_environment_and_files_here_as_the_readme_warns(  # type: ignore[no-untyped-def]
+    logged_in, run_mighty, tmp_path, monkeypatch
+) -> None:
+    """jq's whole language runs: $ENV, and modules and data files from the working directory.
+    So an expression is code, and a script must never pass an untrusted one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leak.json").write_text('{"secret": "from a file"}')
+    (tmp_path / "leak.jq").write_text('def leak: "from a module";')
+    env = {"SOMETHING_PRIVATE": "from the environment"}
+    read = run_mighty("status", "--jq", "$ENV.SOMETHING_PRIVATE, env.SOMETHING_PRIVATE", env=env)
+    assert read.stdout == "from the environment\n" * 2
+    data = run_mighty("status", "--jq", 'import "leak" as $f; $f[0].secret')
+    assert (data.code, data.stdout) == (0, "from a file\n")
+    module = run_mighty("status", "--jq", 'include "leak"; leak')
+    assert (module.code, module.stdout) == (0, "from a module\n")

@@ -161,3 +161,17 @@ def test_the_browser_inherits_no_secrets(tmp_path: Path, monkeypatch: pytest.Mon
     assert isinstance(child_env, dict) and child_env.get("MIGHTY_NETWORK") == "kept"
     assert "MIGHTY_TOKEN" not in child_env and "MIGHTY_CLIENT_SECRET" not in child_env
     assert "secret-value" not in json.dumps(child_env)
+
+
+def test_why_no_browser_opens_reads_as_one_sentence() -> None:
+    from conftest import nested_parentheses
+
+    from mightycli.logins.flow import _explain_manual_login
+
+    said: list[str] = []
+    _explain_manual_login(said.append, 3000, _choose({}).reason, None)
+    assert said[0] == (
+        "Not opening a browser here: there is no graphical display, as neither DISPLAY nor "
+        "WAYLAND_DISPLAY is set."
+    )
+    assert not nested_parentheses("\n".join(said))

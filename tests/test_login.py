@@ -323,3 +323,41 @@ def test_browser_still_wins_while_the_terminal_waits(auto_emulator, redirect_uri
         os.close(write_end)
     browser.done.wait(10)  # the page reaches the browser just after login() returns
     assert result.identity.name == "Ada Lovelace" and browser.pages[0].status_code == 200
+
+
+def test_a_local_user_who_read_the_url_can_end_the_login_but_not_take_it(  # type: ignore[no-untyped-def]
+    auto_emulator, redirect_uri, isolated
+) -> None:
+    """The limit the README documents for a machine shared with other users: the authorization
+    URL (state included) shows in the browser's process list, so another user can race the
+    browser to the loopback port with a redirect of their own. PKCE keeps the login theirs to
+    end, never theirs to take: their code was issued for another challenge, and the exchange
+    with this login's verifier is refused."""
+    from mightycli.pkce import challenge_s256
+
+    def racer(url: str) -> bool:
+        challenge = parse_qs(urlsplit(url).query)["code_challenge"][0]
+        their_own = url.replace(challenge, challenge_s256("another-verifier-" + "x" * 40))
+        httpx.get(_approved_redirect(their_own), headers={"User-Agent": "racer"}, timeout=10)
+        return True
+
+    with pytest.raises(TokenRequestError, match="invalid_grant|PKCE|verifier"):
+        login(
+            _options(auto_emulator, redirect_uri),
+            store=KeyringStore(),
+            state_path=isolated / "config" / "logins.json",
+            notify=lambda _: None,
+            show_url=lambda url, opening: None,
+            browser=racer,
+        )
+    assert config.read_state(isolated / "config" / "logins.json").logins == {}
+    assert keyring.get_password("mighty-cli:emulated", "access_token") is None
+
+
+def test_the_readme_states_the_limits_of_a_shared_machine_and_of_jq() -> None:
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    limits = readme[readme.index("## Known limits") :]
+    assert "race the loopback redirect" in limits and "process list" in limits
+    assert "PKCE" in limits and "--no-browser" in limits
+    assert "`$ENV`" in limits and "working directory" in limits
+    assert "never pass an untrusted expression" in limits

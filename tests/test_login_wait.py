@@ -161,3 +161,134 @@ def test_paging_shows_progress_on_a_terminal_only(logged_in_admin, tmp_path: Pat
     assert len(out.decode().splitlines()) >= 4  # the items themselves went to stdout
     piped = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+# ------------------------------------------------------- an address pasted while the line runs
+
+
+def screen_lines(received: str) -> list[str]:
+    """What a terminal shows for ``received``, line by line: enough of a VT100 for mighty's
+    output (carriage return, newline, backspace, erasing a line, the cursor up), every other
+    control sequence ignored, lines never wrapped."""
+    import re
+
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[^\[]|[\r\n\b]|[^\x1b\r\n\b]+", received):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            row += 1
+            lines += [""] * (row + 1 - len(lines))
+        elif token == "\b":
+            col = max(col - 1, 0)
+        elif token.startswith("\x1b["):
+            final, number = token[-1], token[2:-1]
+            if final == "K":
+                line = lines[row]
+                lines[row] = (
+                    line[:col] if number in ("", "0") else " " * col if number == "1" else ""
+                )
+            elif final == "A":
+                row = max(row - int(number or 1), 0)
+        elif not token.startswith("\x1b"):
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token) :]
+            col += len(token)
+    return [line.rstrip() for line in lines]
+
+
+def _approved_redirect(url: str) -> str:
+    import httpx
+
+    return httpx.get(url, headers={"User-Agent": "test"}).headers["location"]
+
+
+def test_a_pasted_address_stays_on_its_own_line(redirect_uri: str, tmp_path: Path) -> None:
+    """The live line runs while a person pastes: what they paste is not drawn over, and ends
+    up on a line of its own, a wrong address as much as the right one."""
+    import re
+
+    from mightycli.emulator import Emulator
+
+    with Emulator(redirect_uris=(redirect_uri,), auto_approve=True) as emulator:
+        leader, follower = os.openpty()
+        env = {**_env(tmp_path), "NO_COLOR": "1"}
+        env.pop("BROWSER")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mightycli", *login_args(emulator, redirect_uri), "--no-browser"],
+            stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True,
+        )  # fmt: skip
+        os.close(follower)
+        received = bytearray()
+
+        def read_until(wanted: bytes, seconds: float = 30) -> None:
+            deadline = time.monotonic() + seconds
+            while wanted not in received and time.monotonic() < deadline:
+                if select.select([leader], [], [], 0.2)[0]:
+                    try:
+                        received.extend(os.read(leader, 65536))
+                    except OSError:
+                        return
+
+        read_until(b"Waiting for the browser: 0:0")
+        url = re.search(rb"http://127\.0\.0\.1:\d+/oauth/authorize\S+", received)
+        assert url, received
+        address = _approved_redirect(url.group().decode())
+        slip = "http://localhost:1/not-it"
+        os.write(leader, slip[:12].encode())
+        read_until(b"\x00", seconds=1.0)  # a second of the live line running meanwhile
+        os.write(leader, slip[12:].encode() + b"\n")
+        read_until(b"not an address under")
+        read_until(b"\x00", seconds=1.0)  # the live line again
+        os.write(leader, address[:40].encode())
+        read_until(b"\x00", seconds=1.0)
+        os.write(leader, address[40:].encode() + b"\n")
+        read_until(b"Logged in to")
+        read_until(b"\x00", seconds=0.5)
+        code = process.wait(timeout=30)
+        os.close(leader)
+    text = received.decode("utf-8", "replace")
+    lines = screen_lines(text)
+    assert code == 0, text
+    assert LIVE in text  # the live line ran while the person pasted
+    assert slip in lines, lines
+    assert "not an address under" in lines[lines.index(slip) + 1]
+    assert address in lines, lines
+    after = lines[lines.index(address) + 1 :]
+    assert [line for line in after if line][:2] == [
+        "Authorization received; exchanging the code for tokens...",
+        "Logged in to Emulated Network as Ada Lovelace.",
+    ], lines
+
+
+def test_the_paste_line_edits_echoes_and_gives_the_terminal_back() -> None:
+    import io
+    import termios
+
+    from mightycli.cli.render import PasteInput, WaitLine
+
+    leader, follower = os.openpty()
+    before = termios.tcgetattr(follower)
+    line, echoed = WaitLine(), io.StringIO()
+
+    def typed(paste: PasteInput, keys: bytes) -> bytes:
+        os.write(leader, keys)
+        lines = b""
+        while select.select([follower], [], [], 0.3)[0]:
+            lines += paste.read() or b""
+        return lines
+
+    try:
+        with PasteInput(follower, line, echoed) as paste:
+            mode = termios.tcgetattr(follower)[3]
+            assert not mode & (termios.ECHO | termios.ICANON)  # key by key, echoed by mighty
+            # A slip erased with backspace, an arrow key ignored: no line yet, the live line held.
+            assert typed(paste, b"htx\x7ftp\x1b[D://a") == b"" and line.held
+            # Ctrl-U takes the whole line back; Enter hands the line over.
+            assert typed(paste, b"\x15http://b\r") == b"http://b\n" and not line.held
+            assert typed(paste, b"\r") == b""  # an empty line is no answer
+        assert echoed.getvalue() == "htx\b \btp://a" + "\b \b" * 8 + "http://b\n"
+        assert termios.tcgetattr(follower) == before
+    finally:
+        os.close(leader)
+        os.close(follower)

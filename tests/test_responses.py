@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mightycli.api import server_wording
-from mightycli.call import call_wording
+from mightycli.call import call_wording, response_failure
 from mightycli.errors import EXIT_AUTH_REQUIRED, EXIT_FAILURE, ApiAuthError, ApiError
 from mightycli.responses import Wording, classify_response
 from mightycli.session import Kind, Session
@@ -19,10 +19,6 @@ from mightycli.tokens import Token
 ADMIN_URL = "https://api.example/admin/v1/networks/acme/members/"
 GRAPHQL_URL = "https://api.example/networks/acme/graphql"
 NUMERIC_URL = "https://api.example/networks/123/graphql"
-NOT_FOUND_HINT = (
-    "Admin API paths are used exactly as given, and their trailing slashes differ by "
-    "resource (members/<id>/ has one, spaces/<id> has none): check the path."
-)
 SUBDOMAIN_HINT = (
     "Mighty's API has been seen to block a network's subdomain path while its numeric id "
     "worked: log in with the numeric network id, e.g. mighty login --network <id> "
@@ -232,12 +228,58 @@ def test_a_status_without_a_reason_phrase() -> None:
     assert _failure(_response(599), _call()).message == "HTTP 599"
 
 
-def test_a_404_hint_only_for_an_admin_api_call() -> None:
-    response = _response(404, {"error": "no such member"})
-    assert _failure(response, _call(graphql=False)).hint == NOT_FOUND_HINT
-    assert _failure(response, _call(graphql=True)).hint is None
-    assert _failure(response, server_wording("Admin API")).hint is None
-    assert _failure(_response(400), _call(graphql=False)).hint is None
+def _api_failure(status: int, url: str, graphql: bool = False) -> ApiError | None:
+    response = _response(status, {"error": "Not Found"}, url=url)
+    failure = response_failure(response, response.json(), _session(), graphql)
+    assert failure is None or isinstance(failure, ApiError)
+    return failure
+
+
+NETWORK_URL = "https://api.example/admin/v1/networks/acme/"
+
+
+@pytest.mark.parametrize(
+    ("path", "published"),
+    [
+        ("members/5000003", "members/5000003/ with a trailing slash"),
+        ("members/5000003?fields=email", "members/5000003/ with a trailing slash"),
+        ("plans/9/members/5000003", "plans/9/members/5000003/ with a trailing slash"),
+        ("spaces/7001/", "spaces/7001 without a trailing slash"),
+        # members/{id}/ would take it too, but members/by_email names more of it.
+        ("members/by_email/", "members/by_email without a trailing slash"),
+    ],
+)
+def test_a_404_hints_at_the_slash_where_the_other_form_is_the_published_one(
+    path: str, published: str
+) -> None:
+    failure = _api_failure(404, NETWORK_URL + path)
+    assert failure is not None and failure.message == "HTTP 404 Not Found"
+    assert failure.hint == (
+        f"Mighty publishes this path as {published}; mighty api sends paths exactly as given."
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "members/424242/",  # published as it is: no such member, the slash is not the cause
+        "spaces/7001",
+        "members",
+        "nonsense",  # neither form is published
+        "nonsense/",
+        "members/1/2/3",
+    ],
+)
+def test_no_slash_hint_where_the_slash_is_not_the_likely_cause(path: str) -> None:
+    failure = _api_failure(404, NETWORK_URL + path)
+    assert failure is not None and failure.hint is None
+
+
+def test_the_slash_hint_only_on_an_admin_api_404() -> None:
+    assert _api_failure(404, GRAPHQL_URL, graphql=True).hint is None  # type: ignore[union-attr]
+    assert _api_failure(422, NETWORK_URL + "members/5").hint is None  # type: ignore[union-attr]
+    assert _api_failure(404, "https://api.example/elsewhere/members/5").hint is None  # type: ignore[union-attr]
+    assert _failure(_response(404), server_wording("Admin API")).hint is None
 
 
 def test_a_wording_of_its_own() -> None:

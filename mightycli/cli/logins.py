@@ -3,8 +3,10 @@ into ``mightycli.logins`` and renders what comes back."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -264,22 +266,38 @@ def _browser_login(
 
     choice = choose_browser(os.environ, no_browser=no_browser)
     paste = not choice.usable and sys.stdin.isatty() and os.name == "posix"
+    waiting = render.WaitLine()
     try:
-        result = logins.login(
-            options,
-            store=store,
-            state_path=config.state_file_path(),
-            notify=say,
-            show_url=render.show_url,
-            browser=choice.opener,
-            no_browser_reason=choice.reason,
-            terminal=sys.stdin.fileno() if paste else None,
-            waiting=render.WaitLine(),
-        )
+        with _paste_input(paste, waiting) as terminal:
+            result = logins.login(
+                options,
+                store=store,
+                state_path=config.state_file_path(),
+                notify=say,
+                show_url=render.show_url,
+                browser=choice.opener,
+                no_browser_reason=choice.reason,
+                terminal=terminal,
+                waiting=waiting,
+            )
     except KeyboardInterrupt:
         say("\nLogin cancelled; nothing was stored.")
         raise
     render.report_login(result, as_json)
+
+
+@contextlib.contextmanager
+def _paste_input(paste: bool, waiting: render.WaitLine) -> Iterator[int | render.PasteInput | None]:
+    """Where the person may paste the redirect address, if anywhere: with the live line on the
+    same terminal, a ``PasteInput`` that keeps the two apart; with no live line (stderr is not
+    the terminal), standard input as the terminal reads it."""
+    if not paste:
+        yield None
+    elif not sys.stderr.isatty():
+        yield sys.stdin.fileno()
+    else:
+        with render.PasteInput(sys.stdin.fileno(), waiting) as terminal:
+            yield terminal
 
 
 @command()
@@ -333,18 +351,23 @@ def status(
 @command()
 def switch(
     network: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="NETWORK",
-            help="A stored login's network (subdomain, id or community URL).",
+            help="A stored login's network (subdomain, id or community URL); without one, "
+            "pick from the stored logins on a terminal.",
             autocompletion=complete_network,
+            show_default=False,
         ),
-    ],
+    ] = None,
     as_json: JsonOption = False,
     jq: JqOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Make a stored login the default one, used when no --network is given.
+
+    Without NETWORK it shows the stored logins, numbered, and asks which one (on a terminal
+    only; elsewhere it exits 2 listing them).
 
     \b
     Examples:
@@ -352,10 +375,45 @@ def switch(
       mighty switch mycommunity --json
     """
     as_json = as_json or jq is not None
+    if network is None:
+        network = _pick_login(config.read_state(config.state_file_path()))
     record = logins.switch_default(network, state_path=config.state_file_path())
     say(f"{record.network_title or record.network} ({record.network}) is now the default login.")
     if as_json:
         emit_json({**render.login_json(record), "default": True})
+
+
+# Wrong answers to the switch question before it gives up (exit 2).
+PICK_ATTEMPTS = 3
+
+
+def _pick_login(state: config.LoginState) -> str:
+    """The network of the login a person picks by number; elsewhere a usage error that lists
+    the stored logins and the command to run."""
+    networks = sorted(state.logins)
+    if not networks:
+        raise NotLoggedInError(
+            "You are not logged in to any network.", hint=login_options.NOT_LOGGED_IN_HINT
+        )
+    if not _interactive():
+        listed = ", ".join(f"{n} (the default)" if n == state.default else n for n in networks)
+        example = next((n for n in networks if n != state.default), networks[0])
+        raise UsageError(
+            f"Which login should be the default? Stored logins: {listed}.",
+            hint=f"Run: mighty switch NETWORK, e.g. mighty switch {example}",
+        )
+    for line in render.login_choices([state.logins[n] for n in networks], state.default):
+        say(line)
+    question = f"Make which login the default? [1-{len(networks)}]"
+    for _ in range(PICK_ATTEMPTS):
+        answer = _ask(question, hide=False).strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(networks):
+            return networks[int(answer) - 1]
+        say(f"Answer with a number from 1 to {len(networks)}.")
+    raise UsageError(
+        "No login was picked, so the default is unchanged.",
+        hint="Run: mighty switch NETWORK, naming one of: " + ", ".join(networks),
+    )
 
 
 @command()

@@ -4,6 +4,7 @@ for the live line on a terminal (through ``mightycli.cli.output``)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -33,17 +34,30 @@ def minutes(seconds: float) -> str:
 
 class WaitLine:
     """The live line while the browser is away, on a terminal only: a spinner, the time waited
-    and the time limit. Elsewhere the plain lines mighty prints say the same."""
+    and the time limit. Elsewhere the plain lines mighty prints say the same. While a person
+    types (``hold``) it is taken away, and it comes back at the next tick after ``resume``."""
 
     def __init__(self) -> None:
         self.status: Any = None
+        self.held = False
+
+    def hold(self) -> None:
+        self.held = True
+        self._stop()
+
+    def resume(self) -> None:
+        self.held = False
+
+    def _stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()  # rich erases the line it drew, leaving the cursor at its start
+            self.status = None
+            LIVE.clear()
 
     def __call__(self, elapsed: float | None, limit: float) -> None:
-        if elapsed is None:
-            if self.status is not None:
-                self.status.stop()
-                self.status = None
-                LIVE.clear()
+        if elapsed is None or self.held:
+            if elapsed is None:
+                self._stop()
             return
         text = f"Waiting for the browser: {minutes(elapsed)} of {minutes(limit)} (Ctrl-C to cancel)"
         if self.status is not None:
@@ -57,6 +71,106 @@ class WaitLine:
             self.status.start()
 
 
+# What a terminal sends that is not typed text: escape sequences (arrow keys, the marks of a
+# bracketed paste) and control characters other than the few the paste line understands.
+_NOT_TEXT = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?|[\x00-\x07\x09\x0b\x0c\x0e-\x14\x16-\x1f]"
+
+
+class PasteInput:
+    """The terminal a redirect address may be pasted on while the live line runs.
+
+    For the wait the terminal reads key by key without echo, so that the first key takes the
+    live line away and what is typed or pasted is echoed here, on a line of its own, instead of
+    on the live line (which would draw over it). Backspace and Ctrl-U edit it; Enter hands the
+    line over. The terminal's own settings come back when the wait ends, and on SIGTERM."""
+
+    def __init__(self, fd: int, line: WaitLine, out: Any = None) -> None:
+        import codecs
+
+        self.fd, self.line, self.out = fd, line, out or sys.stderr
+        self.typed = ""
+        self.saved: Any = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._signals: dict[int, Any] = {}
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def _key_by_key(self) -> None:
+        import termios
+
+        mode = termios.tcgetattr(self.fd)
+        mode[3] &= ~(termios.ICANON | termios.ECHO)
+        mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(self.fd, termios.TCSANOW, mode)
+
+    def __enter__(self) -> PasteInput:
+        import signal
+        import termios
+        import threading
+
+        self.saved = termios.tcgetattr(self.fd)
+        self._key_by_key()
+        if threading.current_thread() is threading.main_thread():
+            self._signals = {
+                signal.SIGTERM: signal.signal(signal.SIGTERM, self._terminated),
+                signal.SIGCONT: signal.signal(signal.SIGCONT, lambda *_: self._key_by_key()),
+            }
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+        import termios
+
+        for signum, handler in self._signals.items():
+            signal.signal(signum, handler)
+        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+    def _terminated(self, signum: int, frame: object) -> None:
+        """Leave the terminal as it was found, then end as SIGTERM would have."""
+        import signal
+        import termios
+
+        termios.tcsetattr(self.fd, termios.TCSANOW, self.saved)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def read(self) -> bytes | None:
+        """The lines completed by what the terminal sent, echoing it as it comes."""
+        import re
+
+        try:
+            chunk = os.read(self.fd, 4096)
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        lines, echo = [], []
+        for char in re.sub(_NOT_TEXT, "", self._decoder.decode(chunk)):
+            if char in "\r\n":
+                if self.typed:
+                    lines.append(self.typed + "\n")
+                    echo.append("\n")
+                    self.typed = ""
+            elif char in "\x7f\b":
+                if self.typed:
+                    self.typed = self.typed[:-1]
+                    echo.append("\b \b")
+            elif char == "\x15":  # Ctrl-U: the whole line
+                echo.append("\b \b" * len(self.typed))
+                self.typed = ""
+            else:
+                if not self.typed:
+                    self.line.hold()
+                self.typed += char
+                echo.append(char)
+        self.out.write("".join(echo))
+        self.out.flush()
+        if not self.typed:
+            self.line.resume()
+        return "".join(lines).encode()
+
+
 def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
@@ -65,20 +179,27 @@ def iso(timestamp: float | None) -> str | None:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
+def _utc(timestamp: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _time_left(left: float) -> str:
+    if left < 120:
+        return f"{int(left)} s"
+    if left < 7200:
+        return f"{int(left // 60)} min"
+    return f"{left / 3600:.1f} h"
+
+
 def describe_expiry(expires_at: float | None, now: float) -> str:
     if expires_at is None:
         return "expiry unknown"
-    import datetime as dt
-
-    left = expires_at - now
-    when = dt.datetime.fromtimestamp(expires_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left, when = expires_at - now, _utc(expires_at)
     if left <= 0:
         return f"expired ({when})"
-    if left < 120:
-        return f"expires in {int(left)} s ({when})"
-    if left < 7200:
-        return f"expires in {int(left // 60)} min ({when})"
-    return f"expires in {left / 3600:.1f} h ({when})"
+    return f"expires in {_time_left(left)} ({when})"
 
 
 def report_login(result: Any, as_json: bool) -> None:
@@ -107,13 +228,29 @@ def report_login(result: Any, as_json: bool) -> None:
 
 
 def not_renewable(record: config.LoginRecord, now: float) -> str:
-    until = describe_expiry(record.expires_at, now)
-    return (
-        "This login is not renewable: the server issued no refresh token (public applications "
-        f"get none), so it lasts until the access token expires ({until}); "
-        f"then run: mighty login --network {record.network}. For logins that renew themselves, "
-        "use a confidential application and give its client secret once: mighty login "
-        f"--network {record.network} --client-id <id> --client-secret-stdin < secret-file"
+    """Why this login ends with its access token, in lines that fit a terminal, each command
+    on a line of its own to copy."""
+    expires_at = record.expires_at
+    if expires_at is None:
+        until = "It lasts until the access token expires; then run:"
+    elif expires_at <= now:
+        until = f"Its access token expired at {_utc(expires_at)}; run:"
+    else:
+        left = _time_left(expires_at - now)
+        until = (
+            f"It lasts until the access token expires in {left}, at {_utc(expires_at)}; then run:"
+        )
+    return "\n".join(
+        (
+            "This login is not renewable: the server issued no refresh token, as public "
+            "applications get none.",
+            until,
+            f"  mighty login --network {record.network}",
+            "For a login that renews itself, use a confidential application and give its client "
+            "secret once:",
+            f"  mighty login --network {record.network} --client-id <id> --client-secret-stdin "
+            "< secret-file",
+        )
     )
 
 
@@ -178,6 +315,17 @@ def status_lines(s: Any, now: float) -> list[str]:
             f"  admin token:    acting as {r.admin_user_name or 'unknown'} (Admin API){state_text}"
         )
     lines.append(f"  stored in:      {s.storage}")
+    return lines
+
+
+def login_choices(records: list[config.LoginRecord], default: str | None) -> list[str]:
+    """The stored logins, numbered for a person to pick one: network, title and user."""
+    lines = ["Stored logins:"]
+    for number, r in enumerate(records, 1):
+        mark = " (default)" if r.network == default else ""
+        user = r.user_name or r.admin_user_name
+        about = ", ".join(part for part in (r.network_title, user) if part)
+        lines.append(f"  {number}. {r.network}{mark}" + (f" - {about}" if about else ""))
     return lines
 
 

@@ -86,8 +86,10 @@ def _built_for(args: list[str]) -> Iterator[None]:
 
 
 def _run(args: list[str], argv: list[str] | None) -> int:
-    if args == ["help"]:  # the same as mighty --help, from the fast path
+    if args in ([], ["help"]):  # the same as mighty --help, from the fast path
         args = argv = ["--help"]
+    elif len(args) == 1 and args[0] in GROUP_MODULES:  # a group alone asks for its help, as gh
+        args = argv = [args[0], "--help"]
     if os.environ.get(Env.COMPLETE):  # the shell asks for completions: Typer answers
         from typer._completion_classes import completion_init
 

@@ -26,12 +26,12 @@ from .directory import (
     NETWORK_ID,
     NETWORK_PURPOSE,
     NETWORK_SUBTITLE,
-    NETWORK_TITLE,
     Member,
     MemberDirectory,
     Space,
     parse_id,
     timestamp,
+    title_for,
 )
 from .holdings import Holdings
 from .records import RECORD_KINDS, Context, RecordError, RecordKind, RecordStore
@@ -365,7 +365,7 @@ def _network_json(subdomain: str) -> dict[str, object]:
         "created_at": timestamp(0),
         "updated_at": timestamp(0),
         "subdomain": subdomain,
-        "title": NETWORK_TITLE,
+        "title": title_for(subdomain),
         "subtitle": NETWORK_SUBTITLE,
         "purpose": NETWORK_PURPOSE,
         "description": NETWORK_DESCRIPTION,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode, urlsplit
 
-from .directory import NETWORK_TITLE, Member, MemberDirectory
+from .directory import Member, MemberDirectory
 from .pkce import SUPPORTED_METHODS, is_well_formed, verifier_matches
 from .scopes import ALL_SCOPES, is_host_scope, join_scope, split_scope
 
@@ -353,7 +353,7 @@ class AuthorizationServer:
         return ConsentPrompt(
             consent_id=consent_id,
             client_name=client.name,
-            network_title=NETWORK_TITLE,
+            network_title=self._directory.title,
             member_name=self._signed_in.display_name,
             member_role=self._signed_in.network_role or "limited member",
             scopes=scopes,

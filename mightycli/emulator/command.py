@@ -22,7 +22,7 @@ from mightycli.emulator.authorization import (
     CONFIDENTIAL_CLIENT_SECRET,
     DEFAULT_REDIRECT_URI,
 )
-from mightycli.emulator.directory import NETWORK_ID, NETWORK_TITLE
+from mightycli.emulator.directory import NETWORK_ID, title_for
 
 EMULATOR_EXTRA = "pip install 'mighty-cli[emulator]'"
 DEBUG_HELP = "Log every HTTP exchange to stderr, secrets redacted (also MIGHTY_DEBUG=1)."
@@ -91,7 +91,11 @@ def emulator(
     ] = False,
     subdomain: Annotated[
         str,
-        typer.Option("--network", metavar="SUBDOMAIN", help="The network's subdomain."),
+        typer.Option(
+            "--network",
+            metavar="SUBDOMAIN",
+            help="The network's subdomain; its title follows it (mycommunity: Mycommunity).",
+        ),
     ] = "emulated",
     client_id: Annotated[
         str,
@@ -278,17 +282,22 @@ def _announce(
     url = server.url
     sys.stdout.write(url + "\n")
     sys.stdout.flush()
-    _say(f"Mighty Networks emulator: {NETWORK_TITLE}")
-    _say(f"  Network:        id {NETWORK_ID}, subdomain {subdomain}")
-    _say(f"  OAuth issuer:   {server.issuer}")
-    _say(f"  GraphQL:        {server.graphql_url}")
-    _say(f"  Admin API:      {url}/admin/v1/networks/{NETWORK_ID}/")
-    _say(f"  Public client:  {client_id}")
-    _say(f"  Confidential:   {confidential_id} (secret {CONFIDENTIAL_CLIENT_SECRET})")
-    _say(f"  Admin API token: {ADMIN_API_TOKEN}")
-    _say("  Consent: " + ("approved automatically" if auto_approve else "a page with Approve/Deny"))
+    _say(f"Mighty Networks emulator: {title_for(subdomain)}")
+    rows = [
+        ("Network", f"id {NETWORK_ID}, subdomain {subdomain}"),
+        ("OAuth issuer", server.issuer),
+        ("GraphQL", server.graphql_url),
+        ("Admin API", f"{url}/admin/v1/networks/{NETWORK_ID}/"),
+        ("Public client", client_id),
+        ("Confidential", f"{confidential_id}, secret {CONFIDENTIAL_CLIENT_SECRET}"),
+        ("Admin API token", ADMIN_API_TOKEN),
+        ("Consent", "approved automatically" if auto_approve else "a page with Approve/Deny"),
+    ]
     if rate_limit is not None:
-        _say(f"  Rate limit: {rate_limit}")
+        rows.append(("Rate limit", rate_limit))
+    width = max(len(label) for label, _ in rows) + 2  # the label, its colon and a space
+    for label, value in rows:
+        _say(f"  {label + ':':<{width}}{value}")
     _say("Log in to it with:")
     sys.stderr.write(
         f"  mighty login --network {subdomain} --issuer {server.issuer} "

@@ -198,6 +198,14 @@ def _generated_member(position: int) -> Member:
     )
 
 
+def title_for(subdomain: str) -> str:
+    """The network's title: the emulated network's own, or one made from the subdomain it poses
+    as (my-community is My Community)."""
+    if subdomain == NETWORK_SUBDOMAIN:
+        return NETWORK_TITLE
+    return " ".join(word.capitalize() for word in subdomain.split("-") if word)
+
+
 @dataclass
 class MemberDirectory:
     """Every member of the network: seeded ones first, then `extra` generated ones, then the
@@ -223,6 +231,10 @@ class MemberDirectory:
         # Everyone is in Welcome; Announcements has the host and the moderator.
         self._space_members[SEEDED_SPACES[0].resource_id] = {1, 2, 3, 4}
         self._space_members[SEEDED_SPACES[1].resource_id] = {1, 2}
+
+    @property
+    def title(self) -> str:
+        return title_for(self.subdomain)
 
     @property
     def network_keys(self) -> frozenset[str]:

@@ -158,9 +158,9 @@ def logout(
     left_behind = None
     if problem is not None:
         left_behind = (
-            f"The entries for {network} in {store.description} could not be removed "
-            f"({problem}); they were not revoked either. Delete them there yourself "
-            f"(service {service_name(network)})."
+            f"The entries for {network} in {store.description} could not be removed, nor "
+            f"revoked. {problem.rstrip('.')}. Delete them there yourself: they are under the "
+            f"service {service_name(network)}."
         )
     return LogoutResult(
         network=network,

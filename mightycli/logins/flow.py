@@ -22,7 +22,7 @@ from mightycli.http import make_http_client
 from mightycli.launcher import open_browser
 from mightycli.logins.options import LoginOptions
 from mightycli.logins.saving import _finish, _Saving
-from mightycli.loopback import LoopbackReceiver, render_page
+from mightycli.loopback import LoopbackReceiver, TerminalInput, render_page
 from mightycli.session import preload_storage
 from mightycli.tokens import TokenStore, open_store
 
@@ -73,7 +73,7 @@ def login(
     show_url: Callable[[str, bool], None],
     browser: Callable[[str], bool] | None = open_browser,
     no_browser_reason: str | None = None,
-    terminal: int | None = None,
+    terminal: int | TerminalInput | None = None,
     waiting: Callable[[float | None, float], None] | None = None,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
@@ -82,9 +82,9 @@ def login(
     """Run the authorization code flow with PKCE through the system browser.
     ``show_url(url, opening)`` shows the URL, saying whether a browser is opening it;
     ``waiting(elapsed, limit)`` hears the wait's progress and ``waiting(None, limit)`` its end.
-    With no usable ``browser`` the URL is only shown, and ``terminal`` (a file descriptor) may
-    receive the address the browser was sent to, pasted by the user, while the receiver keeps
-    listening: whichever arrives first completes the login.
+    With no usable ``browser`` the URL is only shown, and ``terminal`` (a file descriptor, or a
+    ``TerminalInput`` that reads one) may receive the address the browser was sent to, pasted by
+    the user, while the receiver keeps listening: whichever arrives first completes the login.
     """
     store.check(options.network)  # fail now, not after the browser dance, if there is no keyring
     storage = store.description
@@ -175,9 +175,9 @@ class _WaitTicker:
 
 
 def _explain_manual_login(
-    notify: Callable[[str], None], port: int, reason: str | None, terminal: int | None
+    notify: Callable[[str], None], port: int, reason: str | None, terminal: object | None
 ) -> None:
-    notify(f"Not opening a browser here ({reason or 'none can be used'}).")
+    notify(f"Not opening a browser here: {reason or 'none can be used'}.")
     notify("Open the URL above in a browser on any device and approve. Then either:")
     notify(
         f"  - if that browser is on another machine, forward the port first so the redirect "

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["OPERATIONS", "Operation", "operation"]
+__all__ = ["OPERATIONS", "PUBLISHED_PATHS", "Operation", "operation", "published_form"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,44 @@ OPERATIONS: dict[str, Operation] = {
 
 def operation(name: str) -> Operation:
     return OPERATIONS[name]
+
+
+# Every path Mighty's Admin API description publishes, under /admin/v1/networks/{network_id}/,
+# trailing slashes as published (tests/test_resource_contract.py holds it to the description).
+PUBLISHED_PATHS = (
+    "", "me", "badges", "badges/{id}/", "events", "events/{id}/", "events/{event_id}/rsvps",
+    "events/{event_id}/rsvps/{id}/", "invites", "invites/{id}/", "members", "members/by_email",
+    "members/{id}/", "members/{id}/network_membership", "members/{member_id}/badges",
+    "members/{member_id}/badges/{badge_id}/", "members/{member_id}/plans",
+    "members/{member_id}/spaces", "members/{member_id}/tags", "members/{member_id}/tags/{tag_id}/",
+    "plans", "plans/{id}/", "plans/{plan_id}/invites", "plans/{plan_id}/invites/{id}/",
+    "plans/{plan_id}/members", "plans/{plan_id}/members/{id}/",
+    "plans/{plan_id}/members/{member_id}/", "posts", "posts/{id}/", "purchases", "purchases/{id}/",
+    "spaces", "spaces/{id}", "spaces/{space_id}/members", "spaces/{space_id}/members/{user_id}/",
+    "spaces/{space_id}/members/{user_id}/ban", "subscriptions", "subscriptions/{id}", "tags",
+    "tags/{id}/",
+)  # fmt: skip
+
+
+def _fit(path: str) -> int:
+    """How well ``path`` matches a published path: the most named segments any template
+    shares with it (a placeholder takes any one segment; the empty one after a trailing slash
+    names nothing), or -1 when none matches."""
+    parts = path.split("/")
+    best = -1
+    for template in PUBLISHED_PATHS:
+        pattern = template.split("/")
+        if len(pattern) == len(parts) and all(
+            p == s or (p.startswith("{") and s) for p, s in zip(pattern, parts, strict=True)
+        ):
+            best = max(best, sum(bool(p) and not p.startswith("{") for p in pattern))
+    return best
+
+
+def published_form(path: str) -> str | None:
+    """The path with its trailing slash added or taken away, when that form matches a published
+    path better than the path as given (which a 404 then most likely owes to the slash)."""
+    if not path or path == "/":
+        return None
+    other = path[:-1] if path.endswith("/") else path + "/"
+    return other if _fit(other) > _fit(path) else None
