@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from mightycli.environment import Env
-from mightycli.errors import ConfigError, StateFileError, UsageError
+from mightycli.errors import ConfigError, StateFileError, UnsafeFileError, UsageError
 
 APP_NAME = "mighty"
 ENV_CONFIG_DIR = Env.CONFIG_DIR
@@ -59,6 +60,78 @@ def lock_file_path(state_path: Path) -> Path:
     return state_path.with_name(state_path.name + ".lock")
 
 
+# --------------------------------------------------------------------------- trusting the folder
+# The folder is untrusted input: another local user who can write in it could swap logins.json
+# and send the tokens to their own server. So it is checked as ssh checks its own files.
+
+
+def check_trusted(path: Path, info: os.stat_result, *, secret: bool = False) -> None:
+    """Refuse what ssh refuses: a file or folder owned by someone other than this user (or
+    root), or writable by group or others (unless the group is the owner's alone, as Debian's
+    ssh allows for user-private groups); with ``secret``, also one others can read."""
+    if not hasattr(os, "geteuid"):
+        return  # Windows: no POSIX owners or modes; the folder is in the user's own profile
+    import shlex
+
+    kind = "folder" if stat.S_ISDIR(info.st_mode) else "file"
+    quoted = shlex.quote(str(path))
+    if info.st_uid not in (os.geteuid(), 0):
+        raise UnsafeFileError(
+            f"The {kind} {path} belongs to another user (uid {info.st_uid}), who could have "
+            "put anything in it; mighty does not use it.",
+            hint=f"Use a folder of your own ({ENV_CONFIG_DIR}), or if it is yours, take it "
+            f'back: chown "$(id -u)" {quoted}',
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    loose = mode & (0o077 if secret else 0o022)
+    if loose == 0o020 and _owner_only_group(info.st_gid, info.st_uid):
+        loose = 0
+    if loose & 0o022:
+        raise UnsafeFileError(
+            f"The {kind} {path} is writable by other users (mode {mode:04o}), so they could "
+            "have changed it; mighty does not use it.",
+            hint="Check that nobody else has changed it, then run: chmod "
+            f"{'600' if secret else 'go-w'} {quoted}",
+        )
+    if loose:
+        raise UnsafeFileError(
+            f"The {kind} {path} holds secrets and is readable by other users (mode "
+            f"{mode:04o}); mighty does not use it.",
+            hint=f"Run: chmod 600 {quoted}, and log in again if others may have read it.",
+        )
+
+
+def _owner_only_group(gid: int, owner: int) -> bool:
+    """Whether the group has exactly one member, the owner (primary or supplementary)."""
+    import grp
+    import pwd
+
+    try:
+        group, name = grp.getgrgid(gid), pwd.getpwuid(owner).pw_name
+    except KeyError:
+        return False
+    primary = {entry.pw_uid for entry in pwd.getpwall() if entry.pw_gid == gid}
+    return primary <= {owner} and set(group.gr_mem) <= {name} and bool(primary or group.gr_mem)
+
+
+def check_trusted_folder(folder: Path) -> None:
+    """The folder a file is read from or written to; a missing one is nothing to check."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return  # absent, or unreadable: the read or write itself reports it
+    check_trusted(folder, info)
+
+
+def read_trusted(path: Path, *, secret: bool = False) -> bytes:
+    """A file of the config folder, refused (UnsafeFileError) if it or its folder could have
+    been changed by another user; OSError as ``open`` raises it."""
+    check_trusted_folder(path.parent)
+    with open(path, "rb") as handle:
+        check_trusted(path, os.fstat(handle.fileno()), secret=secret)
+        return handle.read()
+
+
 # --------------------------------------------------------------------------- config file
 
 
@@ -97,7 +170,7 @@ _KNOWN_KEYS = {
 def load_file_config(path: Path) -> FileConfig:
     """Read config.toml; a missing file is an empty configuration."""
     try:
-        raw = path.read_bytes()
+        raw = read_trusted(path)
     except FileNotFoundError:
         return FileConfig(path=path)
     except OSError as exc:
@@ -252,6 +325,28 @@ _FIELD_CHECKS: dict[str, Any] = {
 }
 
 
+# Where a login sends requests or its browser: read back, each follows the rules of a login.
+_URL_FIELDS = frozenset(
+    {
+        "api_url",
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "revocation_endpoint",
+        "redirect_uri",
+    }
+)
+
+
+def check_url_read_back(value: str, name: str) -> None:
+    """A URL read from a file mighty wrote: https, or http to this machine, as at login; else
+    ValueError naming it (the file is damaged, or someone else wrote it)."""
+    try:
+        check_endpoint_url(value, name.replace("_", " "))
+    except UsageError as exc:
+        raise ValueError(f"{name!r} is not a URL mighty may use: {exc.message}") from None
+
+
 @dataclass(frozen=True)
 class LoginRecord:
     """Everything about one network's credentials except the secrets (those live in the store).
@@ -310,6 +405,8 @@ class LoginRecord:
             value = data[spec.name]
             if not _FIELD_CHECKS[str(spec.type)](value):
                 raise ValueError(f"{spec.name!r} has a value of the wrong type")
+            if spec.name in _URL_FIELDS and value is not None:
+                check_url_read_back(value, spec.name)
             values[spec.name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
 
@@ -338,7 +435,7 @@ def read_state(path: Path) -> LoginState:
     """The stored logins; a file that is not exactly what mighty writes is reported, never
     rewritten or deleted."""
     try:
-        raw = path.read_bytes()
+        raw = read_trusted(path)
     except FileNotFoundError:
         return LoginState()
     except OSError as exc:
@@ -396,6 +493,7 @@ def make_private_dir(path: Path) -> None:
 
 def write_private_file(path: Path, data: bytes) -> None:
     """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
+    check_trusted_folder(path.parent)
     try:
         make_private_dir(path.parent)
         import tempfile

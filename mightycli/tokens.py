@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from mightycli.config import config_dir, write_private_file
+from mightycli.config import config_dir, read_trusted, write_private_file
 from mightycli.environment import Env
 from mightycli.errors import (
     AuthRequiredError,
@@ -377,7 +377,7 @@ class FileStore(_EntryStore):
 
     def _read(self) -> dict[str, dict[str, str]]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_trusted(self.path, secret=True)
         except FileNotFoundError:
             return {}
         except OSError as exc:

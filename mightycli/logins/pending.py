@@ -74,7 +74,7 @@ def read_pending(path: Path) -> dict[str, Any]:
 
     Raises OSError when it cannot be read and _DamagedPendingError when it is not that shape.
     """
-    raw = path.read_bytes()
+    raw = config.read_trusted(path)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
@@ -97,7 +97,31 @@ def read_pending(path: Path) -> dict[str, Any]:
     endpoints = (metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint)
     if not all(isinstance(url, str) for url in endpoints):
         raise _DamagedPendingError("'metadata' is not server metadata")
+    _check_urls(data, metadata)
     return data
+
+
+def _check_urls(data: dict[str, Any], metadata: ServerMetadata) -> None:
+    """Every URL a pending login will send to follows the rules of a login."""
+    urls = {
+        "issuer": data["issuer"],
+        "api_url": data["api_url"],
+        "issuer (metadata)": metadata.issuer,
+        "authorization_endpoint": metadata.authorization_endpoint,
+        "token_endpoint": metadata.token_endpoint,
+        "revocation_endpoint": metadata.revocation_endpoint,
+    }
+    try:
+        for name, url in urls.items():
+            if url is not None:
+                if not isinstance(url, str):
+                    raise ValueError(f"{name!r} is not a string")
+                config.check_url_read_back(url, name)
+        parse_redirect_uri(data["redirect_uri"])
+    except UsageError as exc:
+        raise _DamagedPendingError(f"'redirect_uri': {exc.message}") from None
+    except ValueError as exc:
+        raise _DamagedPendingError(str(exc)) from None
 
 
 def _load_pending(path: Path) -> dict[str, Any]:
