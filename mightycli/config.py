@@ -203,8 +203,19 @@ def load_file_config(path: Path) -> FileConfig:
     for table in (data, *networks_raw.values()):
         for key, value in table.items():
             _check_setting(path, key, value)
-    networks = {str(k).lower(): v for k, v in networks_raw.items()}
+    networks = {_network_in_file(path, str(k)): v for k, v in networks_raw.items()}
     return FileConfig(top=data, networks=networks, path=path)
+
+
+def _network_in_file(path: Path, name: str) -> str:
+    """A network named in the config file, as the key logins are filed under."""
+    try:
+        return parse_network(name).key
+    except UsageError as exc:
+        raise ConfigError(
+            f"In {path}, {name[:60]!r} is not a network: {exc.message}",
+            hint="Name a network by its subdomain (mycommunity) or numeric id.",
+        ) from None
 
 
 def _check_setting(path: Path, key: str, value: Any) -> None:
@@ -219,6 +230,8 @@ def _check_setting(path: Path, key: str, value: Any) -> None:
         wanted = "a positive number of seconds"
     else:
         ok, wanted = isinstance(value, str), "a string"
+    if ok and key == "network":
+        _network_in_file(path, value)
     if not ok:
         raise ConfigError(
             f"In {path}, the setting {key!r} must be {wanted}.",
@@ -268,6 +281,15 @@ def parse_network(value: str) -> NetworkRef:
             "network id; for a custom domain add --issuer https://<your community's address>."
         ),
     )
+
+
+def is_network_key(value: str) -> bool:
+    """Whether ``value`` is a key logins are filed under: a subdomain or a numeric network id
+    (the forms parse_network reduces every reference to). Names read back from files must be:
+    they reach shells through completion, and paths and messages everywhere."""
+    if value.isascii() and value.isdigit():
+        return re.fullmatch(_NETWORK_ID, value) is not None
+    return re.fullmatch(_SUBDOMAIN, value) is not None
 
 
 def is_loopback_host(host: str, *, localhost_names: bool = False) -> bool:
@@ -446,6 +468,9 @@ def read_state(path: Path) -> LoginState:
             raise ValueError("unknown layout")
         if not isinstance(data.get("logins"), dict):
             raise ValueError("'logins' is not an object")
+        for key in data["logins"]:
+            if not is_network_key(key):
+                raise ValueError(f"a login is filed under {key[:40]!r}, which is not a network")
         logins = {str(key): LoginRecord.from_json(value) for key, value in data["logins"].items()}
         if any(record.network != key for key, record in logins.items()):
             raise ValueError("a login is filed under another network's name")

@@ -278,3 +278,37 @@ def test_a_url_in_the_state_file_follows_the_login_rules(
         config.read_state(path)
     assert str(path) in caught.value.message and "damaged" in caught.value.message
     assert field in caught.value.message
+
+
+# --------------------------------------------------------------------------- names read back
+
+
+@pytest.mark.parametrize(
+    "name", ["a$(touch X)", "a`id`", "x;y", "a\nb", "MyCommunity", "-x", "x.mn.co", "1" * 21, ""]
+)
+def test_a_login_filed_under_a_name_that_is_no_network_is_a_damaged_file(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "logins.json"
+    record = {**_record("a").to_json(), "network": name}
+    path.write_text(json.dumps({"version": 1, "default": name, "logins": {name: record}}))
+    with pytest.raises(StateFileError) as caught:
+        config.read_state(path)
+    assert str(path) in caught.value.message and "damaged" in caught.value.message
+    assert "\n" not in caught.value.message  # the name is shown escaped, never as it is
+
+
+@pytest.mark.parametrize("name", ["mycommunity", "12345", "a-b", "api", "x" * 63])
+def test_network_references_are_valid_names(name: str) -> None:
+    assert config.is_network_key(name)
+    assert config.parse_network(name).key == name
+
+
+def test_config_file_network_tables_are_network_references(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[networks."MyCommunity.mn.co"]\nclient_id = "c"\n')
+    assert config.load_file_config(path).lookup("client_id", "mycommunity") == "c"
+    path.write_text('[networks."a$(touch X)"]\nclient_id = "c"\n')
+    with pytest.raises(ConfigError) as caught:
+        config.load_file_config(path)
+    assert str(path) in caught.value.message and "network" in caught.value.message

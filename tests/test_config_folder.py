@@ -75,14 +75,27 @@ def test_a_url_in_the_logins_file_that_breaks_the_login_rules_is_a_damaged_file(
     _no_traceback(result.stderr)
 
 
-def test_a_url_in_a_pending_file_that_breaks_the_login_rules_is_a_damaged_file(  # type: ignore[no-untyped-def]
-    emulator, redirect_uri, run_mighty, isolated
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"metadata": {"token_endpoint": "http://attacker.example/oauth/token"}},
+        {"api_url": "http://attacker.example"},
+        {"redirect_uri": "https://attacker.example/callback"},
+        {"network": "a$(touch PWNED)"},
+    ],
+)
+def test_a_pending_file_with_a_bad_url_or_network_is_a_damaged_file(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, isolated, change
 ) -> None:
     args = [a for a in login_args(emulator, redirect_uri) if a not in ("--timeout", "30")]
     assert run_mighty(*args, "--no-wait").code == 0
     (pending,) = (isolated / "config" / "pending").iterdir()
     data = json.loads(pending.read_text())
-    data["metadata"]["token_endpoint"] = "http://attacker.example/oauth/token"
+    for key, value in change.items():
+        if isinstance(value, dict):
+            data[key].update(value)
+        else:
+            data[key] = value
     pending.write_text(json.dumps(data))
     result = run_mighty("login", "--complete", f"{redirect_uri}?code=c&state={data['state']}")
     assert result.code == 1 and str(pending) in result.stderr and "damaged" in result.stderr

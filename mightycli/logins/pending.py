@@ -85,6 +85,8 @@ def read_pending(path: Path) -> dict[str, Any]:
         value = data.get(key)
         if not isinstance(value, types) or isinstance(value, bool) is not (types == (bool,)):
             raise _DamagedPendingError(f"{key!r} is missing or of the wrong type")
+    if not config.is_network_key(data["network"]):
+        raise _DamagedPendingError("'network' is not a network")
     if not all(isinstance(scope, str) for scope in data["scopes"]):
         raise _DamagedPendingError("'scopes' is not a list of strings")
     saved: dict[str, Any] = {
