@@ -516,6 +516,31 @@ def make_private_dir(path: Path) -> None:
         folder.mkdir(mode=0o700, exist_ok=True)
 
 
+def cannot_write(path: Path, exc: OSError, what: str = "") -> StateFileError:
+    """A file or folder mighty must write and cannot, said as a sentence naming it."""
+    folder = path if path.is_dir() else path.parent
+    return StateFileError(
+        f"Cannot write {what or path}: {exc.strerror or exc}.",
+        hint=f"mighty keeps its logins in {folder} and writes there to save, renew or forget "
+        f"one: make it writable, or set {ENV_CONFIG_DIR} to a folder that is.",
+    )
+
+
+def check_writable(folder: Path) -> None:
+    """Fail now, before a login's code is exchanged or its tokens revoked, if the folder its
+    state goes to cannot be written (read-only, full, not ours)."""
+    import tempfile
+
+    check_trusted_folder(folder)
+    try:
+        make_private_dir(folder)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".mighty-write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise cannot_write(folder, exc, f"in the config folder {folder}") from exc
+
+
 def write_private_file(path: Path, data: bytes) -> None:
     """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
     check_trusted_folder(path.parent)
@@ -525,7 +550,7 @@ def write_private_file(path: Path, data: bytes) -> None:
 
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc
+        raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             if hasattr(os, "fchmod"):
@@ -539,4 +564,4 @@ def write_private_file(path: Path, data: bytes) -> None:
             os.unlink(tmp_name)
         except OSError:
             pass
-        raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc
+        raise cannot_write(path, exc) from exc

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,89 @@ def test_a_pending_file_with_a_bad_url_or_network_is_a_damaged_file(  # type: ig
     result = run_mighty("login", "--complete", f"{redirect_uri}?code=c&state={data['state']}")
     assert result.code == 1 and str(pending) in result.stderr and "damaged" in result.stderr
     _no_traceback(result.stderr)
+
+
+# --------------------------------------------------------------------------- a read-only folder
+
+
+def _folder(isolated: Path) -> Path:
+    return isolated / "config"
+
+
+def _unusable_folder_said_plainly(result, folder: Path, code: int = 1) -> None:  # type: ignore[no-untyped-def]
+    assert result.code == code, result.stderr
+    assert str(folder) in result.stderr and "Read-only file system" in result.stderr
+    _no_traceback(result.stderr)
+
+
+def _active(emulator) -> set[str]:  # type: ignore[no-untyped-def]
+    return {token for token in emulator.secrets_seen() if emulator.is_token_active(token)}
+
+
+@pytest.mark.parametrize("extra", [(), ("--insecure-storage",), ("--no-wait",)])
+def test_login_into_a_read_only_folder_stops_before_the_browser(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_read_only, isolated, extra
+) -> None:
+    result = run_read_only(_folder(isolated), *login_args(emulator, redirect_uri), *extra)
+    _unusable_folder_said_plainly(result, _folder(isolated))
+    assert "Opening your browser" not in result.stderr and "Open this URL" not in result.stderr
+    assert emulator.secrets_seen() == set()  # no code was ever issued
+
+
+@pytest.mark.parametrize("extra", [(), ("--insecure-storage",)])
+def test_a_login_that_cannot_be_saved_revokes_its_tokens(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_read_only, isolated, tmp_path, extra
+) -> None:
+    # The folder turns read-only while the browser is away: the code is exchanged, then
+    # saving fails. Tokens stored nowhere must not stay alive at the server.
+    browser = tmp_path / "remounting-browser"
+    browser.write_text(
+        f'#!/bin/sh\nmount -o remount,bind,ro "{_folder(isolated)}" || exit 1\n'
+        f'exec {sys.executable} -m mightycli.emulator.browser "$1"\n'
+    )
+    browser.chmod(0o755)
+    env = {"BROWSER": str(browser), "MIGHTY_TEST_WRITABLE": "1"}
+    result = run_read_only(_folder(isolated), *login_args(emulator, redirect_uri), *extra, env=env)
+    _unusable_folder_said_plainly(result, _folder(isolated))
+    assert "could not be saved" in result.stderr and "revoked" in result.stderr
+    issued = emulator.secrets_seen() & emulator.revoked_tokens()
+    assert len(issued) == 2  # the access and the refresh token
+    assert _active(emulator) == set()
+    assert not config.state_file_path().exists()
+
+
+def test_logout_from_a_read_only_folder_changes_nothing(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, run_read_only, isolated
+) -> None:
+    path = _logged_in(run_mighty, emulator, redirect_uri)
+    before, active = path.read_bytes(), _active(emulator)
+    for extra in ((), ("--force",)):
+        result = run_read_only(path.parent, "logout", *extra)
+        _unusable_folder_said_plainly(result, path.parent)
+        assert "revoked" not in result.stderr.lower()
+    assert path.read_bytes() == before and _active(emulator) == active  # nothing revoked
+    assert run_mighty("whoami").code == 0
+
+
+@pytest.mark.parametrize("command", [["switch", "emulated"], ["token"], ["whoami"]])
+def test_commands_that_must_write_say_which_folder_is_read_only(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, run_read_only, isolated, command
+) -> None:
+    path = _logged_in(run_mighty, emulator, redirect_uri)
+    # Expired here and at the server: token and whoami must renew, under the lock, then save.
+    data = json.loads(path.read_text())
+    data["logins"]["emulated"]["expires_at"] = time.time() - 60
+    path.write_text(json.dumps(data))
+    emulator.expire_access_tokens()
+    result = run_read_only(path.parent, *command)
+    _unusable_folder_said_plainly(result, path.parent)
+    assert run_mighty("whoami").code == 0  # the refresh token was not spent
+
+
+def test_reading_commands_work_in_a_read_only_folder(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, run_read_only, isolated
+) -> None:
+    path = _logged_in(run_mighty, emulator, redirect_uri)
+    for command in (["status"], ["whoami"], ["token"], ["status", "--json"]):
+        result = run_read_only(path.parent, *command)
+        assert result.code == 0, (command, result.stderr)

@@ -4,6 +4,7 @@ still works, and listing what is stored."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,12 +15,13 @@ import httpx
 from mightycli import config, debug, oauth
 from mightycli.api import Identity, fetch_admin_identity, whoami
 from mightycli.environment import Env
-from mightycli.errors import ApiAuthError, MightyError, UsageError
+from mightycli.errors import ApiAuthError, MightyError, StateFileError, UsageError
 from mightycli.http import make_http_client
 from mightycli.logins.saving import (
     _commit,
     _forget_elsewhere,
     _revoke_pair,
+    check_can_save,
     revocation_endpoint,
 )
 from mightycli.session import Api, open_session, refresh_lock
@@ -52,7 +54,7 @@ def login_with_token(
             hint=f"Run: mighty login --with-token --network {network} < token-file",
         )
     check_token(token, "Admin API token on standard input", error=UsageError)
-    store.check(network)
+    check_can_save(store, state_path, network)
     with make_http_client(transport=transport) as http:
         try:
             identity = fetch_admin_identity(http, api_url, network, access_token=token)
@@ -123,30 +125,32 @@ def logout(
 ) -> LogoutResult:
     """Revoke (best effort), then forget the tokens and the state. Safe to repeat.
 
-    With ``force``, a store that can no longer be read or written does not stop the login
-    from being forgotten; what was left behind is reported instead.
+    All of it under the refresh lock: the tokens revoked are the ones stored now, not ones
+    another process has rotated meanwhile, and a folder that cannot be written stops the logout
+    before anything is revoked (a revoked login still stored would only confuse). With
+    ``force``, a store that can no longer be read or written does not stop the login from being
+    forgotten; what was left behind is reported instead.
     """
-    state = config.read_state(state_path)
-    record = state.logins.get(network)
-    store = stores(record.storage if record else STORAGE_KEYRING)
-    problem: str | None = None
-    try:
-        secrets = store.load(network, client_secret=bool(record and record.confidential))
-    except MightyError as exc:
-        if not force:
-            raise _needs_force(exc, network) from exc
-        secrets, problem = StoredSecrets(), exc.message
-    debug.register_secret(secrets.client_secret)
-    revocations: dict[str, oauth.RevocationOutcome] = {}
-    if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
-        assert record.client_id is not None and record.issuer is not None
-        endpoint = revocation_endpoint(record.issuer, record.revocation_endpoint)
-        credentials = oauth.ClientCredentials(
-            record.client_id, client_secret or secrets.client_secret
-        )
-        with make_http_client(transport=transport, timeout=15.0) as http:
-            revocations = _revoke_pair(http, endpoint, credentials, secrets)
-    with refresh_lock(state_path, network):
+    with contextlib.ExitStack() as locked:
+        try:
+            locked.enter_context(refresh_lock(state_path, network))
+            config.check_writable(state_path.parent)
+        except StateFileError as exc:
+            raise StateFileError(
+                f"Cannot log out of {network}: {exc.message} Nothing was revoked or forgotten.",
+                hint=exc.hint,
+            ) from exc
+        record = config.read_state(state_path).logins.get(network)
+        store = stores(record.storage if record else STORAGE_KEYRING)
+        problem: str | None = None
+        try:
+            secrets = store.load(network, client_secret=bool(record and record.confidential))
+        except MightyError as exc:
+            if not force:
+                raise _needs_force(exc, network) from exc
+            secrets, problem = StoredSecrets(), exc.message
+        debug.register_secret(secrets.client_secret)
+        revocations = _revoke_stored(record, secrets, client_secret, transport)
         try:
             store.delete(network)
         except MightyError as exc:
@@ -169,6 +173,26 @@ def logout(
         had_admin_token=bool(secrets.admin_token) or bool(record and record.has_admin_token),
         left_behind=left_behind,
     )
+
+
+def _revoke_stored(
+    record: config.LoginRecord | None,
+    secrets: StoredSecrets,
+    client_secret: str | None,
+    transport: httpx.BaseTransport | None,
+) -> dict[str, oauth.RevocationOutcome]:
+    """Revoke a login's OAuth tokens at its server, best effort."""
+    if (
+        record is None
+        or not record.has_oauth
+        or not (secrets.refresh_token or secrets.access_token)
+    ):
+        return {}
+    assert record.client_id is not None and record.issuer is not None
+    endpoint = revocation_endpoint(record.issuer, record.revocation_endpoint)
+    credentials = oauth.ClientCredentials(record.client_id, client_secret or secrets.client_secret)
+    with make_http_client(transport=transport, timeout=15.0) as http:
+        return _revoke_pair(http, endpoint, credentials, secrets)
 
 
 def _needs_force(exc: MightyError, network: str) -> MightyError:

@@ -23,7 +23,7 @@ from mightycli.errors import LoginError, UsageError
 from mightycli.http import make_http_client
 from mightycli.logins.flow import LoginResult, _check_scopes
 from mightycli.logins.options import LoginOptions
-from mightycli.logins.saving import _finish, _Saving
+from mightycli.logins.saving import _finish, _Saving, check_can_save
 from mightycli.loopback import parse_redirect_uri, query_from_redirect
 from mightycli.tokens import TokenStore, open_store
 
@@ -164,7 +164,7 @@ def start_login(
     transport: httpx.BaseTransport | None = None,
 ) -> PendingLogin:
     """First half of a login for scripts and agents: the URL to open, the verifier kept 0600."""
-    store.check(options.network)
+    check_can_save(store, state_path, options.network)
     with make_http_client(transport=transport) as http:
         metadata = discover(http, options.issuer, notify=notify)
     _check_scopes(metadata, options.scopes)
@@ -257,6 +257,7 @@ def complete_login(
                 "This login was started for a confidential application: give its client "
                 f"secret with --client-secret-stdin or {Env.CLIENT_SECRET}."
             )
+        check_can_save(store, state_path, pending["network"])  # no keyring, a read-only folder
     except (KeyError, TypeError, AttributeError):
         pass  # a damaged file is reported below, and removed
     try:
@@ -267,7 +268,6 @@ def complete_login(
             )
         options, metadata, request = _resume_pending(pending, client_secret, keep_secret)
         debug.register_secret(request.verifier)
-        store.check(options.network)
         with make_http_client(transport=transport) as http:
             saving = _Saving(options, metadata, store, state_path, clock, stores)
             record, identity, replaced = _finish(http, saving, request, query, notify)
