@@ -541,9 +541,38 @@ def check_writable(folder: Path) -> None:
         raise cannot_write(folder, exc, f"in the config folder {folder}") from exc
 
 
+# What write_private_file writes first, then renames over the file: tempfile's eight random
+# characters between the file's name and ".tmp".
+_TEMP_NAME = r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp"
+
+
+def remove_stale_temp_files(folder: Path, name: str | None = None) -> None:
+    """Remove what killed writes left in ``folder`` (of the file ``name``, else of any file):
+    a refresh killed before its rename leaves the rotated tokens there, 0600 but forgotten.
+    Callers hold the refresh lock, under which every write of these files happens."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = re.fullmatch(_TEMP_NAME, entry.name)
+        if (
+            match
+            and (name is None or match["name"] == name)
+            and entry.is_file(follow_symlinks=False)
+        ):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass  # the write about to happen says what is wrong with the folder
+
+
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
+    """Write atomically, readable by the owner only: a crash leaves the old file or the new one.
+    Each file is written by one process at a time (logins.json and tokens.json under the
+    refresh lock, a pending login once), so an older temp file of it is a killed write's."""
     check_trusted_folder(path.parent)
+    remove_stale_temp_files(path.parent, path.name)
     try:
         make_private_dir(path.parent)
         import tempfile

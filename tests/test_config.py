@@ -312,3 +312,34 @@ def test_config_file_network_tables_are_network_references(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as caught:
         config.load_file_config(path)
     assert str(path) in caught.value.message and "network" in caught.value.message
+
+
+# --------------------------------------------------------------------------- stale temp files
+
+
+def _stale_temp(target: Path, suffix: str = "k1ll3d_x") -> Path:
+    """What a process killed between writing and renaming leaves: the new content, 0600."""
+    stale = target.with_name(f".{target.name}.{suffix}.tmp")
+    stale.write_text('{"emulated": {"refresh_token": "rotated-and-lost"}}')
+    stale.chmod(0o600)
+    return stale
+
+
+def test_the_next_write_removes_what_a_killed_write_left(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "tokens.json"
+    config.write_private_file(path, b"{}")
+    stale, other = _stale_temp(path), _stale_temp(path.with_name("logins.json"))
+    config.write_private_file(path, b'{"a": {}}')
+    assert not stale.exists() and other.exists()  # only the same file's, whose writer we are
+    assert sorted(p.name for p in path.parent.iterdir()) == [other.name, "tokens.json"]
+
+
+def test_removing_stale_temp_files_leaves_everything_else(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    config.write_state(folder / "logins.json", config.LoginState())
+    stale = [_stale_temp(folder / name) for name in ("logins.json", "tokens.json")]
+    kept = [folder / "notes.tmp", folder / ".hidden", folder / "logins.json.lock"]
+    for path in kept:
+        path.write_text("mine")
+    config.remove_stale_temp_files(folder)
+    assert not any(path.exists() for path in stale) and all(path.exists() for path in kept)

@@ -161,7 +161,8 @@ def test_logout_from_a_read_only_folder_changes_nothing(  # type: ignore[no-unty
     for extra in ((), ("--force",)):
         result = run_read_only(path.parent, "logout", *extra)
         _unusable_folder_said_plainly(result, path.parent)
-        assert "revoked" not in result.stderr.lower()
+        assert "token: revoked" not in result.stderr.lower()
+        assert "Nothing was revoked or forgotten" in result.stderr
     assert path.read_bytes() == before and _active(emulator) == active  # nothing revoked
     assert run_mighty("whoami").code == 0
 
@@ -188,3 +189,95 @@ def test_reading_commands_work_in_a_read_only_folder(  # type: ignore[no-untyped
     for command in (["status"], ["whoami"], ["token"], ["status", "--json"]):
         result = run_read_only(path.parent, *command)
         assert result.code == 0, (command, result.stderr)
+
+
+# --------------------------------------------------------------------------- killed writes
+
+
+def test_a_refresh_killed_before_the_rename_leaves_nothing_behind(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, isolated
+) -> None:
+    # Killed between writing the rotated tokens and renaming them over tokens.json: their temp
+    # file stays, 0600, until something removes it.
+    login = run_mighty(*login_args(emulator, redirect_uri, "--insecure-storage"))
+    assert login.code == 0, login.stderr
+    folder = isolated / "config"
+    stale = folder / ".tokens.json.k1ll3d_x.tmp"
+    stale.write_text('{"emulated": {"refresh_token": "rotated-and-lost"}}')
+    stale.chmod(0o600)
+    emulator.expire_access_tokens()
+    assert run_mighty("whoami").code == 0  # renewed: tokens.json rewritten
+    assert not stale.exists()
+    stale.write_text("{}")
+    assert run_mighty("logout").code == 0
+    assert sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_logout_removes_temp_files_a_killed_write_left(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, isolated
+) -> None:
+    # A keyring login now, but a file login's refresh was killed here once.
+    path = _logged_in(run_mighty, emulator, redirect_uri)
+    stale = [path.with_name(f".{name}.k1ll3d_x.tmp") for name in ("tokens.json", "logins.json")]
+    for temp in stale:
+        temp.write_text('{"emulated": {"refresh_token": "rotated-and-lost"}}')
+    assert run_mighty("logout").code == 0
+    assert not any(temp.exists() for temp in stale)
+
+
+def _waiting_for_lock(proc, lock_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Wait (at most 30 s) until the process waits for the lock: between its attempts it sleeps
+    (nothing else in a logout does), and during one it has the lock file open."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if "nanosleep" in Path(f"/proc/{proc.pid}/wchan").read_text():
+                return
+            for fd in Path(f"/proc/{proc.pid}/fd").iterdir():
+                if Path(os.readlink(fd)) == lock_path:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.01)
+    pytest.fail("the logout never waited for the lock")
+
+
+def test_logout_revokes_the_tokens_stored_when_it_holds_the_lock(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, isolated
+) -> None:
+    # Another process renews while the logout waits for the lock: the rotated pair is the one
+    # to revoke, not the pair the logout would have read before the lock.
+    import subprocess
+
+    import httpx
+    import keyring
+
+    from mightycli import oauth
+    from mightycli.session import refresh_lock
+    from mightycli.tokens import service_name
+
+    path = _logged_in(run_mighty, emulator, redirect_uri)
+    service = service_name("emulated")
+    old_refresh = keyring.get_password(service, "refresh_token")
+    assert old_refresh is not None
+    with refresh_lock(path, "emulated"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mightycli", "logout"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        if not os.path.exists(f"/proc/{proc.pid}/wchan"):
+            proc.kill()
+            pytest.skip("no /proc/PID/wchan to see the logout wait for the lock")
+        _waiting_for_lock(proc, config.lock_file_path(path))
+        with httpx.Client() as http:
+            new = oauth.refresh_access_token(
+                http, f"{emulator.url}/oauth/token",
+                oauth.ClientCredentials("emulator-public-client"), old_refresh, time.time(),
+            )  # fmt: skip
+        assert new.refresh_token is not None
+        keyring.set_password(service, "refresh_token", new.refresh_token)
+        keyring.set_password(service, "access_token", new.access_token)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert {new.access_token, new.refresh_token} <= emulator.revoked_tokens()
+    assert not emulator.is_token_active(new.refresh_token)

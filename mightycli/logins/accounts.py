@@ -64,10 +64,9 @@ def login_with_token(
                 hint="Check that it is an API token from Network Admin > Settings > API Keys "
                 "for this network.",
             ) from exc
-    state = config.read_state(state_path)
-    previous = state.logins.get(network)
-    if previous is not None and previous.storage != store.kind:
-        _forget_elsewhere(previous, stores)
+    previous = config.read_state(state_path).logins.get(network)
+    moving = previous if previous is not None and previous.storage != store.kind else None
+    if moving is not None:
         previous = None
     if previous is not None and previous.api_url == api_url:
         record = dataclasses.replace(
@@ -89,16 +88,17 @@ def login_with_token(
         admin_user_name=identity.display_name,
         storage=store.kind,
     )
-    if previous is not None and previous.api_url != api_url and previous.has_oauth:
-        store.delete_oauth(network)  # a login for another API host is no longer reachable
-    _commit(
-        store,
-        state_path,
-        state,
-        record,
-        lambda: store.save_admin_token(network, token),
-        undo=lambda: store.delete_admin_token(network),
-    )
+    # A login for another API host is no longer reachable.
+    unreachable = previous is not None and previous.api_url != api_url and previous.has_oauth
+
+    def save_secrets() -> None:
+        if moving is not None:
+            _forget_elsewhere(moving, stores)
+        if unreachable:
+            store.delete_oauth(network)
+        store.save_admin_token(network, token)
+
+    _commit(state_path, record, save_secrets, undo=lambda: store.delete_admin_token(network))
     return record, identity
 
 
@@ -159,6 +159,7 @@ def logout(
             problem = problem or exc.message
         if record is not None:
             config.write_state(state_path, config.read_state(state_path).without(network))
+        config.remove_stale_temp_files(state_path.parent)  # rotated tokens a kill left there
     left_behind = None
     if problem is not None:
         left_behind = (

@@ -192,9 +192,13 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         storage=store.kind,
         created_at=clock(),
     )
-    if previous is not None and previous.storage != store.kind:
-        _forget_elsewhere(previous, stores)
-    elif previous is not None and previous.has_admin_token and previous.api_url == options.api_url:
+    moving = previous if previous is not None and previous.storage != store.kind else None
+    if (
+        moving is None
+        and previous is not None
+        and previous.has_admin_token
+        and (previous.api_url == options.api_url)
+    ):
         # An Admin API token for the same network stays: the two APIs need both.
         record = dataclasses.replace(
             record,
@@ -205,39 +209,34 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
     secret = options.client.client_secret
 
     def save_secrets() -> None:
+        if moving is not None:
+            _forget_elsewhere(moving, stores)
         store.save(options.network, token.access_token, token.refresh_token)
         if secret is not None and options.keep_secret:
             store.save_client_secret(options.network, secret)
         else:
             store.delete_client_secret(options.network)
 
-    _commit(
-        store,
-        state_path,
-        state,
-        record,
-        save_secrets,
-        undo=lambda: store.delete_oauth(options.network),
-    )
+    _commit(state_path, record, save_secrets, undo=lambda: store.delete_oauth(options.network))
     return record
 
 
 def _commit(
-    store: TokenStore,
     state_path: Path,
-    state: config.LoginState,
     record: config.LoginRecord,
     save_secrets: Callable[[], None],
     undo: Callable[[], None],
 ) -> None:
     """Secrets first, then the state that points at them; undo the secrets if the state fails.
 
-    No half-saved login: without its state the tokens would be orphans in the keyring.
+    No half-saved login: without its state the tokens would be orphans in the keyring. All of
+    it under the refresh lock, the state read again there: other logins may have been renewed
+    since, and every write of logins.json and tokens.json happens under the lock.
     """
     with refresh_lock(state_path, record.network):
         save_secrets()
         try:
-            config.write_state(state_path, state.with_login(record))
+            config.write_state(state_path, config.read_state(state_path).with_login(record))
         except MightyError:
             try:
                 undo()
