@@ -145,6 +145,7 @@ def status_json(s: Any, now: float) -> dict[str, Any]:
         "refresh_token": s.has_refresh_token,
         "admin_token": s.has_admin_token,
         "storage": s.storage,
+        "encrypted": s.encrypted,
         "problem": s.problem,
     }
 

@@ -262,6 +262,7 @@ class LoginStatus:
     has_admin_token: bool | None
     storage: str
     problem: str | None = None
+    encrypted: bool | None = None  # False: a plain file (tokens.json, a plaintext keyring)
 
 
 def list_logins(
@@ -287,6 +288,7 @@ def list_logins(
                 has_refresh_token=secrets.refresh_token is not None,
                 has_admin_token=secrets.admin_token is not None,
                 storage=store.description,
+                encrypted=store.plaintext_location is None,
             )
         )
     return statuses
