@@ -281,3 +281,21 @@ def test_logout_revokes_the_tokens_stored_when_it_holds_the_lock(  # type: ignor
     assert proc.returncode == 0, stderr
     assert {new.access_token, new.refresh_token} <= emulator.revoked_tokens()
     assert not emulator.is_token_active(new.refresh_token)
+
+
+def test_admin_token_and_completed_logins_into_a_read_only_folder(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty, run_read_only, isolated
+) -> None:
+    from mightycli.emulator import ADMIN_API_TOKEN
+
+    folder = _folder(isolated)
+    args = ("login", "--with-token", "-n", "emulated", "--api-url", emulator.url)
+    result = run_read_only(folder, *args, input=ADMIN_API_TOKEN + "\n")
+    _unusable_folder_said_plainly(result, folder)
+    start = [a for a in login_args(emulator, redirect_uri) if a not in ("--timeout", "30")]
+    assert run_mighty(*start, "--no-wait").code == 0
+    (pending,) = (folder / "pending").iterdir()
+    state = json.loads(pending.read_text())["state"]
+    result = run_read_only(folder, "login", "--complete", f"{redirect_uri}?code=c&state={state}")
+    _unusable_folder_said_plainly(result, folder)
+    assert pending.exists()  # the code was not spent: the login can be completed once it is fixed
