@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from mightycli.environment import Env
-from mightycli.errors import ConfigError, StateFileError, UsageError
+from mightycli.errors import ConfigError, StateFileError, UnsafeFileError, UsageError
 
 APP_NAME = "mighty"
 ENV_CONFIG_DIR = Env.CONFIG_DIR
@@ -59,6 +60,78 @@ def lock_file_path(state_path: Path) -> Path:
     return state_path.with_name(state_path.name + ".lock")
 
 
+# --------------------------------------------------------------------------- trusting the folder
+# The folder is untrusted input: another local user who can write in it could swap logins.json
+# and send the tokens to their own server. So it is checked as ssh checks its own files.
+
+
+def check_trusted(path: Path, info: os.stat_result, *, secret: bool = False) -> None:
+    """Refuse what ssh refuses: a file or folder owned by someone other than this user (or
+    root), or writable by group or others (unless the group is the owner's alone, as Debian's
+    ssh allows for user-private groups); with ``secret``, also one others can read."""
+    if not hasattr(os, "geteuid"):
+        return  # Windows: no POSIX owners or modes; the folder is in the user's own profile
+    import shlex
+
+    kind = "folder" if stat.S_ISDIR(info.st_mode) else "file"
+    quoted = shlex.quote(str(path))
+    if info.st_uid not in (os.geteuid(), 0):
+        raise UnsafeFileError(
+            f"The {kind} {path} belongs to another user (uid {info.st_uid}), who could have "
+            "put anything in it; mighty does not use it.",
+            hint=f"Use a folder of your own ({ENV_CONFIG_DIR}), or if it is yours, take it "
+            f'back: chown "$(id -u)" {quoted}',
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    loose = mode & (0o077 if secret else 0o022)
+    if loose == 0o020 and _owner_only_group(info.st_gid, info.st_uid):
+        loose = 0
+    if loose & 0o022:
+        raise UnsafeFileError(
+            f"The {kind} {path} is writable by other users (mode {mode:04o}), so they could "
+            "have changed it; mighty does not use it.",
+            hint="Check that nobody else has changed it, then run: chmod "
+            f"{'600' if secret else 'go-w'} {quoted}",
+        )
+    if loose:
+        raise UnsafeFileError(
+            f"The {kind} {path} holds secrets and is readable by other users (mode "
+            f"{mode:04o}); mighty does not use it.",
+            hint=f"Run: chmod 600 {quoted}, and log in again if others may have read it.",
+        )
+
+
+def _owner_only_group(gid: int, owner: int) -> bool:
+    """Whether the group has exactly one member, the owner (primary or supplementary)."""
+    import grp
+    import pwd
+
+    try:
+        group, name = grp.getgrgid(gid), pwd.getpwuid(owner).pw_name
+    except KeyError:
+        return False
+    primary = {entry.pw_uid for entry in pwd.getpwall() if entry.pw_gid == gid}
+    return primary <= {owner} and set(group.gr_mem) <= {name} and bool(primary or group.gr_mem)
+
+
+def check_trusted_folder(folder: Path) -> None:
+    """The folder a file is read from or written to; a missing one is nothing to check."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return  # absent, or unreadable: the read or write itself reports it
+    check_trusted(folder, info)
+
+
+def read_trusted(path: Path, *, secret: bool = False) -> bytes:
+    """A file of the config folder, refused (UnsafeFileError) if it or its folder could have
+    been changed by another user; OSError as ``open`` raises it."""
+    check_trusted_folder(path.parent)
+    with open(path, "rb") as handle:
+        check_trusted(path, os.fstat(handle.fileno()), secret=secret)
+        return handle.read()
+
+
 # --------------------------------------------------------------------------- config file
 
 
@@ -97,7 +170,7 @@ _KNOWN_KEYS = {
 def load_file_config(path: Path) -> FileConfig:
     """Read config.toml; a missing file is an empty configuration."""
     try:
-        raw = path.read_bytes()
+        raw = read_trusted(path)
     except FileNotFoundError:
         return FileConfig(path=path)
     except OSError as exc:
@@ -130,8 +203,19 @@ def load_file_config(path: Path) -> FileConfig:
     for table in (data, *networks_raw.values()):
         for key, value in table.items():
             _check_setting(path, key, value)
-    networks = {str(k).lower(): v for k, v in networks_raw.items()}
+    networks = {_network_in_file(path, str(k)): v for k, v in networks_raw.items()}
     return FileConfig(top=data, networks=networks, path=path)
+
+
+def _network_in_file(path: Path, name: str) -> str:
+    """A network named in the config file, as the key logins are filed under."""
+    try:
+        return parse_network(name).key
+    except UsageError as exc:
+        raise ConfigError(
+            f"In {path}, {name[:60]!r} is not a network: {exc.message}",
+            hint="Name a network by its subdomain (mycommunity) or numeric id.",
+        ) from None
 
 
 def _check_setting(path: Path, key: str, value: Any) -> None:
@@ -146,6 +230,8 @@ def _check_setting(path: Path, key: str, value: Any) -> None:
         wanted = "a positive number of seconds"
     else:
         ok, wanted = isinstance(value, str), "a string"
+    if ok and key == "network":
+        _network_in_file(path, value)
     if not ok:
         raise ConfigError(
             f"In {path}, the setting {key!r} must be {wanted}.",
@@ -195,6 +281,15 @@ def parse_network(value: str) -> NetworkRef:
             "network id; for a custom domain add --issuer https://<your community's address>."
         ),
     )
+
+
+def is_network_key(value: str) -> bool:
+    """Whether ``value`` is a key logins are filed under: a subdomain or a numeric network id
+    (the forms parse_network reduces every reference to). Names read back from files must be:
+    they reach shells through completion, and paths and messages everywhere."""
+    if value.isascii() and value.isdigit():
+        return re.fullmatch(_NETWORK_ID, value) is not None
+    return re.fullmatch(_SUBDOMAIN, value) is not None
 
 
 def is_loopback_host(host: str, *, localhost_names: bool = False) -> bool:
@@ -250,6 +345,28 @@ _FIELD_CHECKS: dict[str, Any] = {
     "float | None": lambda v: v is None or _is_number(v),
     "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
 }
+
+
+# Where a login sends requests or its browser: read back, each follows the rules of a login.
+_URL_FIELDS = frozenset(
+    {
+        "api_url",
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "revocation_endpoint",
+        "redirect_uri",
+    }
+)
+
+
+def check_url_read_back(value: str, name: str) -> None:
+    """A URL read from a file mighty wrote: https, or http to this machine, as at login; else
+    ValueError naming it (the file is damaged, or someone else wrote it)."""
+    try:
+        check_endpoint_url(value, name.replace("_", " "))
+    except UsageError as exc:
+        raise ValueError(f"{name!r} is not a URL mighty may use: {exc.message}") from None
 
 
 @dataclass(frozen=True)
@@ -310,6 +427,8 @@ class LoginRecord:
             value = data[spec.name]
             if not _FIELD_CHECKS[str(spec.type)](value):
                 raise ValueError(f"{spec.name!r} has a value of the wrong type")
+            if spec.name in _URL_FIELDS and value is not None:
+                check_url_read_back(value, spec.name)
             values[spec.name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
 
@@ -338,7 +457,7 @@ def read_state(path: Path) -> LoginState:
     """The stored logins; a file that is not exactly what mighty writes is reported, never
     rewritten or deleted."""
     try:
-        raw = path.read_bytes()
+        raw = read_trusted(path)
     except FileNotFoundError:
         return LoginState()
     except OSError as exc:
@@ -349,6 +468,9 @@ def read_state(path: Path) -> LoginState:
             raise ValueError("unknown layout")
         if not isinstance(data.get("logins"), dict):
             raise ValueError("'logins' is not an object")
+        for key in data["logins"]:
+            if not is_network_key(key):
+                raise ValueError(f"a login is filed under {key[:40]!r}, which is not a network")
         logins = {str(key): LoginRecord.from_json(value) for key, value in data["logins"].items()}
         if any(record.network != key for key, record in logins.items()):
             raise ValueError("a login is filed under another network's name")
@@ -394,15 +516,70 @@ def make_private_dir(path: Path) -> None:
         folder.mkdir(mode=0o700, exist_ok=True)
 
 
+def cannot_write(path: Path, exc: OSError, what: str = "") -> StateFileError:
+    """A file or folder mighty must write and cannot, said as a sentence naming it."""
+    folder = path if path.is_dir() else path.parent
+    return StateFileError(
+        f"Cannot write {what or path}: {exc.strerror or exc}.",
+        hint=f"mighty keeps its logins in {folder} and writes there to save, renew or forget "
+        f"one: make it writable, or set {ENV_CONFIG_DIR} to a folder that is.",
+    )
+
+
+def check_writable(folder: Path) -> None:
+    """Fail now, before a login's code is exchanged or its tokens revoked, if the folder its
+    state goes to cannot be written (read-only, full, not ours)."""
+    import tempfile
+
+    check_trusted_folder(folder)
+    try:
+        make_private_dir(folder)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".mighty-write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise cannot_write(folder, exc, f"in the config folder {folder}") from exc
+
+
+# What write_private_file writes first, then renames over the file: tempfile's eight random
+# characters between the file's name and ".tmp".
+_TEMP_NAME = r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp"
+
+
+def remove_stale_temp_files(folder: Path, name: str | None = None) -> None:
+    """Remove what killed writes left in ``folder`` (of the file ``name``, else of any file):
+    a refresh killed before its rename leaves the rotated tokens there, 0600 but forgotten.
+    Callers hold the refresh lock, under which every write of these files happens."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = re.fullmatch(_TEMP_NAME, entry.name)
+        if (
+            match
+            and (name is None or match["name"] == name)
+            and entry.is_file(follow_symlinks=False)
+        ):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass  # the write about to happen says what is wrong with the folder
+
+
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
+    """Write atomically, readable by the owner only: a crash leaves the old file or the new one.
+    Each file is written by one process at a time (logins.json and tokens.json under the
+    refresh lock, a pending login once), so an older temp file of it is a killed write's."""
+    check_trusted_folder(path.parent)
+    remove_stale_temp_files(path.parent, path.name)
     try:
         make_private_dir(path.parent)
         import tempfile
 
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc
+        raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             if hasattr(os, "fchmod"):
@@ -416,4 +593,4 @@ def write_private_file(path: Path, data: bytes) -> None:
             os.unlink(tmp_name)
         except OSError:
             pass
-        raise StateFileError(f"Cannot write {path}: {exc.strerror}") from exc
+        raise cannot_write(path, exc) from exc

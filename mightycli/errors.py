@@ -38,6 +38,11 @@ class ConfigError(UsageError):
     """The configuration file or the environment holds something unusable."""
 
 
+class UnsafeFileError(ConfigError):
+    """A file or folder mighty reads is owned by someone else or writable by other users: what
+    is in it could have been put there by them, so it is not used (as ssh refuses its own)."""
+
+
 class KeyringUnavailableError(MightyError):
     """No usable OS keyring, or a keyring call failed."""
 

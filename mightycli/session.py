@@ -402,9 +402,9 @@ def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
     import filelock  # deferred: only a refresh needs it
 
     lock_path = config.lock_file_path(state_path)
-    config.make_private_dir(lock_path.parent)
-    lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT, mode=0o600)
     try:
+        config.make_private_dir(lock_path.parent)
+        lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT, mode=0o600)
         lock.acquire()
     except filelock.Timeout as exc:
         raise MightyError(
@@ -412,6 +412,8 @@ def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
             f"{LOCK_TIMEOUT:g} seconds.",
             hint=f"If no other mighty is running, delete {lock_path} and try again.",
         ) from exc
+    except OSError as exc:  # a read-only or full folder, a lock file that is not ours
+        raise config.cannot_write(lock_path, exc, f"the lock file {lock_path}") from exc
     try:
         yield
     finally:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from mightycli.config import config_dir, write_private_file
+from mightycli.config import config_dir, read_trusted, write_private_file
 from mightycli.environment import Env
 from mightycli.errors import (
     AuthRequiredError,
@@ -102,6 +102,11 @@ class TokenStore(Protocol):
 
     @property
     def description(self) -> str: ...
+
+    @property
+    def plaintext_location(self) -> str | None:
+        """Where the secrets sit unencrypted, or None when the store encrypts them."""
+        ...
 
     def check(self, network: str) -> None: ...
 
@@ -272,6 +277,12 @@ class _EntryStore:
         self.delete_admin_token(network)
 
 
+# Keyring backends that keep secrets in a file as they are (base64 at most), by class.
+_PLAINTEXT_BACKENDS = frozenset(
+    {"keyrings.alt.file.PlaintextKeyring", "keyrings.alt.pyfs.PlaintextPyFSKeyring"}
+)
+
+
 class KeyringStore(_EntryStore):
     """Secrets in the OS keyring through the ``keyring`` package.
 
@@ -292,16 +303,45 @@ class KeyringStore(_EntryStore):
 
     @property
     def description(self) -> str:
+        location = self.plaintext_location
+        if location is not None:
+            return f"plain file {location} (keyring backend {self._backend_name()}, not encrypted)"
         return f"system keyring ({self._backend_name()})"
 
-    def _backend_name(self) -> str:
+    @property
+    def plaintext_location(self) -> str | None:
+        """The file a plaintext backend keeps the secrets in (keyrings.alt's PlaintextKeyring,
+        which keyring picks where no Secret Service answers): no safer than --insecure-storage,
+        and said as plainly."""
+        from keyring.backends.chainer import ChainerBackend
+
+        backend = self._backend()
+        if isinstance(backend, ChainerBackend):  # it writes to the first backend that takes it
+            backend = next(iter(backend.backends), backend)
+        if not any(
+            f"{cls.__module__}.{cls.__qualname__}" in _PLAINTEXT_BACKENDS
+            or cls.__name__.startswith("Plaintext")
+            for cls in type(backend).__mro__
+        ):
+            return None
+        location = getattr(backend, "file_path", None) or getattr(backend, "filename", None)
+        return str(location) if location else f"the files of {type(backend).__name__}"
+
+    def _backend(self) -> object:
         try:
             import keyring
         except Exception as exc:  # a broken install: report it like a missing backend
             raise KeyringUnavailableError(
                 f"The keyring library cannot be loaded: {exc}", hint=_NO_BACKEND_HINT
             ) from exc
-        backend = keyring.get_keyring()
+        return keyring.get_keyring()
+
+    @property
+    def backend_name(self) -> str:
+        return self._backend_name()
+
+    def _backend_name(self) -> str:
+        backend = self._backend()
         return str(getattr(backend, "name", None) or type(backend).__name__)
 
     def _call(
@@ -375,9 +415,13 @@ class FileStore(_EntryStore):
     def description(self) -> str:
         return f"plain file {self.path} (not encrypted)"
 
+    @property
+    def plaintext_location(self) -> str | None:
+        return str(self.path)
+
     def _read(self) -> dict[str, dict[str, str]]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_trusted(self.path, secret=True)
         except FileNotFoundError:
             return {}
         except OSError as exc:

@@ -164,6 +164,58 @@ def run_mighty_process(browser_script: Path):  # type: ignore[no-untyped-def]
     return run
 
 
+@pytest.fixture(scope="session")
+def mount_namespaces(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Skip (fail in CI) where this user may not make a mount namespace with a read-only bind
+    mount: `unshare -m` needs root, or a kernel that lets users map themselves."""
+    require_tools("unshare", "mount", packages="util-linux, mount")
+    folder = tmp_path_factory.mktemp("probe")
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0"',
+         str(folder)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        unavailable(f"no read-only bind mount in a mount namespace here: {probe.stderr.strip()}")
+
+
+# In a mount namespace of its own, bind-mount the folder ($0) on itself, read-only unless
+# MIGHTY_TEST_WRITABLE is set (a test's browser may then remount it read-only itself), and run
+# the command there. Nothing outside the namespace sees the mount.
+_IN_NAMESPACE = (
+    'mount --bind "$0" "$0" && '
+    '{ [ -n "${MIGHTY_TEST_WRITABLE:-}" ] || mount -o remount,bind,ro "$0"; } && exec "$@"'
+)
+
+
+@pytest.fixture
+def run_read_only(browser_script: Path, mount_namespaces: None):  # type: ignore[no-untyped-def]
+    """Run the real command in a subprocess that sees ``folder`` as a read-only mount (a real
+    one: EROFS for every write, root included), with this test's isolated environment."""
+
+    def run(
+        folder: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        input: str | None = None,
+    ) -> Result:
+        full_env = {**os.environ, "BROWSER": str(browser_script), **(env or {})}
+        folder.mkdir(parents=True, exist_ok=True)
+        command = ["unshare", "-m", "sh", "-c", _IN_NAMESPACE, str(folder)]
+        proc = subprocess.run(
+            [*command, sys.executable, "-m", "mightycli", *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            **({"input": input} if input is not None else {"stdin": subprocess.DEVNULL}),
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
 def admin_token_login(
     run_mighty: Any, emulator: Any, *extra: str, env: dict[str, str] | None = None
 ) -> Any:

@@ -469,3 +469,19 @@ def test_an_admin_api_token_in_mighty_token_is_named_by_whoami(emulator, run_mig
     # A token neither API takes is still just refused.
     refused = run_mighty("whoami", env={**env, "MIGHTY_TOKEN": "not-a-valid-token"})
     assert refused.code == 4 and "does not accept MIGHTY_TOKEN" in refused.stderr
+
+
+def test_a_plaintext_keyring_warns_like_insecure_storage(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty_process, isolated
+) -> None:
+    # Where there is no D-Bus and keyrings.alt is installed, keyring falls back to a file.
+    plain = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+    keyring_file = isolated / "data" / "python_keyring" / "keyring_pass.cfg"
+    login = run_mighty_process(*login_args(emulator, redirect_uri), env=plain)
+    assert login.code == 0, login.stderr
+    assert f"unencrypted in {keyring_file}" in login.stderr and "PlaintextKeyring" in login.stderr
+    human = run_mighty_process("status", env=plain)
+    assert f"stored in:      plain file {keyring_file}" in human.stdout
+    assert "system keyring" not in human.stdout and "not encrypted" in human.stdout
+    (entry,) = json.loads(run_mighty_process("status", "--json", env=plain).stdout)["logins"]
+    assert entry["storage"].startswith("plain file") and entry["encrypted"] is False

@@ -148,3 +148,32 @@ def test_zsh_and_fish_requests(shell: str, env: dict[str, str], expected: list[s
     for word in expected:
         assert word in result.stdout
     assert "logout" in result.stdout and "whoami" not in result.stdout
+
+
+HOSTILE_NAMES = ["a$(touch PWNED)", "a`touch PWNED`", "x;touch PWNED", "a\nb", "A-Z", "-x"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NAMES)
+def test_a_stored_name_that_is_no_network_is_never_offered(hostile: str, tmp_path: Path) -> None:
+    # Written as another program (or user) could write it: mighty itself never stores such a
+    # name. zsh runs a $(...) in a completion word on Tab (Typer's zsh escaping lets it through).
+    path = config.state_file_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logins = {
+        name: {"network": name, "issuer": "https://x.mn.co", "client_id": "c", "api_url": "https://api.mn.co"}
+        for name in (hostile, "mycommunity")
+    }  # fmt: skip
+    path.write_text(json.dumps({"version": 1, "default": "mycommunity", "logins": logins}))
+    assert _bash_complete("mighty whoami -n ") == []
+    zsh = _mighty_process(
+        env={"_MIGHTY_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "mighty whoami -n "}
+    )
+    assert zsh.returncode == 0 and "PWNED" not in zsh.stdout and zsh.stderr == ""
+    assert not any(tmp_path.rglob("PWNED"))
+
+
+def test_only_network_references_are_offered() -> None:
+    from mightycli.cli.base import complete_network
+
+    _store_logins("mycommunity", "12345")
+    assert complete_network("") == ["12345", "mycommunity"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mightycli import config
-from mightycli.errors import ConfigError, StateFileError, UsageError
+from mightycli.errors import ConfigError, StateFileError, UnsafeFileError, UsageError
 
 
 @pytest.mark.parametrize(
@@ -150,3 +150,196 @@ def test_localhost_names_count_as_loopback_only_where_no_dns_is_asked() -> None:
     assert config.is_loopback_host("LOCALHOST") and config.is_loopback_host("[::1]")
     # The receiver binds 127.0.0.1 and ::1 itself for such a redirect URI.
     assert parse_redirect_uri("http://app.localhost:3000/cb").bind_hosts == ("127.0.0.1",)
+
+
+# --------------------------------------------------------------------------- trusting the folder
+# Checked as ssh checks its own files: owned by this user (or root), writable by nobody else.
+
+
+def _state_file(folder: Path) -> Path:
+    path = folder / "logins.json"
+    config.write_state(path, config.LoginState().with_login(_record("a")))
+    return path
+
+
+def test_a_folder_others_can_write_is_refused_with_the_chmod_to_run(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    path = _state_file(folder)
+    folder.chmod(0o777)  # a real world-writable folder: anyone could swap logins.json
+    with pytest.raises(UnsafeFileError) as caught:
+        config.read_state(path)
+    assert str(folder) in caught.value.message and "0777" in caught.value.message
+    assert f"chmod go-w {folder}" in (caught.value.hint or "")
+    assert caught.value.exit_code == 2
+    path.unlink()  # nothing there yet: still refused, someone could put it there
+    with pytest.raises(UnsafeFileError):
+        config.read_state(path)
+    with pytest.raises(UnsafeFileError):
+        config.write_state(path, config.LoginState())
+    assert not path.exists()
+    folder.chmod(0o700)
+    config.write_state(path, config.LoginState())
+
+
+def test_a_state_file_others_can_write_is_refused(tmp_path: Path) -> None:
+    path = _state_file(tmp_path / "config")
+    path.chmod(0o646)
+    with pytest.raises(UnsafeFileError) as caught:
+        config.read_state(path)
+    assert str(path) in caught.value.message and f"chmod go-w {path}" in (caught.value.hint or "")
+
+
+def test_group_write_is_refused_unless_the_group_is_the_owner_alone(tmp_path: Path) -> None:
+    import grp
+    import pwd
+
+    path = _state_file(tmp_path / "config")
+    path.chmod(0o660)
+    owner = pwd.getpwuid(os.geteuid())
+    # A group of the owner alone (a user-private group, umask 002): as Debian's ssh, fine.
+    alone = [p.pw_uid for p in pwd.getpwall() if p.pw_gid == owner.pw_gid] == [owner.pw_uid]
+    if alone and not grp.getgrgid(owner.pw_gid).gr_mem:
+        os.chown(path, -1, owner.pw_gid)
+        assert "a" in config.read_state(path).logins
+    shared = grp.getgrnam("nogroup").gr_gid  # nobody, sync, _apt...
+    os.chown(path, -1, shared)
+    with pytest.raises(UnsafeFileError, match="writable by other users"):
+        config.read_state(path)
+
+
+@pytest.mark.parametrize("which", ["folder", "file"])
+def test_a_folder_or_file_owned_by_another_user_is_refused(tmp_path: Path, which: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    folder = tmp_path / "config"
+    path = _state_file(folder)
+    os.chown(folder if which == "folder" else path, 65534, -1)
+    with pytest.raises(UnsafeFileError) as caught:
+        config.read_state(path)
+    assert str(folder if which == "folder" else path) in caught.value.message
+    assert "another user" in caught.value.message and "65534" in caught.value.message
+
+
+def test_root_owned_files_are_trusted_like_ssh_does(tmp_path: Path) -> None:
+    path = _state_file(tmp_path / "config")
+    if os.geteuid() == 0:
+        assert "a" in config.read_state(path).logins
+    else:
+        pytest.skip("owned by root: nothing to give away without root")
+
+
+def test_a_config_file_others_can_write_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('client_id = "abc"\n')
+    path.chmod(0o666)
+    with pytest.raises(UnsafeFileError) as caught:
+        config.load_file_config(path)
+    assert str(path) in caught.value.message and caught.value.exit_code == 2
+    path.chmod(0o644)  # readable by all is fine: it holds no secret
+    assert config.load_file_config(path).lookup("client_id") == "abc"
+
+
+def test_a_folder_in_tmp_made_by_mighty_is_fine(tmp_path: Path) -> None:
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(dir="/tmp"))  # its parent is the sticky, world-writable /tmp
+    try:
+        path = base / "mighty" / "logins.json"
+        config.write_state(path, config.LoginState().with_login(_record("a")))
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert "a" in config.read_state(path).logins
+    finally:
+        import shutil
+
+        shutil.rmtree(base)
+
+
+# --------------------------------------------------------------------------- URLs read back
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("api_url", "http://api.attacker.example"),
+        ("issuer", "ftp://x.mn.co"),
+        ("token_endpoint", "http://10.0.0.1/oauth/token"),
+        ("authorization_endpoint", "https://u:p@x.mn.co/oauth/authorize"),
+        ("revocation_endpoint", "http://evil.localhost/oauth/revoke"),
+        ("redirect_uri", "javascript:alert(1)"),
+    ],
+)
+def test_a_url_in_the_state_file_follows_the_login_rules(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    path = tmp_path / "logins.json"
+    record = {**_record("a").to_json(), field: value}
+    path.write_text(json.dumps({"version": 1, "default": "a", "logins": {"a": record}}))
+    with pytest.raises(StateFileError) as caught:
+        config.read_state(path)
+    assert str(path) in caught.value.message and "damaged" in caught.value.message
+    assert field in caught.value.message
+
+
+# --------------------------------------------------------------------------- names read back
+
+
+@pytest.mark.parametrize(
+    "name", ["a$(touch X)", "a`id`", "x;y", "a\nb", "MyCommunity", "-x", "x.mn.co", "1" * 21, ""]
+)
+def test_a_login_filed_under_a_name_that_is_no_network_is_a_damaged_file(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "logins.json"
+    record = {**_record("a").to_json(), "network": name}
+    path.write_text(json.dumps({"version": 1, "default": name, "logins": {name: record}}))
+    with pytest.raises(StateFileError) as caught:
+        config.read_state(path)
+    assert str(path) in caught.value.message and "damaged" in caught.value.message
+    assert "\n" not in caught.value.message  # the name is shown escaped, never as it is
+
+
+@pytest.mark.parametrize("name", ["mycommunity", "12345", "a-b", "api", "x" * 63])
+def test_network_references_are_valid_names(name: str) -> None:
+    assert config.is_network_key(name)
+    assert config.parse_network(name).key == name
+
+
+def test_config_file_network_tables_are_network_references(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[networks."MyCommunity.mn.co"]\nclient_id = "c"\n')
+    assert config.load_file_config(path).lookup("client_id", "mycommunity") == "c"
+    path.write_text('[networks."a$(touch X)"]\nclient_id = "c"\n')
+    with pytest.raises(ConfigError) as caught:
+        config.load_file_config(path)
+    assert str(path) in caught.value.message and "network" in caught.value.message
+
+
+# --------------------------------------------------------------------------- stale temp files
+
+
+def _stale_temp(target: Path, suffix: str = "k1ll3d_x") -> Path:
+    """What a process killed between writing and renaming leaves: the new content, 0600."""
+    stale = target.with_name(f".{target.name}.{suffix}.tmp")
+    stale.write_text('{"emulated": {"refresh_token": "rotated-and-lost"}}')
+    stale.chmod(0o600)
+    return stale
+
+
+def test_the_next_write_removes_what_a_killed_write_left(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "tokens.json"
+    config.write_private_file(path, b"{}")
+    stale, other = _stale_temp(path), _stale_temp(path.with_name("logins.json"))
+    config.write_private_file(path, b'{"a": {}}')
+    assert not stale.exists() and other.exists()  # only the same file's, whose writer we are
+    assert sorted(p.name for p in path.parent.iterdir()) == [other.name, "tokens.json"]
+
+
+def test_removing_stale_temp_files_leaves_everything_else(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    config.write_state(folder / "logins.json", config.LoginState())
+    stale = [_stale_temp(folder / name) for name in ("logins.json", "tokens.json")]
+    kept = [folder / "notes.tmp", folder / ".hidden", folder / "logins.json.lock"]
+    for path in kept:
+        path.write_text("mine")
+    config.remove_stale_temp_files(folder)
+    assert not any(path.exists() for path in stale) and all(path.exists() for path in kept)

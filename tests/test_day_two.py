@@ -311,3 +311,57 @@ def test_strict_emulator_from_the_command_line(redirect_uri, run_mighty) -> None
     assert proc.returncode == 0 and "Emulator stopped." in err
     refused = run_mighty("emulator", "--strict", "--no-refresh-tokens")
     assert refused.code == 2
+
+
+def test_status_shows_each_login_as_a_paragraph(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
+    _two_logins(emulator, redirect_uri, run_mighty)
+    shown = run_mighty("status", env={"MIGHTY_TOKEN": "abc"})
+    assert shown.code == 0, shown.stderr
+    paragraphs = shown.stdout.split("\n\n")
+    assert [p.splitlines()[0].split(" ")[0] for p in paragraphs] == [
+        "MIGHTY_TOKEN",
+        "1001",
+        "emulated",
+    ]
+    assert not shown.stdout.endswith("\n\n") and "\n\n\n" not in shown.stdout
+
+
+def test_status_names_a_broken_config_file(emulator, redirect_uri, run_mighty, isolated) -> None:  # type: ignore[no-untyped-def]
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    config_file = isolated / "config" / "config.toml"
+    config_file.write_text("network = \n")
+    for args in (["status"], ["status", "--json"], ["status", "--check"]):
+        result = run_mighty(*args)
+        assert result.code == 2, (args, result.stdout, result.stderr)
+        assert f"The config file {config_file} is not valid TOML" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert "emulated (default)" in run_mighty("status").stdout  # what is stored, still shown
+    assert "GraphQL" not in run_mighty("status", "--check").stdout  # no check can run
+
+
+def test_status_check_marks_each_verdict_in_colour_on_a_terminal(  # type: ignore[no-untyped-def]
+    emulator, redirect_uri, run_mighty
+) -> None:
+    import os
+
+    import httpx
+
+    from mightycli.emulator import PUBLIC_CLIENT_ID
+
+    _two_logins(emulator, redirect_uri, run_mighty)
+    refresh = _stored("refresh_token", "1001")
+    httpx.post(
+        f"{emulator.url}/oauth/revoke", data={"token": refresh, "client_id": PUBLIC_CLIENT_ID}
+    )
+    colour = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    colour.update(TERM="xterm-256color", COLUMNS="200")
+    from test_resource_commands import on_terminal
+
+    code, text = on_terminal(["status", "--check"], colour)
+    assert code == 1, text
+    assert "\x1b[32m✓" in text and "\x1b[31m✗" in text  # green and red
+    code, text = on_terminal(["status", "--check"], {**colour, "NO_COLOR": "1"})
+    assert "✓ emulated GraphQL: ok" in text and "✗ 1001 (default) GraphQL: FAILED" in text
+    assert "\x1b[3" not in text
+    piped = run_mighty("status", "--check")  # into a pipe: the marks, no colour
+    assert "✓ emulated GraphQL: ok" in piped.stdout and "\x1b" not in piped.stdout

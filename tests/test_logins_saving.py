@@ -22,7 +22,7 @@ from mightycli.logins.saving import revocation_endpoint
 from mightycli.tokens import KeyringStore
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mightycli" / "logins"
-REVOKERS = {"saving._revoke_replaced", "saving._save_tokens_or_revoke", "accounts.logout"}
+REVOKERS = {"saving._revoke_replaced", "saving._save_tokens_or_revoke", "accounts._revoke_stored"}
 
 
 @pytest.mark.parametrize(

@@ -171,3 +171,71 @@ def test_a_bad_token_from_the_token_endpoint_is_refused() -> None:
         with pytest.raises(TokenRequestError) as caught:
             parse_token_response(body, 0.0)
         assert "sekrit" not in caught.value.message
+
+
+# --------------------------------------------------------------------------- plaintext keyrings
+
+
+class _MemoryKeyring(KeyringBackend):
+    """A keyring backend that encrypts, as far as mighty can tell (not plaintext by name)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+def test_a_plaintext_keyring_is_named_as_the_file_it_is(isolated) -> None:  # type: ignore[no-untyped-def]
+    # keyrings.alt's PlaintextKeyring (the demo extra, picked where there is no D-Bus): the
+    # secrets sit base64-encoded in a file, no better kept than with --insecure-storage.
+    store = KeyringStore()
+    path = str(isolated / "data" / "python_keyring" / "keyring_pass.cfg")
+    assert store.plaintext_location == path
+    assert store.description.startswith(f"plain file {path}")
+    assert "not encrypted" in store.description and "PlaintextKeyring" in store.description
+    assert "system keyring" not in store.description
+
+
+def test_an_encrypting_keyring_is_the_system_keyring() -> None:
+    keyring.set_keyring(_MemoryKeyring())
+    store = KeyringStore()
+    assert store.plaintext_location is None
+    assert store.description.startswith("system keyring")
+
+
+def test_a_chain_of_keyrings_is_judged_by_the_one_it_writes_to(isolated) -> None:  # type: ignore[no-untyped-def]
+    from keyring.backends.chainer import ChainerBackend
+    from keyrings.alt.file import PlaintextKeyring
+
+    plain = PlaintextKeyring()
+    plain.file_path = str(isolated / "chained.cfg")
+
+    class Chain(ChainerBackend):
+        order: list[KeyringBackend] = []
+
+        @property
+        def backends(self) -> list[KeyringBackend]:
+            return self.order
+
+    chain = Chain()  # type: ignore[no-untyped-call]
+    Chain.order = [plain, _MemoryKeyring()]
+    keyring.set_keyring(chain)
+    assert KeyringStore().plaintext_location == plain.file_path
+    Chain.order = [_MemoryKeyring(), plain]
+    assert KeyringStore().plaintext_location is None
+
+
+def test_the_file_store_is_plaintext_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mightycli.tokens import FileStore
+
+    assert FileStore(tmp_path / "tokens.json").plaintext_location == str(tmp_path / "tokens.json")

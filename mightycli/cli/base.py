@@ -91,7 +91,12 @@ def complete_network(incomplete: str) -> list[str]:
         logins = config.read_state(config.state_file_path()).logins
     except Exception:  # completion must never print an error into the shell
         return []
-    return [name for name in sorted(logins) if name.startswith(incomplete)]
+    # Only network references (read_state refuses others): a shell may run what it is offered.
+    return [
+        name
+        for name in sorted(logins)
+        if config.is_network_key(name) and name.startswith(incomplete)
+    ]
 
 
 # The options many commands share, declared from their description in the grammar (which the

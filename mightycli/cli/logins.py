@@ -23,7 +23,7 @@ from mightycli.cli.base import (
 )
 from mightycli.cli.output import emit_json, say, utf8_text
 from mightycli.environment import Env
-from mightycli.errors import NotLoggedInError, UsageError
+from mightycli.errors import ConfigError, NotLoggedInError, UsageError
 from mightycli.logins import settings as login_options
 from mightycli.logins.settings import LoginFlags, Prompts
 from mightycli.settings import Settings
@@ -326,7 +326,11 @@ def status(
       mighty status --check -n mycommunity --json
     """
     as_json = as_json or jq is not None
+    # Every other command reads the config file first: a broken one is named here too.
+    config_problem = _config_problem()
     if check:
+        if config_problem is not None:
+            raise config_problem  # no check could run: each would fail on it
         state = config.read_state(config.state_file_path())
         targets = login_options.chosen_logins(network, state)
         checks = [c for target in targets for c in logins.check_login(target, env=os.environ)]
@@ -342,10 +346,20 @@ def status(
             raise login_options.not_logged_in(key)
     env_token = bool(os.environ.get(Env.TOKEN))
     render.report_statuses(statuses, env_token, str(config.state_file_path()), as_json)
+    if config_problem is not None:
+        raise config_problem
     if not statuses and not env_token:
         raise NotLoggedInError(
             "You are not logged in to any network.", hint=login_options.NOT_LOGGED_IN_HINT
         )
+
+
+def _config_problem() -> ConfigError | None:
+    try:
+        Settings.load()
+    except ConfigError as exc:
+        return exc
+    return None
 
 
 @command()

@@ -194,6 +194,20 @@ def emit_lines(lines: list[str]) -> None:
     sys.stdout.flush()
 
 
+def emit_marked_lines(lines: list[tuple[tuple[str, str] | None, str]]) -> None:
+    """Lines for people on stdout, each after an optional mark (text, rich style): the mark in
+    its colour on a terminal (plain under NO_COLOR), plain into a pipe. Never markup."""
+    if not sys.stdout.isatty():
+        emit_lines([(mark[0] if mark else "") + text for mark, text in lines])
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    for mark, text in lines:
+        console.print(Text.assemble(mark, text) if mark else Text(text))
+
+
 def utf8_text(data: bytes, what: str) -> str:
     """Bytes from standard input as text; anything but UTF-8 is a usage error, not a crash."""
     from mightycli.errors import UsageError

@@ -10,7 +10,15 @@ import time
 from typing import Any
 
 from mightycli import config
-from mightycli.cli.output import LIVE, emit_json, emit_lines, json_key, say, stderr_console
+from mightycli.cli.output import (
+    LIVE,
+    emit_json,
+    emit_lines,
+    emit_marked_lines,
+    json_key,
+    say,
+    stderr_console,
+)
 from mightycli.environment import Env
 
 
@@ -282,6 +290,7 @@ def status_json(s: Any, now: float) -> dict[str, Any]:
         "refresh_token": s.has_refresh_token,
         "admin_token": s.has_admin_token,
         "storage": s.storage,
+        "encrypted": s.encrypted,
         "problem": s.problem,
     }
 
@@ -379,12 +388,14 @@ def report_statuses(statuses: list[Any], env_token: bool, state_file: str, as_js
             }
         )
         return
-    lines: list[str] = []
+    paragraphs: list[list[str]] = []
     if env_token:
-        lines.append(f"{Env.TOKEN} is set: it overrides stored logins for token, whoami and api.")
-    for s in statuses:
-        lines += status_lines(s, now)
-    emit_lines(lines)
+        paragraphs.append(
+            [f"{Env.TOKEN} is set: it overrides stored logins for token, whoami and api."]
+        )
+    paragraphs += [status_lines(s, now) for s in statuses]
+    # One paragraph per login, a blank line between them.
+    emit_lines([line for i, p in enumerate(paragraphs) for line in ([""] if i else []) + p])
 
 
 def report_checks(checks: list[Any], default: str | None, as_json: bool) -> None:
@@ -404,14 +415,25 @@ def report_checks(checks: list[Any], default: str | None, as_json: bool) -> None
             ]
         )
         return
-    lines = []
+    good, bad = check_marks()
+    lines: list[tuple[tuple[str, str] | None, str]] = []
     for c in checks:
-        mark = " (default)" if c.network == default else ""
+        label = " (default)" if c.network == default else ""
         verdict = "ok" if c.ok else "FAILED"
-        lines.append(f"{c.network}{mark} {c.api}: {verdict}, {c.detail}")
+        mark = (good, "green") if c.ok else (bad, "red")
+        lines.append((mark, f" {c.network}{label} {c.api}: {verdict}, {c.detail}"))
         if c.hint and not c.ok:
-            lines.append(f"  {c.hint}")
-    emit_lines(lines)
+            lines.append((None, f"  {c.hint}"))
+    emit_marked_lines(lines)
+
+
+def check_marks() -> tuple[str, str]:
+    """✓ and ✗, where stdout can carry them (else + and x)."""
+    try:
+        "\u2713\u2717".encode(sys.stdout.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return "+", "x"
+    return "\u2713", "\u2717"
 
 
 def logouts_json(results: list[Any]) -> None:

@@ -4,6 +4,7 @@ still works, and listing what is stored."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,12 +15,13 @@ import httpx
 from mightycli import config, debug, oauth
 from mightycli.api import Identity, fetch_admin_identity, whoami
 from mightycli.environment import Env
-from mightycli.errors import ApiAuthError, MightyError, UsageError
+from mightycli.errors import ApiAuthError, MightyError, StateFileError, UsageError
 from mightycli.http import make_http_client
 from mightycli.logins.saving import (
     _commit,
     _forget_elsewhere,
     _revoke_pair,
+    check_can_save,
     revocation_endpoint,
 )
 from mightycli.session import Api, open_session, refresh_lock
@@ -52,7 +54,7 @@ def login_with_token(
             hint=f"Run: mighty login --with-token --network {network} < token-file",
         )
     check_token(token, "Admin API token on standard input", error=UsageError)
-    store.check(network)
+    check_can_save(store, state_path, network)
     with make_http_client(transport=transport) as http:
         try:
             identity = fetch_admin_identity(http, api_url, network, access_token=token)
@@ -62,10 +64,9 @@ def login_with_token(
                 hint="Check that it is an API token from Network Admin > Settings > API Keys "
                 "for this network.",
             ) from exc
-    state = config.read_state(state_path)
-    previous = state.logins.get(network)
-    if previous is not None and previous.storage != store.kind:
-        _forget_elsewhere(previous, stores)
+    previous = config.read_state(state_path).logins.get(network)
+    moving = previous if previous is not None and previous.storage != store.kind else None
+    if moving is not None:
         previous = None
     if previous is not None and previous.api_url == api_url:
         record = dataclasses.replace(
@@ -87,16 +88,17 @@ def login_with_token(
         admin_user_name=identity.display_name,
         storage=store.kind,
     )
-    if previous is not None and previous.api_url != api_url and previous.has_oauth:
-        store.delete_oauth(network)  # a login for another API host is no longer reachable
-    _commit(
-        store,
-        state_path,
-        state,
-        record,
-        lambda: store.save_admin_token(network, token),
-        undo=lambda: store.delete_admin_token(network),
-    )
+    # A login for another API host is no longer reachable.
+    unreachable = previous is not None and previous.api_url != api_url and previous.has_oauth
+
+    def save_secrets() -> None:
+        if moving is not None:
+            _forget_elsewhere(moving, stores)
+        if unreachable:
+            store.delete_oauth(network)
+        store.save_admin_token(network, token)
+
+    _commit(state_path, record, save_secrets, undo=lambda: store.delete_admin_token(network))
     return record, identity
 
 
@@ -123,30 +125,32 @@ def logout(
 ) -> LogoutResult:
     """Revoke (best effort), then forget the tokens and the state. Safe to repeat.
 
-    With ``force``, a store that can no longer be read or written does not stop the login
-    from being forgotten; what was left behind is reported instead.
+    All of it under the refresh lock: the tokens revoked are the ones stored now, not ones
+    another process has rotated meanwhile, and a folder that cannot be written stops the logout
+    before anything is revoked (a revoked login still stored would only confuse). With
+    ``force``, a store that can no longer be read or written does not stop the login from being
+    forgotten; what was left behind is reported instead.
     """
-    state = config.read_state(state_path)
-    record = state.logins.get(network)
-    store = stores(record.storage if record else STORAGE_KEYRING)
-    problem: str | None = None
-    try:
-        secrets = store.load(network, client_secret=bool(record and record.confidential))
-    except MightyError as exc:
-        if not force:
-            raise _needs_force(exc, network) from exc
-        secrets, problem = StoredSecrets(), exc.message
-    debug.register_secret(secrets.client_secret)
-    revocations: dict[str, oauth.RevocationOutcome] = {}
-    if record is not None and record.has_oauth and (secrets.refresh_token or secrets.access_token):
-        assert record.client_id is not None and record.issuer is not None
-        endpoint = revocation_endpoint(record.issuer, record.revocation_endpoint)
-        credentials = oauth.ClientCredentials(
-            record.client_id, client_secret or secrets.client_secret
-        )
-        with make_http_client(transport=transport, timeout=15.0) as http:
-            revocations = _revoke_pair(http, endpoint, credentials, secrets)
-    with refresh_lock(state_path, network):
+    with contextlib.ExitStack() as locked:
+        try:
+            locked.enter_context(refresh_lock(state_path, network))
+            config.check_writable(state_path.parent)
+        except StateFileError as exc:
+            raise StateFileError(
+                f"Cannot log out of {network}: {exc.message} Nothing was revoked or forgotten.",
+                hint=exc.hint,
+            ) from exc
+        record = config.read_state(state_path).logins.get(network)
+        store = stores(record.storage if record else STORAGE_KEYRING)
+        problem: str | None = None
+        try:
+            secrets = store.load(network, client_secret=bool(record and record.confidential))
+        except MightyError as exc:
+            if not force:
+                raise _needs_force(exc, network) from exc
+            secrets, problem = StoredSecrets(), exc.message
+        debug.register_secret(secrets.client_secret)
+        revocations = _revoke_stored(record, secrets, client_secret, transport)
         try:
             store.delete(network)
         except MightyError as exc:
@@ -155,6 +159,7 @@ def logout(
             problem = problem or exc.message
         if record is not None:
             config.write_state(state_path, config.read_state(state_path).without(network))
+        config.remove_stale_temp_files(state_path.parent)  # rotated tokens a kill left there
     left_behind = None
     if problem is not None:
         left_behind = (
@@ -169,6 +174,26 @@ def logout(
         had_admin_token=bool(secrets.admin_token) or bool(record and record.has_admin_token),
         left_behind=left_behind,
     )
+
+
+def _revoke_stored(
+    record: config.LoginRecord | None,
+    secrets: StoredSecrets,
+    client_secret: str | None,
+    transport: httpx.BaseTransport | None,
+) -> dict[str, oauth.RevocationOutcome]:
+    """Revoke a login's OAuth tokens at its server, best effort."""
+    if (
+        record is None
+        or not record.has_oauth
+        or not (secrets.refresh_token or secrets.access_token)
+    ):
+        return {}
+    assert record.client_id is not None and record.issuer is not None
+    endpoint = revocation_endpoint(record.issuer, record.revocation_endpoint)
+    credentials = oauth.ClientCredentials(record.client_id, client_secret or secrets.client_secret)
+    with make_http_client(transport=transport, timeout=15.0) as http:
+        return _revoke_pair(http, endpoint, credentials, secrets)
 
 
 def _needs_force(exc: MightyError, network: str) -> MightyError:
@@ -237,6 +262,7 @@ class LoginStatus:
     has_admin_token: bool | None
     storage: str
     problem: str | None = None
+    encrypted: bool | None = None  # False: a plain file (tokens.json, a plaintext keyring)
 
 
 def list_logins(
@@ -262,6 +288,7 @@ def list_logins(
                 has_refresh_token=secrets.refresh_token is not None,
                 has_admin_token=secrets.admin_token is not None,
                 storage=store.description,
+                encrypted=store.plaintext_location is None,
             )
         )
     return statuses

@@ -21,7 +21,7 @@ from mightycli.errors import MightyError, UsageError
 from mightycli.http import make_http_client
 from mightycli.launcher import open_browser
 from mightycli.logins.options import LoginOptions
-from mightycli.logins.saving import _finish, _Saving
+from mightycli.logins.saving import _finish, _Saving, check_can_save
 from mightycli.loopback import LoopbackReceiver, TerminalInput, render_page
 from mightycli.session import preload_storage
 from mightycli.tokens import TokenStore, open_store
@@ -86,7 +86,8 @@ def login(
     ``TerminalInput`` that reads one) may receive the address the browser was sent to, pasted by
     the user, while the receiver keeps listening: whichever arrives first completes the login.
     """
-    store.check(options.network)  # fail now, not after the browser dance, if there is no keyring
+    # Fail now, not after the browser dance, if there is no keyring or the folder is read-only.
+    check_can_save(store, state_path, options.network)
     storage = store.description
     with make_http_client(transport=transport) as http:
         metadata = discover(http, options.issuer, notify=notify)

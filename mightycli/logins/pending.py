@@ -23,7 +23,7 @@ from mightycli.errors import LoginError, UsageError
 from mightycli.http import make_http_client
 from mightycli.logins.flow import LoginResult, _check_scopes
 from mightycli.logins.options import LoginOptions
-from mightycli.logins.saving import _finish, _Saving
+from mightycli.logins.saving import _finish, _Saving, check_can_save
 from mightycli.loopback import parse_redirect_uri, query_from_redirect
 from mightycli.tokens import TokenStore, open_store
 
@@ -74,7 +74,7 @@ def read_pending(path: Path) -> dict[str, Any]:
 
     Raises OSError when it cannot be read and _DamagedPendingError when it is not that shape.
     """
-    raw = path.read_bytes()
+    raw = config.read_trusted(path)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
@@ -85,6 +85,8 @@ def read_pending(path: Path) -> dict[str, Any]:
         value = data.get(key)
         if not isinstance(value, types) or isinstance(value, bool) is not (types == (bool,)):
             raise _DamagedPendingError(f"{key!r} is missing or of the wrong type")
+    if not config.is_network_key(data["network"]):
+        raise _DamagedPendingError("'network' is not a network")
     if not all(isinstance(scope, str) for scope in data["scopes"]):
         raise _DamagedPendingError("'scopes' is not a list of strings")
     saved: dict[str, Any] = {
@@ -97,7 +99,31 @@ def read_pending(path: Path) -> dict[str, Any]:
     endpoints = (metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint)
     if not all(isinstance(url, str) for url in endpoints):
         raise _DamagedPendingError("'metadata' is not server metadata")
+    _check_urls(data, metadata)
     return data
+
+
+def _check_urls(data: dict[str, Any], metadata: ServerMetadata) -> None:
+    """Every URL a pending login will send to follows the rules of a login."""
+    urls = {
+        "issuer": data["issuer"],
+        "api_url": data["api_url"],
+        "issuer (metadata)": metadata.issuer,
+        "authorization_endpoint": metadata.authorization_endpoint,
+        "token_endpoint": metadata.token_endpoint,
+        "revocation_endpoint": metadata.revocation_endpoint,
+    }
+    try:
+        for name, url in urls.items():
+            if url is not None:
+                if not isinstance(url, str):
+                    raise ValueError(f"{name!r} is not a string")
+                config.check_url_read_back(url, name)
+        parse_redirect_uri(data["redirect_uri"])
+    except UsageError as exc:
+        raise _DamagedPendingError(f"'redirect_uri': {exc.message}") from None
+    except ValueError as exc:
+        raise _DamagedPendingError(str(exc)) from None
 
 
 def _load_pending(path: Path) -> dict[str, Any]:
@@ -138,7 +164,7 @@ def start_login(
     transport: httpx.BaseTransport | None = None,
 ) -> PendingLogin:
     """First half of a login for scripts and agents: the URL to open, the verifier kept 0600."""
-    store.check(options.network)
+    check_can_save(store, state_path, options.network)
     with make_http_client(transport=transport) as http:
         metadata = discover(http, options.issuer, notify=notify)
     _check_scopes(metadata, options.scopes)
@@ -231,6 +257,7 @@ def complete_login(
                 "This login was started for a confidential application: give its client "
                 f"secret with --client-secret-stdin or {Env.CLIENT_SECRET}."
             )
+        check_can_save(store, state_path, pending["network"])  # no keyring, a read-only folder
     except (KeyError, TypeError, AttributeError):
         pass  # a damaged file is reported below, and removed
     try:
@@ -241,7 +268,6 @@ def complete_login(
             )
         options, metadata, request = _resume_pending(pending, client_secret, keep_secret)
         debug.register_secret(request.verifier)
-        store.check(options.network)
         with make_http_client(transport=transport) as http:
             saving = _Saving(options, metadata, store, state_path, clock, stores)
             record, identity, replaced = _finish(http, saving, request, query, notify)

@@ -14,7 +14,7 @@ import httpx
 from mightycli import config, debug, oauth
 from mightycli.api import Identity, fetch_identity, graphql_url
 from mightycli.discovery import ServerMetadata
-from mightycli.errors import KeyringUnavailableError, LoginError, MightyError, StateFileError
+from mightycli.errors import LoginError, MightyError
 from mightycli.logins.options import LoginOptions
 from mightycli.session import refresh_lock
 from mightycli.tokens import StoredSecrets, Token, TokenStore
@@ -119,21 +119,32 @@ def _revoke_pair(
     return outcomes
 
 
+def check_can_save(store: TokenStore, state_path: Path, network: str) -> None:
+    """Fail before the browser opens (or a token is checked) if the login could not be saved:
+    no usable store, or a config folder whose lock or files cannot be written."""
+    store.check(network)
+    with refresh_lock(state_path, network):
+        config.check_writable(state_path.parent)
+
+
 def _save_tokens_or_revoke(
     http: httpx.Client, saving: _Saving, token: Token, identity: Identity
 ) -> config.LoginRecord:
-    """Store the new login; if that fails, revoke the tokens nobody will be able to use."""
+    """Store the new login; if that fails in any way, revoke the tokens nobody could use."""
     options, metadata = saving.options, saving.metadata
     try:
         return _save_login(saving, token, identity)
-    except (KeyringUnavailableError, StateFileError) as exc:
+    except BaseException as exc:
         endpoint = revocation_endpoint(metadata.issuer, metadata.revocation_endpoint)
         outcomes = _revoke_pair(http, endpoint, options.client, token)
+        if not isinstance(exc, MightyError):
+            raise  # a bug or Ctrl-C: reported as such, the tokens revoked all the same
         revoked = all(o is oauth.RevocationOutcome.REVOKED for o in outcomes.values())
         raise LoginError(
             f"The login succeeded but its tokens could not be saved: {exc.message} "
             + ("The unused tokens were revoked." if revoked else "Revoking them failed too."),
-            hint=(exc.hint or "") + " Nothing was stored; fix the storage and log in again.",
+            hint=(exc.hint + " " if exc.hint else "")
+            + "Nothing was stored; fix the storage and log in again.",
         ) from exc
 
 
@@ -181,9 +192,13 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         storage=store.kind,
         created_at=clock(),
     )
-    if previous is not None and previous.storage != store.kind:
-        _forget_elsewhere(previous, stores)
-    elif previous is not None and previous.has_admin_token and previous.api_url == options.api_url:
+    moving = previous if previous is not None and previous.storage != store.kind else None
+    if (
+        moving is None
+        and previous is not None
+        and previous.has_admin_token
+        and (previous.api_url == options.api_url)
+    ):
         # An Admin API token for the same network stays: the two APIs need both.
         record = dataclasses.replace(
             record,
@@ -194,39 +209,34 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
     secret = options.client.client_secret
 
     def save_secrets() -> None:
+        if moving is not None:
+            _forget_elsewhere(moving, stores)
         store.save(options.network, token.access_token, token.refresh_token)
         if secret is not None and options.keep_secret:
             store.save_client_secret(options.network, secret)
         else:
             store.delete_client_secret(options.network)
 
-    _commit(
-        store,
-        state_path,
-        state,
-        record,
-        save_secrets,
-        undo=lambda: store.delete_oauth(options.network),
-    )
+    _commit(state_path, record, save_secrets, undo=lambda: store.delete_oauth(options.network))
     return record
 
 
 def _commit(
-    store: TokenStore,
     state_path: Path,
-    state: config.LoginState,
     record: config.LoginRecord,
     save_secrets: Callable[[], None],
     undo: Callable[[], None],
 ) -> None:
     """Secrets first, then the state that points at them; undo the secrets if the state fails.
 
-    No half-saved login: without its state the tokens would be orphans in the keyring.
+    No half-saved login: without its state the tokens would be orphans in the keyring. All of
+    it under the refresh lock, the state read again there: other logins may have been renewed
+    since, and every write of logins.json and tokens.json happens under the lock.
     """
     with refresh_lock(state_path, record.network):
         save_secrets()
         try:
-            config.write_state(state_path, state.with_login(record))
+            config.write_state(state_path, config.read_state(state_path).with_login(record))
         except MightyError:
             try:
                 undo()
@@ -235,4 +245,4 @@ def _commit(
             raise
 
 
-__all__ = ["revocation_endpoint"]
+__all__ = ["check_can_save", "revocation_endpoint"]

@@ -81,7 +81,13 @@ def login_store(
     insecure: bool, settings: Settings, network: str, notify: Callable[[str], None]
 ) -> TokenStore:
     """Where a new login's secrets go: the keyring, unless the user opted in to a file."""
-    from mightycli.tokens import STORAGE_FILE, STORAGE_KEYRING, open_store, token_file_path
+    from mightycli.tokens import (
+        STORAGE_FILE,
+        STORAGE_KEYRING,
+        KeyringStore,
+        open_store,
+        token_file_path,
+    )
 
     kind = STORAGE_FILE if insecure else settings.resolve(setting.STORAGE, network=network)
     kind = str(kind or STORAGE_KEYRING).strip().lower()
@@ -95,6 +101,14 @@ def login_store(
         notify(
             f"Warning: tokens will be kept unencrypted in {token_file_path()}, "
             "readable only by you. Anyone with your account's files can use them."
+        )
+    elif isinstance(store, KeyringStore) and store.plaintext_location is not None:
+        # keyrings.alt's PlaintextKeyring, say: a file, however "keyring" it sounds.
+        notify(
+            f"Warning: the keyring backend here ({store.backend_name}) keeps secrets in a plain "
+            f"file: tokens will be kept unencrypted in {store.plaintext_location}. Anyone with "
+            "your account's files can use them. For an encrypted keyring, run a Secret Service "
+            "(gnome-keyring, KWallet) or choose one with PYTHON_KEYRING_BACKEND."
         )
     return store
 
