@@ -173,7 +173,7 @@ class ResponseWriter:
         if self.include:
             head = [f"{response.http_version} {response.status_code} {response.reason_phrase}"]
             head += [f"{name}: {value}" for name, value in response.headers.multi_items()]
-            sys.stderr.write("\n".join(head) + "\n\n")
+            sys.stderr.write("\n".join(output.for_people(line) for line in head) + "\n\n")
             sys.stderr.flush()
         if self.progress is not None and items is not None:
             self.progress.add(len(items))
