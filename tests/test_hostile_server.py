@@ -46,6 +46,9 @@ ROUTES: dict[tuple[str, str], Any] = {
         200, {"user": {"id": 5, "name": HOSTILE}, "network": {"id": 9, "title": HOSTILE}}
     ),
     ("POST", "/networks/demo/graphql"): _whoami_or_errors,
+    ("GET", "/admin/v1/networks/demo/later"): Reply(
+        429, {}, headers={"Retry-After": "99999999999999999999999"}
+    ),
 }
 
 
@@ -193,3 +196,10 @@ def test_pretty_json_escapes_what_json_dumps_leaves_raw(capsys: pytest.CaptureFi
     shown = capsys.readouterr().out
     assert controls_in(shown) == set() and "\ud800" not in shown
     assert json.loads(shown) == {"name": "\x9b2J\x7f\ud800 \x1b]0;x\x07 \u00e9"}
+
+
+def test_a_retry_after_beyond_any_clock_is_longer_than_mighty_waits(hostile: Server) -> None:
+    result = _raw(["api", "later", "--max-wait", "99999999999999999999999"], _env(hostile))
+    stderr = result.stderr.decode()
+    assert result.code == 1 and "internal error" not in stderr, stderr
+    assert "longer than mighty waits" in stderr and "Try again later" in stderr
