@@ -15,6 +15,7 @@ import httpx
 from mightycli import fields as fieldmod
 from mightycli import pagination, retry
 from mightycli.api import admin_url, graphql_url
+from mightycli.config import check_text
 from mightycli.environment import Env
 from mightycli.errors import ApiAuthError, ApiError, MightyError, UsageError
 from mightycli.http import graphql_codes, graphql_errors, status_text
@@ -102,6 +103,7 @@ def prepare(
     sessions: Callable[..., Session] = open_session,
 ) -> PreparedCall:
     """Check the options, open the session the endpoint needs, and build the request."""
+    check_text(options.endpoint, "endpoint")
     if options.is_graphql:
         return _prepare_graphql(options, read_source, sessions)
     return _prepare_rest(options, read_source, sessions)
@@ -161,8 +163,10 @@ def _prepare_rest(
         raise UsageError("--query-file is for graphql calls.")
     method = options.method
     verb = (method or ("POST" if options.input_file else "GET")).upper()
-    if not verb.isalpha():
-        raise UsageError(f"{method!r} is not an HTTP method.")
+    if not (verb.isascii() and verb.isalpha() and len(verb) <= 20):  # "ГЕТ".isalpha() too
+        raise UsageError(
+            f"{method!r} is not an HTTP method.", hint="Use GET, POST, PUT, PATCH or DELETE."
+        )
     session = sessions(options.network, api=Api.ADMIN)
     url = admin_url(session.api_url, session.path_network, options.endpoint.strip())
     headers = list(options.headers)
@@ -181,7 +185,35 @@ def _prepare_rest(
         rest = pagination.RestCall(
             verb, url, json_body=fieldmod.build_object(fields), has_json_body=True, headers=headers
         )
+    _check_address(rest, options.endpoint)
     return PreparedCall(session, rest=rest, paginate=options.paginate)
+
+
+def _check_address(rest: pagination.RestCall, endpoint: str) -> None:
+    """The request's address as httpx will build it: a character no URL may hold (a tab) or a
+    length it refuses (a 130 KB endpoint or -f value) is the caller's mistake, said before
+    anything is sent."""
+    try:
+        httpx.URL(rest.url, params=rest.params or None)
+    except httpx.InvalidURL as exc:
+        reason = str(exc)
+        if "too long" not in reason:
+            raise UsageError(
+                f"The endpoint {endpoint!r} is not a valid address: {reason}",
+                hint="An Admin API path is like members/<id>/, without spaces or tabs.",
+            ) from None
+        length = len(rest.url) + sum(len(k) + len(v) + 2 for k, v in rest.params)
+        hint = (
+            "With GET, -f and -F fields go into the address: send long values in a body "
+            "with -X POST (or PATCH), or --input FILE."
+            if rest.params
+            else "Check the endpoint: an Admin API path is like members/<id>/."
+        )
+        raise UsageError(
+            f"The request's address is too long: {length} characters, more than a URL can "
+            "carry (65536).",
+            hint=hint,
+        ) from None
 
 
 def _auth_hint(session: Session) -> str:

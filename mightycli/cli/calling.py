@@ -89,8 +89,9 @@ def call_api(
     from mightycli import fields as fieldmod
 
     jq_filter = output.use_jq(jq)
-    if timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
+    from mightycli.config import check_seconds
+
+    check_seconds(timeout, "--timeout")
     if not max_wait >= 0:  # also refuses nan
         raise UsageError("--max-wait must be zero or more seconds.")
     stdin = StdinOnce()

@@ -39,6 +39,9 @@ _ONE_LINE: dict[int, str | None] = {**_CONTROLS, ord("\t"): " ", ord("\n"): " "}
 _LINES: dict[int, str | None] = {**_ONE_LINE, ord("\n"): "\n"}
 # What pretty JSON escapes beyond what json.dumps does (C0): DEL, C1 and lone surrogates.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff]")
+# A word this long in a message is a value quoted back (a 130 KB argument): shown in part.
+_LONG_WORD = re.compile(r"\S{201,}")
+LONG_WORD_SHOWN = 100
 
 
 def for_people(text: str, *, lines: bool = False) -> str:
@@ -54,6 +57,17 @@ def for_people(text: str, *, lines: bool = False) -> str:
     except UnicodeEncodeError:
         clean = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in clean)
     return clean
+
+
+def brief(text: str) -> str:
+    """A message with every overlong word (a huge value quoted back) cut to its start and its
+    length, ``'aaaa…' (130000 characters)``, rather than the whole of it."""
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group()
+        return f"{word[:LONG_WORD_SHOWN]}… ({len(word)} characters)"
+
+    return _LONG_WORD.sub(cut, text)
 
 
 def stderr_console() -> Any:
@@ -82,9 +96,9 @@ def say(message: str, *, style: str | None = None) -> None:
 
 def render_error(error: MightyError) -> None:
     """``mighty: <message>`` and the hint under it, in red and yellow on a terminal; a server's
-    words in them stripped of control characters."""
-    message = for_people(error.message, lines=True)
-    hint = for_people(error.hint, lines=True) if error.hint else None
+    words in them stripped of control characters, a huge value quoted back cut short."""
+    message = brief(for_people(error.message, lines=True))
+    hint = brief(for_people(error.hint, lines=True)) if error.hint else None
     if not _styled_stderr():
         sys.stderr.write(f"mighty: {message}\n" + (f"{hint}\n" if hint else ""))
         sys.stderr.flush()
