@@ -61,6 +61,8 @@ class PreparedCall:
     graphql: pagination.GraphQLCall | None = None
     rest: pagination.RestCall | None = None
     paginate: bool = False
+    # What to tell the user before sending (fields a POST would take, sent as a GET's query).
+    warnings: tuple[str, ...] = ()
 
     @property
     def is_graphql(self) -> bool:
@@ -186,7 +188,34 @@ def _prepare_rest(
             verb, url, json_body=fieldmod.build_object(fields), has_json_body=True, headers=headers
         )
     _check_address(rest, options.endpoint)
-    return PreparedCall(session, rest=rest, paginate=options.paginate)
+    warnings = _body_fields_in_a_query(rest, fields) if method is None else ()
+    return PreparedCall(session, rest=rest, paginate=options.paginate, warnings=warnings)
+
+
+def _body_fields_in_a_query(
+    rest: pagination.RestCall, fields: Sequence[fieldmod.Field]
+) -> tuple[str, ...]:
+    """A warning when a GET (the default without -X) sends as its query fields that a POST to
+    the same Admin API path takes as its body: ``mighty api members -f email=...`` lists
+    members, as gh's api does, where creating one was likely meant."""
+    if rest.method != "GET" or not fields or rest.content is not None:
+        return ()
+    from urllib.parse import urlsplit
+
+    from mightycli.resources.operations import fields_for_a_body
+
+    path = urlsplit(rest.url).path
+    if "/admin/v1/networks/" not in path:
+        return ()
+    relative = path.split("/admin/v1/networks/", 1)[1].partition("/")[2]
+    body = fields_for_a_body(relative)
+    named = sorted({f.key.split("[", 1)[0] for f in fields} & body)
+    if not named:
+        return ()
+    return (
+        f"warning: -f/-F fields go into the query string of this GET ({', '.join(named)}); "
+        f"a POST to {relative} takes them as a JSON body: add -X POST to send one.",
+    )
 
 
 def _check_address(rest: pagination.RestCall, endpoint: str) -> None:

@@ -113,6 +113,8 @@ def call_api(
         network=network,
     )
     prepared = call.prepare(options, stdin.source)
+    for warning in prepared.warnings:
+        output.say(warning, style="yellow")
     writer = ResponseWriter(slurp=slurp, silent=silent, include=include, jq=jq_filter)
     send_call(prepared, writer, timeout=timeout, max_wait=max_wait)
 
@@ -189,6 +191,19 @@ class ResponseWriter:
         self.out.flush()
 
     def _items(self, items: list[Any]) -> None:
+        from mightycli.jqfilter import JqError
+
+        try:
+            self._each_item(items)
+        except JqError as error:  # gh's habit: a filter written for the page, not the item
+            raise JqError(
+                error.message,
+                hint=f"With --paginate the filter runs on each item, not on the page (.email, "
+                f"not .items[].email); --slurp runs it once on the array of all items. "
+                f"{error.hint or ''}".strip(),
+            ) from None
+
+    def _each_item(self, items: list[Any]) -> None:
         if self.jq is not None:
             self.out.write("".join(self.jq.lines(item) for item in items).encode("utf-8"))
         elif self.pretty:
