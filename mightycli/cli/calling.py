@@ -122,9 +122,26 @@ def call_api(
 # --------------------------------------------------------------------------- api output
 
 
+def data_goes_elsewhere() -> bool:
+    """Whether stdout surely does not reach the terminal stderr is on: a file, /dev/null or
+    another terminal. A pipe may well (``| head`` and ``| jq`` write to this very terminal),
+    so it counts as the same."""
+    import os
+    import stat
+
+    try:
+        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's capture)
+        return False
+    if stat.S_ISREG(out.st_mode):
+        return True
+    return stat.S_ISCHR(out.st_mode) and out.st_rdev != err.st_rdev
+
+
 class PageProgress:
     """Pages and items fetched so far, live on stderr (rich), for --paginate and --slurp when
-    stderr is a terminal and the data goes elsewhere; nothing otherwise."""
+    stderr is a terminal and the data surely goes elsewhere (``data_goes_elsewhere``); nothing
+    otherwise, so the line never overwrites the data. It ends showing the final counts."""
 
     def __init__(self) -> None:
         self.pages = self.items = 0
@@ -143,7 +160,6 @@ class PageProgress:
                 TextColumn("{task.description}"),
                 TimeElapsedColumn(),
                 console=console,
-                transient=True,
             )
             self.task = self.live.add_task(text, total=None)
             output.LIVE["console"] = console
@@ -165,7 +181,7 @@ class ResponseWriter:
     def __init__(self, *, slurp: bool, silent: bool, include: bool, jq: Any = None) -> None:
         self.slurp, self.silent, self.include, self.jq = slurp, silent, include, jq
         self.pretty = sys.stdout.isatty()
-        show = sys.stderr.isatty() and not self.pretty and not include
+        show = sys.stderr.isatty() and not include and data_goes_elsewhere()
         self.progress = PageProgress() if show else None
         self.collected: list[Any] = []
         self.out = sys.stdout.buffer
