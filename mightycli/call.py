@@ -15,6 +15,7 @@ import httpx
 from mightycli import fields as fieldmod
 from mightycli import pagination, retry
 from mightycli.api import admin_url, graphql_url
+from mightycli.config import check_text
 from mightycli.environment import Env
 from mightycli.errors import ApiAuthError, ApiError, MightyError, UsageError
 from mightycli.http import graphql_codes, graphql_errors, status_text
@@ -56,6 +57,8 @@ class PreparedCall:
     graphql: pagination.GraphQLCall | None = None
     rest: pagination.RestCall | None = None
     paginate: bool = False
+    # What to tell the user before sending (fields a POST would take, sent as a GET's query).
+    warnings: tuple[str, ...] = ()
 
     @property
     def is_graphql(self) -> bool:
@@ -98,6 +101,7 @@ def prepare(
     sessions: Callable[..., Session] = open_session,
 ) -> PreparedCall:
     """Check the options, open the session the endpoint needs, and build the request."""
+    check_text(options.endpoint, "endpoint")
     if options.is_graphql:
         return _prepare_graphql(options, read_source, sessions)
     return _prepare_rest(options, read_source, sessions)
@@ -157,8 +161,10 @@ def _prepare_rest(
         raise UsageError("--query-file is for graphql calls.")
     method = options.method
     verb = (method or ("POST" if options.input_file else "GET")).upper()
-    if not verb.isalpha():
-        raise UsageError(f"{method!r} is not an HTTP method.")
+    if not (verb.isascii() and verb.isalpha() and len(verb) <= 20):  # "ГЕТ".isalpha() too
+        raise UsageError(
+            f"{method!r} is not an HTTP method.", hint="Use GET, POST, PUT, PATCH or DELETE."
+        )
     session = sessions(options.network, api=Api.ADMIN)
     url = admin_url(session.api_url, session.path_network, options.endpoint.strip())
     headers = list(options.headers)
@@ -177,7 +183,62 @@ def _prepare_rest(
         rest = pagination.RestCall(
             verb, url, json_body=fieldmod.build_object(fields), has_json_body=True, headers=headers
         )
-    return PreparedCall(session, rest=rest, paginate=options.paginate)
+    _check_address(rest, options.endpoint)
+    warnings = _body_fields_in_a_query(rest, fields) if method is None else ()
+    return PreparedCall(session, rest=rest, paginate=options.paginate, warnings=warnings)
+
+
+def _body_fields_in_a_query(
+    rest: pagination.RestCall, fields: Sequence[fieldmod.Field]
+) -> tuple[str, ...]:
+    """A warning when a GET (the default without -X) sends as its query fields that a POST to
+    the same Admin API path takes as its body: ``mighty api members -f email=...`` lists
+    members, as gh's api does, where creating one was likely meant."""
+    if rest.method != "GET" or not fields or rest.content is not None:
+        return ()
+    from urllib.parse import urlsplit
+
+    from mightycli.resources.operations import fields_for_a_body
+
+    path = urlsplit(rest.url).path
+    if "/admin/v1/networks/" not in path:
+        return ()
+    relative = path.split("/admin/v1/networks/", 1)[1].partition("/")[2]
+    body = fields_for_a_body(relative)
+    named = sorted({f.key.split("[", 1)[0] for f in fields} & body)
+    if not named:
+        return ()
+    return (
+        f"warning: -f/-F fields go into the query string of this GET ({', '.join(named)}); "
+        f"a POST to {relative} takes them as a JSON body: add -X POST to send one.",
+    )
+
+
+def _check_address(rest: pagination.RestCall, endpoint: str) -> None:
+    """The request's address as httpx will build it: a character no URL may hold (a tab) or a
+    length it refuses (a 130 KB endpoint or -f value) is the caller's mistake, said before
+    anything is sent."""
+    try:
+        httpx.URL(rest.url, params=rest.params or None)
+    except httpx.InvalidURL as exc:
+        reason = str(exc)
+        if "too long" not in reason:
+            raise UsageError(
+                f"The endpoint {endpoint!r} is not a valid address: {reason}",
+                hint="An Admin API path is like members/<id>/, without spaces or tabs.",
+            ) from None
+        length = len(rest.url) + sum(len(k) + len(v) + 2 for k, v in rest.params)
+        hint = (
+            "With GET, -f and -F fields go into the address: send long values in a body "
+            "with -X POST (or PATCH), or --input FILE."
+            if rest.params
+            else "Check the endpoint: an Admin API path is like members/<id>/."
+        )
+        raise UsageError(
+            f"The request's address is too long: {length} characters, more than a URL can "
+            "carry (65536).",
+            hint=hint,
+        ) from None
 
 
 def _auth_hint(session: Session) -> str:

@@ -26,6 +26,7 @@ import httpx
 from mightycli import call, pagination, retry
 from mightycli.api import admin_url, graphql_url
 from mightycli.auth import BearerAuth
+from mightycli.config import check_seconds
 from mightycli.errors import UsageError
 from mightycli.http import DEFAULT_TIMEOUT, make_http_client
 from mightycli.session import Api, Session, open_session
@@ -224,8 +225,7 @@ def connect(
 
     Raises ``NotLoggedInError`` (exit code 4) when there is no login to use.
     """
-    if timeout <= 0:
-        raise UsageError("The timeout must be a positive number of seconds.")
+    check_seconds(timeout, "The timeout")
     if not max_wait >= 0:
         raise UsageError("max_wait must be zero or more seconds.")
     session = open_session(network, api=Api.ANY, env=env)

@@ -36,6 +36,34 @@ _MN_SUFFIX = ".mn.co"
 _NETWORK_ID = r"[0-9]{1,20}"
 
 
+def check_text(text: str, what: str) -> str:
+    """An argument or variable as text: bytes that were not UTF-8 reach Python as lone
+    surrogates, which no request, file or terminal can carry, so they are a usage error here
+    rather than a crash later."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"The {what} is not valid UTF-8 text.",
+            hint="Check the value's encoding (or the shell's locale): mighty sends text as UTF-8.",
+        ) from None
+    return text
+
+
+# The longest time any wait may be given: a socket or a thread cannot wait much longer than
+# 2**33 seconds, and no command needs more than a day.
+LONGEST_SECONDS = 86400.0
+
+
+def check_seconds(value: float, what: str) -> float:
+    """A time limit as given: positive, a number (not nan) and at most a day."""
+    if not 0 < value <= LONGEST_SECONDS:
+        raise UsageError(
+            f"{what} must be a positive number of seconds, at most {LONGEST_SECONDS:.0f}."
+        )
+    return value
+
+
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
     """The folder for config.toml and logins.json (``MIGHTY_CONFIG_DIR`` overrides)."""
     env = os.environ if env is None else env
@@ -314,8 +342,12 @@ def check_endpoint_url(url: str, what: str) -> str:
     """Refuse anything but https, except plain http to this machine (tests, the emulator)."""
     try:
         parts = urlsplit(url)
-    except ValueError as exc:  # an unbalanced [ in the host
-        raise UsageError(f"The {what} {url!r} is not a valid URL.") from exc
+        parts.port  # noqa: B018 - raises for a port that is no number from 0 to 65535
+    except ValueError as exc:  # an unbalanced [ in the host, or a port like 4500:99999
+        raise UsageError(
+            f"The {what} {url!r} is not a valid URL.",
+            hint="A URL is scheme://host[:port]/path, with a port from 0 to 65535.",
+        ) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"The {what} {url!r} is not an http(s) URL.")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):

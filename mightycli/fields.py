@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mightycli.config import check_text
 from mightycli.errors import UsageError
 
 _KEY = r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$"
@@ -48,16 +49,6 @@ def typed_value(text: str, read_stdin: Callable[[], str] = lambda: sys.stdin.rea
         return float(text) if any(c in text for c in ".eE") else int(text)
     if text.startswith("@"):
         return _read_file(text[1:], read_stdin)
-    return text
-
-
-def check_text(text: str, what: str) -> str:
-    """An argument as text: bytes that were not UTF-8 reach Python as lone surrogates, which no
-    request can carry, so they are a usage error here rather than a crash later."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(f"The {what} is not valid UTF-8 text.") from None
     return text
 
 
@@ -133,11 +124,27 @@ def query_params(fields: Iterable[Field]) -> list[tuple[str, str]]:
     return params
 
 
+# RFC 9110 section 5.6.2: what a header's name may be made of.
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
 def parse_header(spec: str) -> tuple[str, str]:
     name, sep, value = check_text(spec, "header").partition(":")
     name = name.strip()
     if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value or "\r" in value:
         raise UsageError(f"The header {spec!r} is not 'Name: value'.")
+    if not set(name) <= _TOKEN_CHARS:
+        raise UsageError(
+            f"The header name {name!r} is not a valid HTTP header name.",
+            hint="Use ASCII letters, digits and dashes, e.g. -H 'X-Request-Id: 7'.",
+        )
+    if not all(c == "\t" or " " <= c <= "~" for c in value):
+        raise UsageError(
+            f"The value of the header {name} is not plain ASCII text.",
+            hint="HTTP header values carry printable ASCII only: percent-encode anything else.",
+        )
     if name.lower() == "authorization":
         raise UsageError(
             "mighty sets the Authorization header itself.",

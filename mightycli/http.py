@@ -120,5 +120,8 @@ def connection_hint(url: str | httpx.URL, also: str = "") -> str:
 
 def same_origin(a: str, b: str) -> bool:
     """Same scheme, host and port: where a token may travel from one address to the other."""
-    x, y = urlsplit(a), urlsplit(b)
-    return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
+    try:
+        x, y = urlsplit(a), urlsplit(b)
+        return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
+    except ValueError:  # a port that is no number, an unbalanced [: no address to trust
+        return False

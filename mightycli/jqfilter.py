@@ -11,6 +11,10 @@ from typing import Any
 from mightycli.errors import MightyError, UsageError
 
 
+class JqError(MightyError):
+    """The filter failed on the data (a runtime error, exit 1), not on its syntax."""
+
+
 class JqFilter:
     """A compiled jq program; ``lines`` runs it on one value and returns its results as text:
     strings raw, other values as compact JSON, one result per line (as gh does)."""
@@ -35,7 +39,7 @@ class JqFilter:
         try:
             return list(self._program.input_value(value).all())
         except ValueError as exc:
-            raise MightyError(
+            raise JqError(
                 f"jq: {' '.join(str(exc).split())}",
                 hint=f"The filter was: {self.expression}",
             ) from None

@@ -18,6 +18,9 @@ from mightycli.http import connection_hint, status_text
 RETRY_ALWAYS = frozenset({429, 503})
 RETRY_IF_IDEMPOTENT = frozenset({502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Never waited for, whatever --max-wait allows: a server asking for more than a year is not
+# asking for a retry (and 99999999999999999999999 seconds is beyond any clock and any sleep).
+LONGEST_WAIT = 365 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,17 @@ def _retry_later(
 ) -> RetryLaterError:
     import datetime as dt
 
-    when = dt.datetime.fromtimestamp(now + delay, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    asked = f"{delay:.0f} s" if delay <= LONGEST_WAIT else "more than a year"
+    limit = f"{max(left, 0):.0f} s left of its limit" if left <= LONGEST_WAIT else "at most a year"
+    if delay <= LONGEST_WAIT:
+        when = dt.datetime.fromtimestamp(now + delay, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        hint = f"Try again after {when} (mighty api --max-wait SECONDS allows longer waits)."
+    else:
+        hint = "Try again later; the time the server names is not one mighty can wait for."
     return RetryLaterError(
         f"{status_text(response)} from {response.request.url.host}: the server asks to wait "
-        f"{delay:.0f} s, longer than mighty waits ({max(left, 0):.0f} s left of its limit).",
-        hint=f"Try again after {when} (mighty api --max-wait SECONDS allows longer waits).",
+        f"{asked}, longer than mighty waits ({limit}).",
+        hint=hint,
         retry_at=now + delay,
     )
 
@@ -95,7 +104,7 @@ def _response_delay(
     now = policy.clock()
     left = policy.max_wait - waited
     delay = parse_retry_after(response.headers.get("retry-after"), now)
-    if delay is not None and delay > left:
+    if delay is not None and (delay > left or delay > LONGEST_WAIT):
         raise _retry_later(response, delay, left, now)
     if delay is None:
         delay = policy.backoff(attempt)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from mightycli import config
 from mightycli.environment import Env
+from mightycli.errors import UsageError
 
 
 class Setting(NamedTuple):
@@ -35,6 +36,22 @@ STORAGE = Setting("storage", Env.STORAGE, "keyring")
 
 def _given(value: Any) -> bool:
     return value not in (None, "", (), [])
+
+
+def _checked_flag(setting: Setting, flag: Any) -> Any:
+    """An option as given: an empty one is a mistake (``-n ''`` once logged in to the default
+    network without a word), and text must be UTF-8."""
+    option = "--" + setting.name.replace("_", "-")
+    if isinstance(flag, str) and not flag.strip():
+        where = "the default login" if setting is NETWORK else "the default"
+        also = f" ({setting.env}, the config file or {where})" if setting.env else ""
+        raise UsageError(
+            f"{option} is empty.", hint=f"Give {option} a value, or leave it out{also}."
+        )
+    for text in flag if isinstance(flag, (list, tuple)) else [flag]:
+        if isinstance(text, str):
+            config.check_text(text, f"{option} value")
+    return flag
 
 
 class Settings:
@@ -70,10 +87,12 @@ class Settings:
     ) -> Any:
         """The flag, the environment, the config file (the network's table, then the top
         level), the stored login, then (unless ``default`` is false) the setting's default."""
+        if flag is not None:
+            _checked_flag(setting, flag)
         if _given(flag):
             return flag
         if setting.env is not None and self.environ(setting.env):
-            return self.env[setting.env]
+            return config.check_text(self.env[setting.env], f"{setting.env} value")
         for value in (self.file.lookup(setting.name, network), stored):
             if _given(value):
                 return value

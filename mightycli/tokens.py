@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from mightycli.config import config_dir, read_trusted, write_private_file
+from mightycli.config import (
+    LONGEST_SECONDS,
+    check_seconds,
+    config_dir,
+    read_trusted,
+    write_private_file,
+)
 from mightycli.environment import Env
 from mightycli.errors import (
     AuthRequiredError,
@@ -25,6 +31,7 @@ from mightycli.errors import (
     KeyringUnavailableError,
     MightyError,
     StateFileError,
+    UsageError,
 )
 
 SERVICE_PREFIX = "mighty-cli"
@@ -283,6 +290,23 @@ _PLAINTEXT_BACKENDS = frozenset(
 )
 
 
+def keyring_timeout(env: Mapping[str, str] | None = None) -> float:
+    """MIGHTY_KEYRING_TIMEOUT in seconds (30 unset); anything but a positive number of seconds
+    up to a day is a configuration error naming the variable."""
+    raw = (os.environ if env is None else env).get(ENV_KEYRING_TIMEOUT)
+    if not raw:
+        return DEFAULT_KEYRING_TIMEOUT
+    try:
+        return check_seconds(float(raw), ENV_KEYRING_TIMEOUT)
+    except (ValueError, UsageError):  # float() refused it, or check_seconds did
+        raise ConfigError(
+            f"{ENV_KEYRING_TIMEOUT} must be a positive number of seconds, at most a day "
+            f"({LONGEST_SECONDS:.0f}), not {raw!r}.",
+            hint=f"Unset it for the default ({DEFAULT_KEYRING_TIMEOUT:.0f} s), or set e.g. "
+            f"{ENV_KEYRING_TIMEOUT}=60.",
+        ) from None
+
+
 class KeyringStore(_EntryStore):
     """Secrets in the OS keyring through the ``keyring`` package.
 
@@ -293,13 +317,7 @@ class KeyringStore(_EntryStore):
     kind = STORAGE_KEYRING
 
     def __init__(self, timeout: float | None = None) -> None:
-        if timeout is None:
-            raw = os.environ.get(ENV_KEYRING_TIMEOUT)
-            try:
-                timeout = float(raw) if raw else DEFAULT_KEYRING_TIMEOUT
-            except ValueError:
-                timeout = DEFAULT_KEYRING_TIMEOUT
-        self.timeout = timeout
+        self.timeout = keyring_timeout() if timeout is None else timeout
 
     @property
     def description(self) -> str:

@@ -592,5 +592,70 @@ def test_a_lost_connection_in_status_check_says_what_to_do(redirect_uri, run_mig
     check = run_mighty("status", "--check")
     assert check.code == 1
     failed, hint = check.stdout.splitlines()
-    assert failed.startswith("emulated (default) GraphQL: FAILED, Cannot reach the GraphQL API")
+    assert failed.startswith("✗ emulated (default) GraphQL: FAILED, Cannot reach the GraphQL API")
     assert hint == f"  Check your connection and that {host} is up, then run the command again."
+
+
+# --------------------------------------------------------------------------- habits from gh
+
+
+def test_a_page_filter_under_paginate_says_the_filter_runs_on_each_item(  # type: ignore[no-untyped-def]
+    admin_login, run_mighty
+) -> None:
+    result = run_mighty("api", "members", "-f", "per_page=2", "--paginate", "--jq", ".items[]")
+    assert result.code == 1
+    assert "Cannot iterate over null" in result.stderr  # jq's own words, then what they mean
+    assert "With --paginate the filter runs on each item" in result.stderr
+    assert "--slurp" in result.stderr
+    # The same filter on one page (no --paginate) is jq's failure alone.
+    one = run_mighty("api", "members", "--jq", ".[0]")
+    assert one.code == 1 and "--paginate" not in one.stderr
+
+
+@pytest.fixture
+def members_recorder():  # type: ignore[no-untyped-def]
+    def echo(request: Request) -> Reply:
+        return Reply(200, {"items": [], "links": {}})
+
+    paths = (
+        "members",
+        "members/",
+        "members/by_email",
+        "posts",
+        "members/5/tags",
+        "spaces/7/members",
+    )
+    routes = {(m, f"/admin/v1/networks/demo/{p}"): echo for m in ("GET", "POST") for p in paths}
+    with serve(routes) as server:
+        yield server
+
+
+WARNING = "warning: -f/-F fields go into the query string of this GET"
+
+
+@pytest.mark.parametrize(
+    ("args", "warned"),
+    [
+        (["members", "-f", "email=ada@example.com", "-f", "first_name=Ada"], True),
+        (["members/", "-F", "send_welcome_email=true"], True),
+        (["members/5/tags", "-f", "tag_id=3"], True),
+        (["members", "-f", "per_page=2"], False),  # a list's own parameter
+        (["members/by_email", "-f", "email=ada@example.com"], False),  # a GET that takes it
+        (["posts", "-f", "space_id=7"], False),  # GET posts filters by space_id too
+        (["posts", "-f", "title=Hello"], True),
+        (["spaces/7/members", "-f", "user_id=5"], False),  # POST takes it in the query as well
+        (["-X", "GET", "members", "-f", "email=ada@example.com"], False),  # GET asked for
+        (["-X", "POST", "members", "-f", "email=ada@example.com"], False),
+    ],
+)
+def test_fields_of_a_get_that_a_post_takes_as_a_body_are_warned_about(  # type: ignore[no-untyped-def]
+    members_recorder, run_mighty, args, warned
+) -> None:
+    result = run_mighty("api", *args, env=_env(members_recorder))
+    assert result.code == 0, result.stderr
+    assert (WARNING in result.stderr) == warned, result.stderr
+    sent = members_recorder.requests[-1]
+    if "-X" not in args:  # the documented behaviour stays: a GET with the fields as its query
+        assert sent.method == "GET" and "?" in sent.path
+    if warned:
+        assert "-X POST" in result.stderr

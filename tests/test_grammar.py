@@ -297,6 +297,18 @@ LOGGED_IN = [
     ["api", "members/9999999/"],
     ["api", "members", "--timeout", "0"],
     ["api", "nowhere", "-i"],
+    # Refused by the command functions both routes share (issue 20): the same words on each.
+    ["api", "-X", "ГЕТ", "members"],
+    ["api", "members", "-H", "X: ☃"],
+    ["api", "me\tx"],
+    ["api", "members", "--timeout", "99999999999999999999999"],
+    ["api", "members", "--timeout", "1e400"],
+    ["api", "a" * 70_000],
+    ["token", "--network="],
+    ["whoami", "-n", ""],
+    ["members", "list", "-n", ""],
+    ["api", "members", "-f", "email=ada@example.com"],  # a warning, then the GET
+    ["api", "members", "--paginate", "--jq", ".items[]"],
 ]
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import admin_token_login, login_args
@@ -136,17 +137,17 @@ def test_a_minute_without_callback_hints_what_to_check() -> None:
     assert heard[-1] == (None, 300) and heard[0] == (0.0, 300)
 
 
-def test_paging_shows_progress_on_a_terminal_only(logged_in_admin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _paging_on_a_terminal(stdout: Any, env: dict[str, str]) -> tuple[int, str]:
+    """`mighty api members --paginate` with stderr on a pseudo-terminal and stdout where the
+    caller puts it; the exit code and what the terminal received."""
     args = ["-m", "mightycli", "api", "members", "-f", "per_page=2", "--paginate"]
     main, secondary = os.openpty()
-    env = _env(tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, *args], stdout=subprocess.PIPE, stderr=secondary, env=env
-    )
+    process = subprocess.Popen([sys.executable, *args], stdout=stdout, stderr=secondary, env=env)
     os.close(secondary)
-    out, _ = process.communicate(timeout=60)
     screen = bytearray()
-    while select.select([main], [], [], 0.2)[0]:
+    while process.poll() is None or select.select([main], [], [], 0.2)[0]:
+        if not select.select([main], [], [], 0.2)[0]:
+            continue
         try:
             chunk = os.read(main, 65536)
         except OSError:
@@ -154,13 +155,43 @@ def test_paging_shows_progress_on_a_terminal_only(logged_in_admin, tmp_path: Pat
         if not chunk:
             break
         screen += chunk
+    process.wait(timeout=60)
     os.close(main)
-    assert process.returncode == 0
-    text = screen.decode("utf-8", "replace")
-    assert "Fetched " in text and " items" in text and "page" in text
-    assert len(out.decode().splitlines()) >= 4  # the items themselves went to stdout
-    piped = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+    return process.returncode, screen.decode("utf-8", "replace")
+
+
+def test_paging_progress_is_drawn_only_when_the_data_goes_to_a_file(  # type: ignore[no-untyped-def]
+    logged_in_admin, tmp_path: Path
+) -> None:
+    env = _env(tmp_path)
+    into = tmp_path / "members.ndjson"
+    with into.open("wb") as file:
+        code, screen = _paging_on_a_terminal(file, env)
+    assert code == 0, screen
+    items = len(into.read_text().splitlines())
+    pages = -(-items // 2)  # per_page=2
+    assert items >= 4
+    # The line ends showing the final counts, and stays: nothing erases it or moves up over it.
+    last = screen[screen.rindex("Fetched ") :]
+    assert last.startswith(f"Fetched {pages} pages, {items} items"), repr(screen[-400:])
+    assert "\x1b[2K" not in last and "\x1b[1A" not in last, repr(screen[-400:])
+
+
+def test_no_paging_progress_when_the_data_goes_into_a_pipe(  # type: ignore[no-untyped-def]
+    logged_in_admin, tmp_path: Path
+) -> None:
+    # `| head` or `| jq` write the data to this very terminal: a live line drawn there would
+    # overwrite it, so a pipe gets none.
+    code, screen = _paging_on_a_terminal(subprocess.PIPE, _env(tmp_path))
+    assert code == 0 and "Fetched" not in screen and "\x1b[" not in screen, repr(screen)
+    piped = subprocess.run(
+        [sys.executable, "-m", "mightycli", "api", "members", "--paginate"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+    )
     assert piped.returncode == 0 and piped.stderr == ""
+    assert len(piped.stdout.splitlines()) >= 4
 
 
 # ------------------------------------------------------- an address pasted while the line runs
@@ -292,3 +323,33 @@ def test_the_paste_line_edits_echoes_and_gives_the_terminal_back() -> None:
     finally:
         os.close(leader)
         os.close(follower)
+
+
+def test_where_the_data_surely_goes_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mightycli.cli.calling import data_goes_elsewhere
+
+    main, secondary = os.openpty()
+    other_main, other = os.openpty()
+    read_end, write_end = os.pipe()
+    terminal = os.fdopen(secondary, "w")
+    targets = {
+        "file": (open(tmp_path / "out", "w"), True),
+        "null": (open(os.devnull, "w"), True),
+        "other terminal": (os.fdopen(other, "w"), True),
+        "same terminal": (os.fdopen(os.dup(secondary), "w"), False),
+        "pipe": (os.fdopen(write_end, "w"), False),
+    }
+    monkeypatch.setattr(sys, "stderr", terminal)
+    try:
+        for name, (stream, expected) in targets.items():
+            monkeypatch.setattr(sys, "stdout", stream)
+            assert data_goes_elsewhere() is expected, name
+    finally:
+        monkeypatch.undo()
+        for stream, _ in targets.values():
+            stream.close()
+        terminal.close()
+        for fd in (main, other_main, read_end):
+            os.close(fd)

@@ -94,6 +94,30 @@ def test_too_long_retry_after_is_not_waited_for() -> None:
     assert caught.value.exit_code == 1
 
 
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT"]
+)
+@pytest.mark.parametrize("max_wait", [60.0, float("inf")])
+def test_an_absurd_retry_after_asks_longer_than_mighty_waits(value: str, max_wait: float) -> None:
+    # Retry-After: 99999999999999999999999 used to end in "internal error: OverflowError".
+    waits: list[float] = []
+    policy = retry.RetryPolicy(
+        sleep=waits.append, jitter=lambda: 1.0, clock=lambda: 1_000_000.0, max_wait=max_wait
+    )
+    seen: list[str] = []
+    with _client([httpx.Response(429, headers={"Retry-After": value})], seen) as client:
+        with pytest.raises(RetryLaterError, match="longer than mighty waits") as caught:
+            retry.send(
+                client,
+                client.build_request("GET", "http://127.0.0.1/x"),
+                idempotent=True,
+                policy=policy,
+                notify=lambda _: None,
+            )
+    assert waits == [] and "more than a year" in caught.value.message
+    assert caught.value.hint and "Try again later" in caught.value.hint
+
+
 def test_all_waits_together_stay_within_max_wait() -> None:
     # Retry-After: 299 four times used to mean twenty minutes of sleeping.
     waits: list[float] = []

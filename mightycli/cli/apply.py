@@ -15,7 +15,7 @@ from typing import Annotated, Any, NamedTuple
 import typer
 
 from mightycli.cli.base import DebugOption, NetworkOption, command
-from mightycli.cli.output import LIVE, say, stderr_console
+from mightycli.cli.output import LIVE, for_people, say, stderr_console
 from mightycli.errors import EXIT_FAILURE, RetryLaterError, UsageError
 
 DEFAULT_RATE = 200  # Mighty's documented stand-in limit: about 200 requests a minute
@@ -112,7 +112,8 @@ class Board:
         if result.error is not None:
             label = "invalid" if result.outcome == "invalid" else "failed"
             text = f"{text}; {label}: {result.error}" if text else f"{label}: {result.error}"
-        sys.stdout.write(f"line {row.line}  {row.email or '-'}  {text or 'already a member'}\n")
+        line = f"line {row.line}  {row.email or '-'}  {text or 'already a member'}"
+        sys.stdout.write(for_people(line) + "\n")
         sys.stdout.flush()
         if self.progress is not None:
             speed = self.progress.tasks[0].speed
@@ -193,7 +194,9 @@ def apply(
         typer.Option(
             "--max-wait",
             metavar="SECONDS",
-            help="The longest wait for one request when the server asks to slow down.",
+            help="The longest wait for one request when the server asks to slow down.  "
+            "[default: 60]",
+            show_default=False,
         ),
     ] = 60.0,
     network: NetworkOption = None,

@@ -89,8 +89,9 @@ def call_api(
     from mightycli import fields as fieldmod
 
     jq_filter = output.use_jq(jq)
-    if timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
+    from mightycli.config import check_seconds
+
+    check_seconds(timeout, "--timeout")
     if not max_wait >= 0:  # also refuses nan
         raise UsageError("--max-wait must be zero or more seconds.")
     stdin = StdinOnce()
@@ -112,6 +113,8 @@ def call_api(
         network=network,
     )
     prepared = call.prepare(options, stdin.source)
+    for warning in prepared.warnings:
+        output.say(warning, style="yellow")
     writer = ResponseWriter(slurp=slurp, silent=silent, include=include, jq=jq_filter)
     send_call(prepared, writer, timeout=timeout, max_wait=max_wait)
 
@@ -119,9 +122,26 @@ def call_api(
 # --------------------------------------------------------------------------- api output
 
 
+def data_goes_elsewhere() -> bool:
+    """Whether stdout surely does not reach the terminal stderr is on: a file, /dev/null or
+    another terminal. A pipe may well (``| head`` and ``| jq`` write to this very terminal),
+    so it counts as the same."""
+    import os
+    import stat
+
+    try:
+        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's capture)
+        return False
+    if stat.S_ISREG(out.st_mode):
+        return True
+    return stat.S_ISCHR(out.st_mode) and out.st_rdev != err.st_rdev
+
+
 class PageProgress:
     """Pages and items fetched so far, live on stderr (rich), for --paginate and --slurp when
-    stderr is a terminal and the data goes elsewhere; nothing otherwise."""
+    stderr is a terminal and the data surely goes elsewhere (``data_goes_elsewhere``); nothing
+    otherwise, so the line never overwrites the data. It ends showing the final counts."""
 
     def __init__(self) -> None:
         self.pages = self.items = 0
@@ -140,7 +160,6 @@ class PageProgress:
                 TextColumn("{task.description}"),
                 TimeElapsedColumn(),
                 console=console,
-                transient=True,
             )
             self.task = self.live.add_task(text, total=None)
             output.LIVE["console"] = console
@@ -162,7 +181,7 @@ class ResponseWriter:
     def __init__(self, *, slurp: bool, silent: bool, include: bool, jq: Any = None) -> None:
         self.slurp, self.silent, self.include, self.jq = slurp, silent, include, jq
         self.pretty = sys.stdout.isatty()
-        show = sys.stderr.isatty() and not self.pretty and not include
+        show = sys.stderr.isatty() and not include and data_goes_elsewhere()
         self.progress = PageProgress() if show else None
         self.collected: list[Any] = []
         self.out = sys.stdout.buffer
@@ -173,7 +192,7 @@ class ResponseWriter:
         if self.include:
             head = [f"{response.http_version} {response.status_code} {response.reason_phrase}"]
             head += [f"{name}: {value}" for name, value in response.headers.multi_items()]
-            sys.stderr.write("\n".join(head) + "\n\n")
+            sys.stderr.write("\n".join(output.for_people(line) for line in head) + "\n\n")
             sys.stderr.flush()
         if self.progress is not None and items is not None:
             self.progress.add(len(items))
@@ -188,6 +207,19 @@ class ResponseWriter:
         self.out.flush()
 
     def _items(self, items: list[Any]) -> None:
+        from mightycli.jqfilter import JqError
+
+        try:
+            self._each_item(items)
+        except JqError as error:  # gh's habit: a filter written for the page, not the item
+            raise JqError(
+                error.message,
+                hint=f"With --paginate the filter runs on each item, not on the page (.email, "
+                f"not .items[].email); --slurp runs it once on the array of all items. "
+                f"{error.hint or ''}".strip(),
+            ) from None
+
+    def _each_item(self, items: list[Any]) -> None:
         if self.jq is not None:
             self.out.write("".join(self.jq.lines(item) for item in items).encode("utf-8"))
         elif self.pretty:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from mightycli.cli.output import emit_json, say, stdout_gone
+from mightycli.cli.output import emit_json, for_people, say, stdout_gone
 from mightycli.errors import ApiError, MightyError, NotFoundError, UsageError
 from mightycli.resources.formats import FORMATS, cell_text, pick_fields, selected, write_items
 from mightycli.resources.nouns import NOUNS, Noun
@@ -98,7 +98,8 @@ def show_item(
     elif chosen == "table":
         width = max(len(name) for name in noun.fields)
         source = item if isinstance(item, dict) else {}
-        lines = [f"{name.ljust(width)}  {cell_text(source.get(name))}" for name in noun.fields]
+        cells = {name: for_people(cell_text(source.get(name))) for name in noun.fields}
+        lines = [f"{name.ljust(width)}  {text}" for name, text in cells.items()]
         sys.stdout.write("\n".join(lines) + "\n")
     else:
         show_items(noun_name, [item], fmt=chosen, spec=spec, jq=jq)
@@ -126,7 +127,7 @@ def _table(noun: Noun, items: list[Any]) -> None:
     for column in noun.columns:
         table.add_column(column.header.upper(), overflow="ellipsis", no_wrap=True)
     for item in items:
-        table.add_row(*(Text(cell_text(column.of(item))) for column in noun.columns))
+        table.add_row(*(Text(for_people(cell_text(column.of(item)))) for column in noun.columns))
     Console(highlight=False).print(table)
 
 

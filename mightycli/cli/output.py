@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,45 @@ _JQ: contextvars.ContextVar[Any] = contextvars.ContextVar("mighty_jq", default=N
 _FORCE_TERMINAL = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 
 
+# C0 and C1 control characters and DEL: sent to a terminal they move the cursor, clear the
+# screen, set the window title (ESC ] 0; ... BEL) or hide what follows. Text from a server (or
+# any text from outside) loses them before a person sees it; tab and line feed become spaces.
+_CONTROLS: dict[int, str | None] = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)])
+_ONE_LINE: dict[int, str | None] = {**_CONTROLS, ord("\t"): " ", ord("\n"): " "}
+_LINES: dict[int, str | None] = {**_ONE_LINE, ord("\n"): "\n"}
+# What pretty JSON escapes beyond what json.dumps does (C0): DEL, C1 and lone surrogates.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff]")
+# A word this long in a message is a value quoted back (a 130 KB argument): shown in part.
+_LONG_WORD = re.compile(r"\S{201,}")
+LONG_WORD_SHOWN = 100
+
+
+def for_people(text: str, *, lines: bool = False) -> str:
+    """Text as it may reach a person's terminal: control characters dropped (tab and line feed
+    become spaces, or with ``lines`` a line feed stays one), and a lone surrogate (a JSON
+    escape, or an argument that was not UTF-8), which no terminal can be sent, replaced.
+
+    The one helper every display for people goes through: messages, errors, names and titles,
+    table cells. Data for programs (bodies into a pipe, --json, TSV) never does."""
+    clean = text.translate(_LINES if lines else _ONE_LINE)
+    try:
+        clean.encode("utf-8")
+    except UnicodeEncodeError:
+        clean = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in clean)
+    return clean
+
+
+def brief(text: str) -> str:
+    """A message with every overlong word (a huge value quoted back) cut to its start and its
+    length, ``'aaaa…' (130000 characters)``, rather than the whole of it."""
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group()
+        return f"{word[:LONG_WORD_SHOWN]}… ({len(word)} characters)"
+
+    return _LONG_WORD.sub(cut, text)
+
+
 def stderr_console() -> Any:
     from rich.console import Console
 
@@ -43,6 +83,7 @@ def _styled_stderr() -> bool:
 
 def say(message: str, *, style: str | None = None) -> None:
     """A message for people, on stderr; never markup-interpreted."""
+    message = for_people(message, lines=True)
     console = LIVE.get("console")
     if console is None and not _styled_stderr():
         sys.stderr.write(message + "\n")
@@ -54,18 +95,20 @@ def say(message: str, *, style: str | None = None) -> None:
 
 
 def render_error(error: MightyError) -> None:
-    """``mighty: <message>`` and the hint under it, in red and yellow on a terminal."""
+    """``mighty: <message>`` and the hint under it, in red and yellow on a terminal; a server's
+    words in them stripped of control characters, a huge value quoted back cut short."""
+    message = brief(for_people(error.message, lines=True))
+    hint = brief(for_people(error.hint, lines=True)) if error.hint else None
     if not _styled_stderr():
-        hint = f"{error.hint}\n" if error.hint else ""
-        sys.stderr.write(f"mighty: {error.message}\n{hint}")
+        sys.stderr.write(f"mighty: {message}\n" + (f"{hint}\n" if hint else ""))
         sys.stderr.flush()
         return
     from rich.text import Text
 
     console = stderr_console()
-    console.print(Text("mighty: ", style="bold red") + Text(error.message))
-    if error.hint:
-        console.print(Text(error.hint, style="yellow"))
+    console.print(Text("mighty: ", style="bold red") + Text(message))
+    if hint:
+        console.print(Text(hint, style="yellow"))
 
 
 def guarded(work: Callable[[], int], args: list[str]) -> int:
@@ -101,7 +144,7 @@ def internal_error(error: BaseException, args: list[str]) -> int:
 
     from mightycli import debug
 
-    text = " ".join(str(error).split())[:300]
+    text = for_people(" ".join(str(error).split())[:300])
     message = f"mighty: internal error: {type(error).__name__}" + (f": {text}" if text else "")
     if debugging(args):
         trace = "".join(traceback.format_exception(error))
@@ -123,7 +166,8 @@ def enable_debug(value: bool) -> None:
         return
 
     def write(text: str) -> None:
-        sys.stderr.write("".join(f"[debug] {line}\n" for line in text.splitlines()))
+        lines = text.splitlines()
+        sys.stderr.write("".join(f"[debug] {for_people(line)}\n" for line in lines))
         sys.stderr.flush()
 
     log = debug_log.enable(write)
@@ -144,11 +188,17 @@ def use_jq(expression: str | None) -> Any:
 
 
 def pretty_json(data: Any) -> None:
-    """JSON for a person at a terminal: indented and colourised (plain under NO_COLOR)."""
+    """JSON for a person at a terminal: indented and colourised (plain under NO_COLOR), with
+    DEL, C1 controls and lone surrogates written as \\u escapes (json.dumps escapes C0 itself),
+    so that no string in it can drive the terminal; it is still the same JSON."""
     from rich.console import Console
-    from rich.json import JSON
+    from rich.highlighter import JSONHighlighter
 
-    Console(soft_wrap=True).print(JSON.from_data(data, ensure_ascii=False))
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    rendered = JSONHighlighter()(text)
+    rendered.no_wrap, rendered.overflow = True, None
+    Console(soft_wrap=True).print(rendered)
 
 
 def emit_json(data: Any) -> None:
@@ -171,7 +221,7 @@ def emit_jq(jq: Any, data: Any) -> None:
         return
     for result in jq.results(data):
         if isinstance(result, str):
-            sys.stdout.write(result + "\n")
+            sys.stdout.write(for_people(result, lines=True) + "\n")
         else:
             pretty_json(result)
 
@@ -190,7 +240,9 @@ def stdout_gone() -> None:
 
 
 def emit_lines(lines: list[str]) -> None:
-    sys.stdout.write("".join(line + "\n" for line in lines))
+    """Lines for people on stdout (whoami, status): whatever a server named in them, each stays
+    one line and holds no control character."""
+    sys.stdout.write("".join(for_people(line) + "\n" for line in lines))
     sys.stdout.flush()
 
 

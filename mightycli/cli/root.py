@@ -18,9 +18,9 @@ from mightycli.cli import apply, calls, logins
 from mightycli.cli import emulator as emulator_command
 from mightycli.cli.base import GROUP_MODULES, app, command, load_groups
 from mightycli.cli.help import completion, fast_help
-from mightycli.cli.output import guarded, interrupted
+from mightycli.cli.output import brief, for_people, guarded, interrupted
 from mightycli.environment import Env
-from mightycli.errors import EXIT_INTERRUPTED, EXIT_USAGE
+from mightycli.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 # Each command module registers its commands on import; the command list shows them in this order.
 COMMAND_MODULES = (logins, calls, apply, completion)
@@ -93,6 +93,7 @@ def _run(args: list[str], argv: list[str] | None) -> int:
     if os.environ.get(Env.COMPLETE):  # the shell asks for completions: Typer answers
         from typer._completion_classes import completion_init
 
+        _check_completion_request(os.environ[Env.COMPLETE])
         completion_init()
     else:
         fast = fast_help(args)
@@ -105,6 +106,30 @@ def _run(args: list[str], argv: list[str] | None) -> int:
     if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into this exit code
         return interrupted()
     return code
+
+
+COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _check_completion_request(value: str) -> None:
+    """_MIGHTY_COMPLETE as the completion scripts set it (complete_bash, source_zsh, ...), with
+    what the shell passes beside it; anything else is a usage error, not Typer's exit 1 or a
+    KeyError."""
+    instruction, _, shell = value.partition("_")
+    unset = f"unset {Env.COMPLETE} to run mighty."
+    if instruction not in ("source", "complete") or shell not in COMPLETION_SHELLS:
+        raise UsageError(
+            f"{Env.COMPLETE} is set to {value!r}, which is no completion request.",
+            hint=f"The script of mighty completion SHELL sets it (e.g. complete_bash); {unset}",
+        )
+    cword = os.environ.get("COMP_CWORD", "")
+    bash_words = "COMP_WORDS" in os.environ and cword.isascii() and cword.isdigit()
+    if instruction == "complete" and shell == "bash" and not bash_words:
+        raise UsageError(
+            f"{Env.COMPLETE} asks for bash completions, but COMP_WORDS and COMP_CWORD (a "
+            "number) are not both set.",
+            hint=f"Bash's completion function sets them; {unset}",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,13 +154,16 @@ def _explain_usage_error(error: typer.TyperException, args: list[str]) -> None:
     (an option without its value) still shows the command's usage line."""
     param = getattr(error, "param", None)
     details = getattr(error.__cause__, "errors", None)
+    message = error.format_message()
     if param is not None and callable(details):
         first = (details() or [{}])[0]
         kind = NUMBER_KINDS.get(first.get("type", ""))
         if kind:
             name = max(param.opts, key=len) if param.opts else param.name
             message = f"{name} expects {kind}, got {first.get('input')!r}."
-            setattr(error, "format_message", lambda: message)  # noqa: B010
+    # The arguments quoted back are anyone's text: no control characters, no 130 KB echo.
+    shown = brief(for_people(message, lines=True))
+    setattr(error, "format_message", lambda: shown)  # noqa: B010
     if hasattr(error, "ctx") and error.ctx is None:
         error.ctx = _usage_context(args)
 

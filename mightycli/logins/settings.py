@@ -138,9 +138,7 @@ def _timeout(value: Any) -> float:
         wait = float(value)
     except (TypeError, ValueError):
         raise UsageError(f"The timeout {value!r} is not a number of seconds.") from None
-    if wait <= 0:
-        raise UsageError("The timeout must be a positive number of seconds.")
-    return wait
+    return config.check_seconds(wait, "The timeout")
 
 
 def oauth_options(

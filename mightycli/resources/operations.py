@@ -166,3 +166,21 @@ def published_form(path: str) -> str | None:
         return None
     other = path[:-1] if path.endswith("/") else path + "/"
     return other if _fit(other) > _fit(path) else None
+
+
+def fields_for_a_body(path: str) -> frozenset[str]:
+    """The fields a POST to ``path`` (relative to the network, as ``mighty api`` is given it)
+    takes in its JSON body and a GET there does not take as its query: sent as the query of a
+    GET, they are most likely meant for the POST."""
+    wanted = path.strip("/")
+    body: set[str] = set()
+    query: set[str] = {"page", "per_page"}
+    for entry in OPERATIONS.values():
+        template = re.escape(entry.path.strip("/")).replace(r"\{", "{").replace(r"\}", "}")
+        if not re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), wanted):
+            continue
+        if entry.method == "POST":
+            body.update(entry.body)
+        elif entry.method == "GET":
+            query.update(entry.query)
+    return frozenset(body - query)
