@@ -281,6 +281,9 @@ class LoginRecord:
     obtained_at: float | None = None  # when the current access token was issued to us
     has_refresh_token: bool = False
     storage: str = "keyring"
+    # With keyring storage: the backend keyring wrote the secrets to (module.Class), from which
+    # token, whoami and api read them directly (mightycli/directread.py); None: ask keyring.
+    keyring_backend: str | None = None
     created_at: float | None = None
     # Admin API token.
     has_admin_token: bool = False

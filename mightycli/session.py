@@ -31,7 +31,14 @@ from mightycli.errors import (
     TokenRequestError,
 )
 from mightycli.settings import Settings
-from mightycli.tokens import Token, TokenStore, check_token, open_store
+from mightycli.tokens import (
+    Token,
+    TokenStore,
+    check_token,
+    open_store,
+    with_direct_reads,
+    written_backend,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -343,6 +350,11 @@ class Session:
         self.token = new
         self.refreshes += 1
 
+    def _written_backend(self, current: config.LoginRecord) -> str | None:
+        """The backend the renewed tokens went to: the record follows keyring's choice."""
+        written = written_backend(self.store) if self.store is not None else None
+        return written or current.keyring_backend
+
     def _save_state(self) -> None:
         assert self.record is not None
         if self.state_path is None:
@@ -357,6 +369,7 @@ class Session:
             obtained_at=self.record.obtained_at,
             scopes=self.record.scopes,
             has_refresh_token=self.record.has_refresh_token,
+            keyring_backend=self._written_backend(current),
         )
         config.write_state(
             self.state_path, state.with_login(updated, make_default=state.default == self.network)
@@ -447,7 +460,7 @@ def open_session(
             hint=login_hint(network),
         )
     kind = _pick_kind(record, api)
-    store = stores(record.storage)
+    store = with_direct_reads(stores(record.storage), record.keyring_backend)
     token, record = _stored_token(network, record, kind, store, state_path)
     return Session(
         network=network,

@@ -281,7 +281,7 @@ class KeyringStore(_EntryStore):
 
     kind = STORAGE_KEYRING
 
-    def __init__(self, timeout: float | None = None) -> None:
+    def __init__(self, timeout: float | None = None, backend: str | None = None) -> None:
         if timeout is None:
             raw = os.environ.get(ENV_KEYRING_TIMEOUT)
             try:
@@ -289,6 +289,53 @@ class KeyringStore(_EntryStore):
             except ValueError:
                 timeout = DEFAULT_KEYRING_TIMEOUT
         self.timeout = timeout
+        # The backend a login's secrets were written to (LoginRecord.keyring_backend): reads
+        # try it directly first (mightycli/directread.py); writes always go through keyring.
+        self.backend = backend
+
+    def load(
+        self,
+        network: str,
+        *,
+        access: bool = True,
+        refresh: bool = True,
+        admin: bool = True,
+        client_secret: bool = False,
+    ) -> StoredSecrets:
+        reader = None
+        if self.backend is not None:
+            from mightycli import directread
+
+            reader = directread.open_reader(self.backend, timeout=self.timeout)
+        source: _EntryStore = self if reader is None else _DirectReads(self, reader)
+        try:
+            return _EntryStore.load(
+                source,
+                network,
+                access=access,
+                refresh=refresh,
+                admin=admin,
+                client_secret=client_secret,
+            )
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def written_backend(self) -> str | None:
+        """The backend keyring writes new secrets to, as LoginRecord.keyring_backend names it
+        (module.Class); a chain of backends writes to its first one and reads it first."""
+        try:
+            import keyring
+            from keyring.backends.chainer import ChainerBackend
+
+            backend: object = keyring.get_keyring()
+            if isinstance(backend, ChainerBackend):
+                backend = next(iter(type(backend).backends), None)
+        except Exception:
+            return None
+        if backend is None:
+            return None
+        return f"{type(backend).__module__}.{type(backend).__qualname__}"
 
     @property
     def description(self) -> str:
@@ -305,12 +352,20 @@ class KeyringStore(_EntryStore):
         return str(getattr(backend, "name", None) or type(backend).__name__)
 
     def _call(
-        self, what: str, action: str, network: str, *args: str, patient: bool = False
+        self,
+        what: str,
+        action: str,
+        network: str,
+        *args: str,
+        patient: bool = False,
+        via: object = None,
     ) -> str | None:
-        import keyring
-        import keyring.errors
+        """``action`` on keyring (or on ``via``, a direct reader), under the deadline."""
+        if via is None:
+            import keyring
 
-        func = getattr(keyring, action)
+            via = keyring
+        func = getattr(via, action)
         outcome: list[tuple[bool, object]] = []
 
         def run() -> None:
@@ -333,6 +388,8 @@ class KeyringStore(_EntryStore):
         if succeeded:
             return value if isinstance(value, str) else None
         exc = value if isinstance(value, BaseException) else RuntimeError(str(value))
+        import keyring.errors
+
         if isinstance(exc, keyring.errors.PasswordDeleteError):
             return None  # deleting what is absent: already gone
         if isinstance(exc, keyring.errors.NoKeyringError):
@@ -360,6 +417,31 @@ class KeyringStore(_EntryStore):
 
     def _delete(self, network: str, entry: str, what: str) -> None:
         self._call(what, "delete_password", network, entry)
+
+
+class _DirectReads(_EntryStore):
+    """A keyring store's reads, asked of a direct reader first; what it does not find,
+    keyring answers."""
+
+    def __init__(self, store: KeyringStore, reader: object) -> None:
+        self.store = store
+        self.reader = reader
+
+    def _get(self, network: str, entry: str, what: str) -> str | None:
+        value = self.store._call(what, "get_password", network, entry, via=self.reader)
+        return value if value is not None else self.store._get(network, entry, what)
+
+
+def with_direct_reads(store: TokenStore, backend: str | None) -> TokenStore:
+    """``store`` reading from ``backend`` directly where it can, when it is a keyring store."""
+    if backend is None or not isinstance(store, KeyringStore):
+        return store
+    return KeyringStore(store.timeout, backend=backend)
+
+
+def written_backend(store: TokenStore) -> str | None:
+    """The keyring backend a store writes to, for the login record (None: not a keyring)."""
+    return store.written_backend() if isinstance(store, KeyringStore) else None
 
 
 class FileStore(_EntryStore):

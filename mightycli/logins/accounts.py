@@ -30,6 +30,7 @@ from mightycli.tokens import (
     check_token,
     open_store,
     service_name,
+    written_backend,
 )
 
 
@@ -86,6 +87,7 @@ def login_with_token(
         admin_user_id=identity.user_id,
         admin_user_name=identity.display_name,
         storage=store.kind,
+        keyring_backend=written_backend(store),
     )
     if previous is not None and previous.api_url != api_url and previous.has_oauth:
         store.delete_oauth(network)  # a login for another API host is no longer reachable

@@ -17,7 +17,7 @@ from mightycli.discovery import ServerMetadata
 from mightycli.errors import KeyringUnavailableError, LoginError, MightyError, StateFileError
 from mightycli.logins.options import LoginOptions
 from mightycli.session import refresh_lock
-from mightycli.tokens import StoredSecrets, Token, TokenStore
+from mightycli.tokens import StoredSecrets, Token, TokenStore, written_backend
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,7 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         obtained_at=clock(),
         has_refresh_token=token.refresh_token is not None,
         storage=store.kind,
+        keyring_backend=written_backend(store),
         created_at=clock(),
     )
     if previous is not None and previous.storage != store.kind:
