@@ -25,8 +25,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 MACOS = "keyring.backends.macOS.Keyring"
@@ -37,12 +36,19 @@ PLATFORM_BACKENDS = (MACOS, WINDOWS)
 SECRET_SERVICE_TIMEOUT = 5.0
 
 
-class Reader(Protocol):
-    """Reads as ``keyring.get_password`` does; None when keyring has to answer."""
+if TYPE_CHECKING:  # a protocol for the type checker only: defining one costs start-up time
+    from typing import Protocol
 
-    def get_password(self, service: str, username: str) -> str | None: ...
+    class Reader(Protocol):
+        """Reads as ``keyring.get_password`` does; None when keyring has to answer. A
+        ``bounded`` reader keeps its own deadline and never raises; the others run under the
+        store's."""
 
-    def close(self) -> None: ...
+        bounded: bool
+
+        def get_password(self, service: str, username: str) -> str | None: ...
+
+        def close(self) -> None: ...
 
 
 def open_reader(
@@ -70,17 +76,18 @@ def keyring_would_choose(backend: str, env: Mapping[str, str] | None = None) -> 
     named = env.get("PYTHON_KEYRING_BACKEND")
     if named:  # keyring takes the variable before its config file
         return named == backend
-    return not keyring_config_file(env, windows=sys.platform == "win32").exists()
+    return not os.path.exists(keyring_config_file(env, windows=sys.platform == "win32"))
 
 
-def keyring_config_file(env: Mapping[str, str], *, windows: bool) -> Path:
+def keyring_config_file(env: Mapping[str, str], *, windows: bool) -> str:
     """Where keyring looks for ``keyringrc.cfg`` (``keyring.util.platform_.config_root``: the
-    XDG rule everywhere but Windows, macOS included)."""
+    XDG rule everywhere but Windows, macOS included). Text, not a Path: pathlib costs
+    `mighty token` more than the rest of its start-up."""
     if windows:
         root = env.get("LOCALAPPDATA", env.get("ProgramData", "."))
-        return Path(root, "Python Keyring", "keyringrc.cfg")
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base, "python_keyring", "keyringrc.cfg")
+        return os.path.join(root, "Python Keyring", "keyringrc.cfg")
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "python_keyring", "keyringrc.cfg")
 
 
 def _platform_backend(backend: str) -> Any:
@@ -99,6 +106,8 @@ def _platform_backend(backend: str) -> Any:
 
 class _PlatformReader:
     """keyring's own macOS or Windows backend: what it raises is what keyring would raise."""
+
+    bounded = False
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend

@@ -36,16 +36,14 @@ DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
 SERVICE_INTERFACE = "org.freedesktop.Secret.Service"
 COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection"
 PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
-
-
-class ReadRefused(Exception):
-    """The Secret Service cannot give the secret without keyring's help (an error reply, a
-    locked collection)."""
+IS_LOCKED = (COLLECTION_INTERFACE, "Locked")
 
 
 class SecretServiceReader:
     """Reads over one connection to the session bus, opened at the first read, all within one
     deadline of ``timeout`` seconds from then; ``close()`` (or the ``with`` block) ends it."""
+
+    bounded = True  # it keeps its own deadline and never raises
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -66,8 +64,6 @@ class SecretServiceReader:
         if not self._usable:
             return None
         try:
-            if self._connection is None:
-                self._open()
             return self._read(service, username)
         except Exception:  # D-Bus errors, timeouts, an odd answer: keyring's to handle
             self._usable = False
@@ -81,43 +77,35 @@ class SecretServiceReader:
             except Exception:
                 pass
 
-    def _open(self) -> None:
-        from jeepney.io.blocking import open_dbus_connection
-
-        self._deadline = time.monotonic() + self.timeout
-        self._connection = open_dbus_connection("SESSION", auth_timeout=self.timeout)
-        ((_, locked),) = self._call(
-            DEFAULT_COLLECTION,
-            PROPERTIES_INTERFACE,
-            "Get",
-            "ss",
-            COLLECTION_INTERFACE,
-            "Locked",
-        )
-        if locked is not False:
-            raise ReadRefused("the default collection is locked")
-        # A "plain" session: the secret crosses the session bus unencrypted, as with gh and
-        # libsecret's own tools. The session bus is the user's own socket (only the same user,
-        # or root, can connect to it or watch it), and whoever can watch it can as well ask the
-        # Secret Service for the secret; the "dh-ietf1024-sha256-aes128-cbc-pkcs7" session that
-        # SecretStorage negotiates would protect nothing more here, and costs the cryptography
-        # package's import.
-        _, session = self._call(
-            SERVICE_PATH, SERVICE_INTERFACE, "OpenSession", "sv", "plain", ("s", "")
-        )
-        self._session = str(session)
-
     def _read(self, service: str, username: str) -> str | None:
         query = {"service": service, "username": username}
-        (items,) = self._call(
-            DEFAULT_COLLECTION, COLLECTION_INTERFACE, "SearchItems", "a{ss}", query
-        )
+        search = (DEFAULT_COLLECTION, COLLECTION_INTERFACE, "SearchItems", "a{ss}", (query,))
+        if self._connection is None:
+            # The first read asks three questions at once: whether the collection is locked,
+            # for a session, and for the items.
+            self._open()
+            locked, opened, found = self._calls(
+                (DEFAULT_COLLECTION, PROPERTIES_INTERFACE, "Get", "ss", IS_LOCKED),
+                # A "plain" session: the secret crosses the session bus unencrypted, as with
+                # gh and libsecret's own tools. The session bus is the user's own socket (only
+                # the same user, or root, can connect to it or watch it), and whoever can watch
+                # it can as well ask the Secret Service for the secret; the
+                # "dh-ietf1024-sha256-aes128-cbc-pkcs7" session SecretStorage negotiates would
+                # protect nothing more here, and costs the cryptography package's import.
+                (SERVICE_PATH, SERVICE_INTERFACE, "OpenSession", "sv", ("plain", ("s", ""))),
+                search,
+            )
+            if locked != (("b", False),):
+                raise LookupError("the default collection is locked")  # keyring would prompt
+            self._session = str(opened[1])
+        else:
+            (found,) = self._calls(search)
+        (items,) = found
         if not items:
             return None
         first = str(items[0])
-        (secrets,) = self._call(
-            SERVICE_PATH, SERVICE_INTERFACE, "GetSecrets", "aoo", [first], self._session
-        )
+        get = (SERVICE_PATH, SERVICE_INTERFACE, "GetSecrets", "aoo", ([first], self._session))
+        ((secrets,),) = self._calls(get)
         secret = secrets.get(first)  # a locked item is left out of the answer
         if secret is None:
             return None
@@ -127,14 +115,36 @@ class SecretServiceReader:
         except UnicodeDecodeError:
             return None
 
-    def _call(self, path: str, interface: str, method: str, signature: str, *body: Any) -> Any:
-        from jeepney import DBusAddress, MessageType, new_method_call
+    def _open(self) -> None:
+        from jeepney.io.blocking import open_dbus_connection
 
-        message = new_method_call(DBusAddress(path, BUS_NAME, interface), method, signature, body)
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the Secret Service did not answer in time")
-        reply = self._connection.send_and_get_reply(message, timeout=left)
-        if reply.header.message_type != MessageType.method_return:
-            raise ReadRefused(f"{method} was refused")
-        return reply.body
+        self._deadline = time.monotonic() + self.timeout
+        self._connection = open_dbus_connection("SESSION", auth_timeout=self.timeout)
+
+    def _calls(self, *calls: tuple[str, str, str, str, tuple[Any, ...]]) -> list[Any]:
+        """Send the method calls (path, interface, method, signature, body) at once; their
+        answers' bodies, in order. An error answer or the deadline raises."""
+        from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
+
+        connection = self._connection
+        waiting: dict[int, int] = {}
+        for index, (path, interface, method, signature, body) in enumerate(calls):
+            message = new_method_call(
+                DBusAddress(path, BUS_NAME, interface), method, signature, body
+            )
+            serial = next(connection.outgoing_serial)
+            connection.send(message, serial=serial)
+            waiting[serial] = index
+        answers: list[Any] = [None] * len(calls)
+        while waiting:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the Secret Service did not answer in time")
+            reply = connection.receive(timeout=left)
+            index = waiting.pop(reply.header.fields.get(HeaderFields.reply_serial, -1), -1)
+            if index < 0:
+                continue  # a signal, or an answer to nothing of ours
+            if reply.header.message_type != MessageType.method_return:
+                raise LookupError(f"{calls[index][2]} was refused")
+            answers[index] = reply.body
+        return answers

@@ -169,7 +169,7 @@ def test_only_where_keyring_would_choose_the_recorded_backend(
     # ... unless PYTHON_KEYRING_BACKEND names the backend, which keyring takes before the file.
     assert directread.keyring_would_choose(backend, {**env, "PYTHON_KEYRING_BACKEND": backend})
     windows = {"LOCALAPPDATA": str(isolated / "local")}
-    assert directread.keyring_config_file(windows, windows=True) == (
+    assert directread.keyring_config_file(windows, windows=True) == str(
         isolated / "local" / "Python Keyring" / "keyringrc.cfg"
     )
     # Backends without a direct read, and logins that name none, are keyring's.
