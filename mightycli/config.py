@@ -6,19 +6,21 @@ network's table in the config file, then the config file's top level, then the d
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mightycli.environment import Env
 from mightycli.errors import ConfigError, StateFileError, UsageError
+
+if TYPE_CHECKING:
+    # pathlib and urllib.parse are imported where they are used: together they cost
+    # `mighty token` as much as the rest of its start-up (the *_name functions below are the
+    # start-up path's: plain text paths).
+    from pathlib import Path
 
 APP_NAME = "mighty"
 ENV_CONFIG_DIR = Env.CONFIG_DIR
@@ -37,13 +39,30 @@ _NETWORK_ID = r"[0-9]{1,20}"
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
     """The folder for config.toml and logins.json (``MIGHTY_CONFIG_DIR`` overrides)."""
+    from pathlib import Path
+
+    return Path(config_dir_name(env))
+
+
+def config_dir_name(env: Mapping[str, str] | None = None) -> str:
+    """``config_dir`` as text, without pathlib."""
     env = os.environ if env is None else env
     override = env.get(ENV_CONFIG_DIR)
     if override:
-        return Path(override).expanduser()
+        return os.path.expanduser(override)
     import platformdirs  # deferred: only commands that touch files pay for it
 
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return platformdirs.user_config_dir(APP_NAME, appauthor=False)
+
+
+def config_file_name(env: Mapping[str, str] | None = None) -> str:
+    """``config_file_path`` as text, without pathlib."""
+    return os.path.join(config_dir_name(env), "config.toml")
+
+
+def state_file_name(env: Mapping[str, str] | None = None) -> str:
+    """``state_file_path`` as text, without pathlib."""
+    return os.path.join(config_dir_name(env), "logins.json")
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path:
@@ -54,9 +73,17 @@ def state_file_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / "logins.json"
 
 
-def lock_file_path(state_path: Path) -> Path:
+def lock_file_path(state_path: str | Path) -> Path:
     """Token refreshes across processes are serialised on this file, beside the state file."""
+    from pathlib import Path
+
+    state_path = Path(state_path)
     return state_path.with_name(state_path.name + ".lock")
+
+
+def _read_file(path: str | Path) -> bytes:
+    with open(path, "rb") as file:  # Path.read_bytes, for a path given as text too
+        return file.read()
 
 
 # --------------------------------------------------------------------------- config file
@@ -72,7 +99,7 @@ class FileConfig(NamedTuple):
 
     top: Mapping[str, Any] = MappingProxyType({})
     networks: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
-    path: Path | None = None
+    path: str | Path | None = None
 
     def lookup(self, name: str, network: str | None = None) -> Any:
         if network is not None:
@@ -94,10 +121,10 @@ _KNOWN_KEYS = {
 }
 
 
-def load_file_config(path: Path) -> FileConfig:
+def load_file_config(path: str | Path) -> FileConfig:
     """Read config.toml; a missing file is an empty configuration."""
     try:
-        raw = path.read_bytes()
+        raw = _read_file(path)
     except FileNotFoundError:
         return FileConfig(path=path)
     except OSError as exc:
@@ -134,7 +161,7 @@ def load_file_config(path: Path) -> FileConfig:
     return FileConfig(top=data, networks=networks, path=path)
 
 
-def _check_setting(path: Path, key: str, value: Any) -> None:
+def _check_setting(path: str | Path, key: str, value: Any) -> None:
     """Each setting has one type; a wrong one is named here rather than failing later."""
     if key == "scopes":
         ok = isinstance(value, str) or (
@@ -174,6 +201,8 @@ def parse_network(value: str) -> NetworkRef:
         raise UsageError(f"The network id {text[:40]!r} is too long to be a network id.")
     host = text
     if "://" in text:
+        from urllib.parse import urlsplit
+
         try:
             parts = urlsplit(text)
         except ValueError as exc:  # an unbalanced [ in the host
@@ -217,6 +246,8 @@ def is_loopback_host(host: str, *, localhost_names: bool = False) -> bool:
 
 def check_endpoint_url(url: str, what: str) -> str:
     """Refuse anything but https, except plain http to this machine (tests, the emulator)."""
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # an unbalanced [ in the host
@@ -252,12 +283,12 @@ _FIELD_CHECKS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class LoginRecord:
+class LoginRecord(NamedTuple):
     """Everything about one network's credentials except the secrets (those live in the store).
 
     A network can hold an OAuth login (Headless API), an Admin API token, or both: the two APIs
-    take different credentials.
+    take different credentials. (A named tuple, as the values above: importing dataclasses
+    costs `mighty token` more than its own work.)
     """
 
     network: str
@@ -295,7 +326,7 @@ class LoginRecord:
         return self.client_id is not None and self.token_endpoint is not None
 
     def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = self._asdict()
         data["scopes"] = list(self.scopes)
         return data
 
@@ -305,15 +336,16 @@ class LoginRecord:
         if not isinstance(data, Mapping):
             raise ValueError("a login is not an object")
         values: dict[str, Any] = {}
-        for spec in dataclasses.fields(cls):
-            if spec.name not in data:
-                if spec.default is dataclasses.MISSING:
-                    raise ValueError(f"a login lacks {spec.name!r}")
+        for name, kind in cls.__annotations__.items():
+            if name not in data:
+                if name not in cls._field_defaults:
+                    raise ValueError(f"a login lacks {name!r}")
                 continue
-            value = data[spec.name]
-            if not _FIELD_CHECKS[str(spec.type)](value):
-                raise ValueError(f"{spec.name!r} has a value of the wrong type")
-            values[spec.name] = tuple(value) if isinstance(value, list) else value
+            value = data[name]
+            # The annotation's text ("str | None"): a named tuple keeps it as a ForwardRef.
+            if not _FIELD_CHECKS[str(getattr(kind, "__forward_arg__", kind))](value):
+                raise ValueError(f"{name!r} has a value of the wrong type")
+            values[name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
 
 
@@ -337,11 +369,11 @@ class LoginState(NamedTuple):
         return LoginState(logins=logins, default=default)
 
 
-def read_state(path: Path) -> LoginState:
+def read_state(path: str | Path) -> LoginState:
     """The stored logins; a file that is not exactly what mighty writes is reported, never
     rewritten or deleted."""
     try:
-        raw = path.read_bytes()
+        raw = _read_file(path)
     except FileNotFoundError:
         return LoginState()
     except OSError as exc:
@@ -367,7 +399,7 @@ def read_state(path: Path) -> LoginState:
     return LoginState(logins=logins, default=default)
 
 
-def _damaged_state(path: Path, why: str) -> StateFileError:
+def _damaged_state(path: str | Path, why: str) -> StateFileError:
     return StateFileError(
         f"The login state file {path} is damaged ({why}).",
         hint=f"Move it aside (mv {path} {path}.bad) and run mighty login again; mighty leaves "
@@ -375,7 +407,7 @@ def _damaged_state(path: Path, why: str) -> StateFileError:
     )
 
 
-def write_state(path: Path, state: LoginState) -> None:
+def write_state(path: str | Path, state: LoginState) -> None:
     payload = {
         "version": STATE_VERSION,
         "default": state.default,
@@ -397,8 +429,11 @@ def make_private_dir(path: Path) -> None:
         folder.mkdir(mode=0o700, exist_ok=True)
 
 
-def write_private_file(path: Path, data: bytes) -> None:
+def write_private_file(path: str | Path, data: bytes) -> None:
     """Write atomically, readable by the owner only: a crash leaves the old file or the new one."""
+    from pathlib import Path
+
+    path = Path(path)
     try:
         make_private_dir(path.parent)
         import tempfile

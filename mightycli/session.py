@@ -11,11 +11,10 @@ the lock a process re-reads the store and adopts a token another process has jus
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mightycli import config, debug
@@ -41,6 +40,8 @@ from mightycli.tokens import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
 REFRESH_MARGIN = 60.0  # renew a token that expires within a minute, before sending
@@ -106,7 +107,7 @@ class Session:
         kind: Kind = Kind.OAUTH,
         record: config.LoginRecord | None = None,  # None for MIGHTY_TOKEN
         store: TokenStore | None = None,
-        state_path: Path | None = None,
+        state_path: str | Path | None = None,  # text on the start-up path
         client_secret: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -231,7 +232,7 @@ class Session:
         stored = secrets.access_token
         # The refresh token is read only now, under the lock: it may have rotated, or a logout
         # may have removed it; the store is the authority.
-        self.token = dataclasses.replace(self.token, refresh_token=secrets.refresh_token)
+        self.token = self.token.replace(refresh_token=secrets.refresh_token)
         if not stored or stored == rejected:
             return False
         replaced = stored != self.token.access_token
@@ -330,8 +331,7 @@ class Session:
                 hint=login_hint(self.network),
             ) from exc
         now = self.clock()
-        self.record = dataclasses.replace(
-            self.record,
+        self.record = self.record._replace(
             expires_at=new.expires_at,
             obtained_at=now,
             scopes=new.scopes or self.record.scopes,
@@ -363,8 +363,7 @@ class Session:
         current = state.logins.get(self.network)
         if current is None:
             return
-        updated = dataclasses.replace(
-            current,
+        updated = current._replace(
             expires_at=self.record.expires_at,
             obtained_at=self.record.obtained_at,
             scopes=self.record.scopes,
@@ -410,7 +409,7 @@ def preload_storage() -> None:
 
 
 @contextlib.contextmanager
-def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
+def refresh_lock(state_path: str | Path, network: str) -> Iterator[None]:
     """Hold the cross-process lock under which tokens are renewed and rewritten."""
     import filelock  # deferred: only a refresh needs it
 
@@ -441,7 +440,7 @@ def open_session(
 ) -> Session:
     """The credentials a command should use: MIGHTY_TOKEN if set, else the stored login."""
     settings = Settings.load(env)
-    state_path = config.state_file_path(settings.env)
+    state_path = config.state_file_name(settings.env)
     state = config.read_state(state_path)
     network = settings.network(network_option, state.default)
     env_token = settings.environ(Env.TOKEN)
@@ -507,14 +506,14 @@ def _stored_token(
     record: config.LoginRecord,
     kind: Kind,
     store: TokenStore,
-    state_path: Path,
+    state_path: str | Path,
 ) -> tuple[Token, config.LoginRecord]:
     """The stored token a session of ``kind`` starts from, and the record read with it."""
     oauth = kind == Kind.OAUTH
     secrets = store.load(network, access=oauth, refresh=False, admin=not oauth)
     debug.register_secret(secrets.access_token, secrets.admin_token)
     wanted = secrets.access_token if oauth else secrets.admin_token
-    if not wanted and oauth and state_path.exists():
+    if not wanted and oauth and os.path.exists(state_path):
         # A refresh in another process may be rewriting the store this instant (file-backed
         # keyrings rewrite in place): read again once it is done.
         with refresh_lock(state_path, network):

@@ -6,16 +6,12 @@ near 1,280 characters, and a rotated refresh token can then be saved without tou
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
 import sys
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mightycli.config import config_dir, write_private_file
 from mightycli.environment import Env
@@ -26,6 +22,11 @@ from mightycli.errors import (
     MightyError,
     StateFileError,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mightycli.directread import Reader
 
 SERVICE_PREFIX = "mighty-cli"
 ACCESS_ENTRY = "access_token"
@@ -61,15 +62,53 @@ def check_token(
     )
 
 
-@dataclass(frozen=True)
 class Token:
-    """An OAuth token set; the secrets never show in ``repr``."""
+    """An OAuth token set, immutable; the secrets never show in ``repr``. (A plain class, as
+    StoredSecrets below: it is made on the start-up path of `mighty token`, where a dataclass
+    costs more than the command's own work.)"""
 
-    access_token: str = field(repr=False)
-    token_type: str = "Bearer"
-    expires_at: float | None = None
-    refresh_token: str | None = field(default=None, repr=False)
-    scopes: tuple[str, ...] = ()
+    __slots__ = ("access_token", "token_type", "expires_at", "refresh_token", "scopes")
+    access_token: str
+    token_type: str
+    expires_at: float | None
+    refresh_token: str | None
+    scopes: tuple[str, ...]
+
+    def __init__(
+        self,
+        access_token: str,
+        token_type: str = "Bearer",
+        expires_at: float | None = None,
+        refresh_token: str | None = None,
+        scopes: tuple[str, ...] = (),
+    ) -> None:
+        values = (access_token, token_type, expires_at, refresh_token, scopes)
+        for name, value in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Token is immutable: cannot set {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Token and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (
+            f"Token(token_type={self.token_type!r}, expires_at={self.expires_at!r}, "
+            f"scopes={self.scopes!r})"
+        )
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def replace(self, *, refresh_token: str | None) -> Token:
+        """This token set with another refresh token."""
+        return Token(
+            self.access_token, self.token_type, self.expires_at, refresh_token, self.scopes
+        )
 
     def expires_within(self, seconds: float, now: float) -> bool:
         return self.expires_at is not None and self.expires_at - now <= seconds
@@ -175,6 +214,8 @@ def _why_no_backend() -> str:
     for module_name, class_name in _EXPLAINED_BACKENDS.get(sys.platform, ()):
         label = module_name.rsplit(".", 1)[-1]
         try:
+            import importlib
+
             backend = getattr(importlib.import_module(module_name), class_name)
             backend.priority  # noqa: B018 - raises with the reason when the backend cannot work
         except Exception as exc:
@@ -367,6 +408,7 @@ class KeyringStore(_EntryStore):
             via = keyring
         func = getattr(via, action)
         outcome: list[tuple[bool, object]] = []
+        import threading
 
         def run() -> None:
             try:
@@ -423,12 +465,16 @@ class _DirectReads(_EntryStore):
     """A keyring store's reads, asked of a direct reader first; what it does not find,
     keyring answers."""
 
-    def __init__(self, store: KeyringStore, reader: object) -> None:
+    def __init__(self, store: KeyringStore, reader: Reader) -> None:
         self.store = store
         self.reader = reader
 
     def _get(self, network: str, entry: str, what: str) -> str | None:
-        value = self.store._call(what, "get_password", network, entry, via=self.reader)
+        reader = self.reader
+        if reader.bounded:  # no deadline thread: the reader keeps its own
+            value = reader.get_password(service_name(network), entry)
+        else:
+            value = self.store._call(what, "get_password", network, entry, via=reader)
         return value if value is not None else self.store._get(network, entry, what)
 
 

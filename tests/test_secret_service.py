@@ -6,7 +6,6 @@ secret-tool is missing), so the test proves where the secrets really are.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -285,7 +284,7 @@ def _token_run(  # type: ignore[no-untyped-def]
 ):
     """`mighty token` for a login recorded with ``backend`` (None: as before logins named it)."""
     state = config.read_state(state_file)
-    record = dataclasses.replace(state.logins["demo"], keyring_backend=backend)
+    record = state.logins["demo"]._replace(keyring_backend=backend)
     config.write_state(state_file, state.with_login(record))
     return run_mighty_process("token", env=env)
 

@@ -4,7 +4,6 @@ still works, and listing what is stored."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +68,7 @@ def login_with_token(
         _forget_elsewhere(previous, stores)
         previous = None
     if previous is not None and previous.api_url == api_url:
-        record = dataclasses.replace(
-            previous,
+        record = previous._replace(
             network_title=previous.network_title or identity.network_title,
             network_id=previous.network_id or identity.network_id,
         )
@@ -81,8 +79,7 @@ def login_with_token(
             network_title=identity.network_title,
             network_id=identity.network_id,
         )
-    record = dataclasses.replace(
-        record,
+    record = record._replace(
         has_admin_token=True,
         admin_user_id=identity.user_id,
         admin_user_name=identity.display_name,

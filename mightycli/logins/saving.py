@@ -4,7 +4,6 @@ revoked, and so is the grant a new login replaces."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,8 +185,7 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         _forget_elsewhere(previous, stores)
     elif previous is not None and previous.has_admin_token and previous.api_url == options.api_url:
         # An Admin API token for the same network stays: the two APIs need both.
-        record = dataclasses.replace(
-            record,
+        record = record._replace(
             has_admin_token=True,
             admin_user_id=previous.admin_user_id,
             admin_user_name=previous.admin_user_name,
