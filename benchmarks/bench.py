@@ -1022,13 +1022,16 @@ def desktop_home(bench: Bench) -> Home:
     daemon_env["DBUS_SESSION_BUS_ADDRESS"] = address
     start_gnome_keyring(bench, daemon_env)
     home = Home(bench.root / "home-desktop")
-    # As on a desktop: no PYTHON_KEYRING_BACKEND; keyring finds the Secret Service itself.
+    # As on a desktop: no PYTHON_KEYRING_BACKEND (keyring finds the Secret Service itself) and
+    # no MIGHTY_CONFIG_DIR (the logins are in $XDG_CONFIG_HOME/mighty).
     home.env.pop("PYTHON_KEYRING_BACKEND", None)
+    home.env.pop("MIGHTY_CONFIG_DIR", None)
     home.env["DBUS_SESSION_BUS_ADDRESS"] = address
     progress("desktop-keyring: starting an emulator for the login")
     emulator = bench.stack.enter_context(Emulator("127.0.0.1", 0, quiet=True))
     bench.login_with_token(home, emulator)
-    logins = json.loads((home.root / "config" / "logins.json").read_text(encoding="utf-8"))
+    state = Path(home.env["XDG_CONFIG_HOME"], "mighty", "logins.json")
+    logins = json.loads(state.read_text(encoding="utf-8"))
     recorded = logins["logins"][NETWORK_SUBDOMAIN].get("keyring_backend")
     if recorded != DESKTOP_BACKEND:
         raise BenchError(f"the login was kept in {recorded!r}, not the Secret Service")
@@ -1133,8 +1136,10 @@ def desktop_notes(bench: Bench, home: Home, command: Invocation, gh: str | None)
     bench.notes.append(
         f"desktop-keyring: mighty token --admin after login --with-token, the token kept by "
         f"gnome-keyring (unlocked) on a session bus of the benchmark's own, the login recording "
-        f"{DESKTOP_BACKEND}; floor = python -c (jeepney: OpenSession plain, SearchItems, "
-        f"GetSecrets) reading admin_token of {SERVICE!r}; both printed the same token"
+        f"{DESKTOP_BACKEND}, no PYTHON_KEYRING_BACKEND or MIGHTY_CONFIG_DIR (as on a desktop: "
+        f"logins.json in $XDG_CONFIG_HOME/mighty); floor = python -c (jeepney: OpenSession "
+        f"plain, SearchItems, GetSecrets) reading admin_token of {SERVICE!r}; both printed the "
+        "same token"
     )
     bench.notes.append(
         f"desktop-keyring: of {', '.join(DESKTOP_MODULES)}, mighty {' '.join(args)} imported: "

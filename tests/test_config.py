@@ -150,3 +150,34 @@ def test_localhost_names_count_as_loopback_only_where_no_dns_is_asked() -> None:
     assert config.is_loopback_host("LOCALHOST") and config.is_loopback_host("[::1]")
     # The receiver binds 127.0.0.1 and ::1 itself for such a redirect URI.
     assert parse_redirect_uri("http://app.localhost:3000/cb").bind_hosts == ("127.0.0.1",)
+
+
+@pytest.mark.parametrize(
+    "xdg_config_home, home",
+    [
+        ("/somewhere/config", "/home/ada"),
+        (None, "/home/ada"),
+        ("", "/home/ada"),
+        ("   ", "/home/ada/"),
+        ("relative/config", "/home/ada"),
+        (None, "relative-home"),
+    ],
+)
+def test_the_config_folder_is_platformdirs_choice_without_it(  # type: ignore[no-untyped-def]
+    monkeypatch, xdg_config_home: str | None, home: str
+) -> None:
+    # config_dir_name finds the folder on Linux without platformdirs where it can tell, and asks
+    # platformdirs otherwise: either way, the folder platformdirs names.
+    import platformdirs
+
+    monkeypatch.delenv("MIGHTY_CONFIG_DIR")
+    monkeypatch.setenv("HOME", home)
+    if xdg_config_home is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg_config_home)
+    expected = platformdirs.user_config_dir("mighty", appauthor=False)
+    assert config.config_dir_name() == expected
+    assert config.config_dir() == Path(expected)
+    assert config.state_file_name() == str(Path(expected) / "logins.json")
+    assert config.config_file_name() == str(Path(expected) / "config.toml")
