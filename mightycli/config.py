@@ -11,10 +11,11 @@ import os
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from mightycli.environment import Env
 from mightycli.errors import ConfigError, StateFileError, UsageError
+from mightycli.values import Value
 
 if TYPE_CHECKING:
     # pathlib and urllib.parse are imported where they are used: together they cost
@@ -115,12 +116,13 @@ def _read_file(path: str | Path) -> bytes:
 # --------------------------------------------------------------------------- config file
 
 
-class FileConfig(NamedTuple):
+class FileConfig(Value):
     """The user's config.toml: top-level settings and per-network tables.
 
-    Named tuples here and for NetworkRef and LoginState: they are defined on the start-up path
-    of every command, where a dataclass costs several times as much to define. (Their empty
-    mappings are shared and never changed: every change makes a new value.)
+    Values (mightycli/values.py) here and for NetworkRef, LoginRecord and LoginState: they are
+    defined on the start-up path of every command, where a dataclass or a named tuple costs
+    several times as much to define. (Their empty mappings are shared and never changed: every
+    change makes a new value.)
     """
 
     top: Mapping[str, Any] = MappingProxyType({})
@@ -209,7 +211,7 @@ def _check_setting(path: str | Path, key: str, value: Any) -> None:
 # --------------------------------------------------------------------------- networks and URLs
 
 
-class NetworkRef(NamedTuple):
+class NetworkRef(Value):
     """A network as the user named it, reduced to the key logins are filed under."""
 
     key: str  # subdomain (lowercase) or numeric id; also the path segment for the APIs
@@ -309,12 +311,12 @@ _FIELD_CHECKS: dict[str, Any] = {
 }
 
 
-class LoginRecord(NamedTuple):
+class LoginRecord(Value):
     """Everything about one network's credentials except the secrets (those live in the store).
 
     A network can hold an OAuth login (Headless API), an Admin API token, or both: the two APIs
-    take different credentials. (A named tuple, as the values above: importing dataclasses
-    costs `mighty token` more than its own work.)
+    take different credentials. (A Value, as the others here: a dataclass costs `mighty token`
+    more than its own work.)
     """
 
     network: str
@@ -362,20 +364,20 @@ class LoginRecord(NamedTuple):
         if not isinstance(data, Mapping):
             raise ValueError("a login is not an object")
         values: dict[str, Any] = {}
-        for name, kind in cls.__annotations__.items():
+        for name in cls._fields:
+            kind = cls.__annotations__[name]
             if name not in data:
                 if name not in cls._field_defaults:
                     raise ValueError(f"a login lacks {name!r}")
                 continue
             value = data[name]
-            # The annotation's text ("str | None"): a named tuple keeps it as a ForwardRef.
-            if not _FIELD_CHECKS[str(getattr(kind, "__forward_arg__", kind))](value):
+            if not _FIELD_CHECKS[kind](value):  # the annotation's text, e.g. "str | None"
                 raise ValueError(f"{name!r} has a value of the wrong type")
             values[name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
 
 
-class LoginState(NamedTuple):
+class LoginState(Value):
     """All stored logins and which one is the default."""
 
     logins: Mapping[str, LoginRecord] = MappingProxyType({})

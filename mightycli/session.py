@@ -232,7 +232,7 @@ class Session:
         stored = secrets.access_token
         # The refresh token is read only now, under the lock: it may have rotated, or a logout
         # may have removed it; the store is the authority.
-        self.token = self.token.replace(refresh_token=secrets.refresh_token)
+        self.token = self.token._replace(refresh_token=secrets.refresh_token)
         if not stored or stored == rejected:
             return False
         replaced = stored != self.token.access_token

@@ -22,6 +22,7 @@ from mightycli.errors import (
     MightyError,
     StateFileError,
 )
+from mightycli.values import Value
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,52 +63,21 @@ def check_token(
     )
 
 
-class Token:
-    """An OAuth token set, immutable; the secrets never show in ``repr``. (A plain class, as
-    StoredSecrets below: it is made on the start-up path of `mighty token`, where a dataclass
-    costs more than the command's own work.)"""
+class Token(Value):
+    """An OAuth token set; the secrets never show in ``repr``. (A Value, not a dataclass: it
+    is made on the start-up path of `mighty token`, where a dataclass costs more than the
+    command's own work.)"""
 
-    __slots__ = ("access_token", "token_type", "expires_at", "refresh_token", "scopes")
     access_token: str
-    token_type: str
-    expires_at: float | None
-    refresh_token: str | None
-    scopes: tuple[str, ...]
-
-    def __init__(
-        self,
-        access_token: str,
-        token_type: str = "Bearer",
-        expires_at: float | None = None,
-        refresh_token: str | None = None,
-        scopes: tuple[str, ...] = (),
-    ) -> None:
-        values = (access_token, token_type, expires_at, refresh_token, scopes)
-        for name, value in zip(self.__slots__, values, strict=True):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"a Token is immutable: cannot set {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Token and self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
+    token_type: str = "Bearer"
+    expires_at: float | None = None
+    refresh_token: str | None = None
+    scopes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
             f"Token(token_type={self.token_type!r}, expires_at={self.expires_at!r}, "
             f"scopes={self.scopes!r})"
-        )
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def replace(self, *, refresh_token: str | None) -> Token:
-        """This token set with another refresh token."""
-        return Token(
-            self.access_token, self.token_type, self.expires_at, refresh_token, self.scopes
         )
 
     def expires_within(self, seconds: float, now: float) -> bool:
