@@ -1070,6 +1070,7 @@ def start_gnome_keyring(bench: Bench, env: dict[str, str]) -> None:
     daemon.stdin.write(DESKTOP_PASSWORD)
     daemon.stdin.close()
     from jeepney import DBusAddress, Properties
+    from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
 
     collection = DBusAddress(
@@ -1081,9 +1082,13 @@ def start_gnome_keyring(bench: Bench, env: dict[str, str]) -> None:
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
             with open_dbus_connection(env["DBUS_SESSION_BUS_ADDRESS"]) as connection:
-                reply = connection.send_and_get_reply(Properties(collection).get("Locked"))
-                if reply.body == (("b", False),):
-                    return
+                # Not a word to org.freedesktop.secrets before this daemon owns the name: the
+                # session bus would start another gnome-keyring, without the password.
+                owned = connection.send_and_get_reply(message_bus.NameHasOwner(collection.bus_name))
+                if owned.body == (True,):
+                    reply = connection.send_and_get_reply(Properties(collection).get("Locked"))
+                    if reply.body == (("b", False),):
+                        return
         time.sleep(0.1)
     raise BenchError("gnome-keyring did not come up with an unlocked default collection")
 
