@@ -999,6 +999,26 @@ def desktop_keyring_rows(bench: Bench) -> None:
             ratio < DESKTOP_GH_TARGET,
         )
     desktop_notes(bench, home, command, gh)
+    desktop_instructions(bench, command, floor)
+
+
+def desktop_instructions(bench: Bench, command: Invocation, floor: Invocation) -> None:
+    """With --instructions, one run of mighty and of the floor under callgrind (gh's Go
+    runtime is not counted: its instructions are not comparable work)."""
+    if not bench.instructions:
+        return
+    prefix = "desktop-keyring: instructions (callgrind):"
+    if bench.valgrind is None:
+        bench.notes.append(f"{prefix} not measured: valgrind is not on PATH")
+        return
+    progress("desktop-keyring: one run of each under valgrind (callgrind)")
+    try:
+        mine = count_instructions(bench.valgrind, command, "mighty")
+        base = count_instructions(bench.valgrind, floor, "the floor")
+    except (BenchError, OSError) as exc:
+        bench.notes.append(f"{prefix} not measured: {exc}")
+        return
+    bench.notes.append(f"{prefix} mighty {mine:,}, floor {base:,}, ratio {mine / base:.3f}x")
 
 
 def desktop_home(bench: Bench) -> Home:
