@@ -4,8 +4,8 @@
 name (a positional or keyword constructor, ``_replace``, ``_asdict``, ``_fields``,
 ``_field_defaults``, equality, ``repr``), and the type checker reads it as a frozen dataclass
 (PEP 681). It exists for speed: `mighty token` makes a handful of such values, and defining
-them with ``typing.NamedTuple`` cost it more than a tenth of its start-up (a dataclass, with the
-import of ``dataclasses``, a third); a class of this kind costs what any class costs.
+them with ``typing.NamedTuple`` cost it a tenth of its start-up (dataclasses, with the import
+of ``dataclasses``, a fifth); a class of this kind costs what any class costs.
 """
 
 from __future__ import annotations
