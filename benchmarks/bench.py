@@ -60,7 +60,17 @@ SEEDED_MEMBERS = len(SEEDED)
 
 # What --only selects; each name runs a method of Bench (a dash in the name is an underscore
 # there). `paginate` and `members-list` add their memory rows too.
-NAMES = ("version", "help", "token", "whoami", "paginate", "members-list", "apply", "login")
+NAMES = (
+    "version",
+    "help",
+    "token",
+    "whoami",
+    "paginate",
+    "members-list",
+    "apply",
+    "login",
+    "desktop-keyring",
+)
 RUNS = 11
 QUICK_RUNS = 3
 PAGINATE_MIN_RUNS = 3
@@ -1138,6 +1148,272 @@ class Bench:
             f"login: command = callback sent -> mighty login exited; baseline = refresh grant + "
             f"me query (fresh httpx.Client, made before the clock starts; median "
             f"{ms(statistics.median(requests))}) + {LOGIN_ALLOWANCE * 1000:.0f} ms"
+        )
+
+    def desktop_keyring(self) -> None:
+        desktop_keyring_rows(self)
+
+
+# --------------------------------------------------------------------------- desktop keyring
+#
+# Issue 21: `mighty token` where a Linux desktop keeps secrets, the Secret Service (here
+# gnome-keyring, unlocked, on a session bus of the benchmark's own, as under dbus-run-session),
+# against one read straight over D-Bus with jeepney (the floor) and against `gh auth token`
+# (when gh is installed; its token in a plain file), in one run, the three alternating.
+
+DESKTOP_TARGET = 1.3  # time ratio against the floor
+DESKTOP_GH_TARGET = 1.0  # time ratio against gh auth token: faster
+DESKTOP_BACKEND = "keyring.backends.SecretService.Keyring"
+# Modules `mighty token` should not import on this path, and the one it reads with.
+DESKTOP_MODULES = ("keyring", "secretstorage", "jaraco", "cryptography", "jeepney")
+DESKTOP_PASSWORD = b"throwaway-bench-password"
+GH_TOKEN = "gho_" + "b" * 36
+# The floor (argv: service, username): python, jeepney, and one read on a plain session
+# (OpenSession, SearchItems, GetSecrets), as issue 21 measured it.
+SECRET_SERVICE_READ = """\
+import sys
+
+from jeepney import DBusAddress, MessageType, new_method_call
+from jeepney.io.blocking import open_dbus_connection
+
+SECRETS = DBusAddress(
+    "/org/freedesktop/secrets", "org.freedesktop.secrets", "org.freedesktop.Secret.Service"
+)
+with open_dbus_connection() as connection:
+
+    def call(method, signature, *body):
+        reply = connection.send_and_get_reply(new_method_call(SECRETS, method, signature, body))
+        if reply.header.message_type != MessageType.method_return:
+            raise SystemExit(f"floor: {method} failed: {reply.body}")
+        return reply.body
+
+    _, session = call("OpenSession", "sv", "plain", ("s", ""))
+    unlocked, _ = call("SearchItems", "a{ss}", {"service": sys.argv[1], "username": sys.argv[2]})
+    if not unlocked:
+        raise SystemExit("floor: no such item")
+    (secrets,) = call("GetSecrets", "aoo", unlocked[:1], session)
+sys.stdout.write(bytes(secrets[unlocked[0]][2]).decode("utf-8") + "\\n")
+"""
+
+
+def desktop_keyring_rows(bench: Bench) -> None:
+    """The `desktop-keyring` rows: set up the Secret Service and a login kept in it, then time
+    `mighty token --admin`, the floor and (with gh installed) `gh auth token`, alternating."""
+    home = desktop_home(bench)
+    command = bench.mighty_side(["token", "--admin"], home)
+    floor = Invocation(
+        [sys.executable, "-c", SECRET_SERVICE_READ, SERVICE, "admin_token"], home.env
+    )
+    sides = {"mighty": command, "floor": floor}
+    gh = shutil.which("gh")
+    if gh is not None:
+        sides["gh"] = Invocation([gh, "auth", "token"], gh_env(bench.root, home.env))
+    printed = {label: printed_by(side) for label, side in sides.items()}  # the warm-up
+    if printed["floor"] != printed["mighty"] or printed["mighty"] != ADMIN_API_TOKEN + "\n":
+        raise BenchError(f"mighty and the floor printed different tokens: {printed!r}")
+    if gh is not None and printed["gh"] != GH_TOKEN + "\n":
+        raise BenchError("gh auth token did not print the token it was given")
+    runs: dict[str, list[Run]] = {label: [] for label in sides}
+    for index in range(bench.runs):
+        for label, side in sides.items():
+            runs[label].append(side.run())
+        progress(f"desktop-keyring: run {index + 1}/{bench.runs}")
+    mine = median_seconds(runs["mighty"])
+    base = median_seconds(runs["floor"])
+    ratio = mine / base
+    target = f"<= {DESKTOP_TARGET}x"
+    bench.add(
+        "desktop-keyring", ms(mine), ms(base), f"{ratio:.2f}x", target, ratio <= DESKTOP_TARGET
+    )
+    if gh is None:
+        bench.failed("desktop-keyring (gh)", BenchError("gh is not installed (not on PATH)"))
+    else:
+        theirs = median_seconds(runs["gh"])
+        ratio = mine / theirs
+        bench.add(
+            "desktop-keyring (gh)",
+            ms(mine),
+            ms(theirs),
+            f"{ratio:.2f}x",
+            f"< {DESKTOP_GH_TARGET}x",
+            ratio < DESKTOP_GH_TARGET,
+        )
+    desktop_notes(bench, home, command, gh)
+    desktop_instructions(bench, command, floor)
+
+
+def desktop_instructions(bench: Bench, command: Invocation, floor: Invocation) -> None:
+    """With --instructions, one run of mighty and of the floor under callgrind (gh's Go
+    runtime is not counted: its instructions are not comparable work)."""
+    if not bench.instructions:
+        return
+    prefix = "desktop-keyring: instructions (callgrind):"
+    if bench.valgrind is None:
+        bench.notes.append(f"{prefix} not measured: valgrind is not on PATH")
+        return
+    progress("desktop-keyring: one run of each under valgrind (callgrind)")
+    try:
+        mine = count_instructions(bench.valgrind, command, "mighty")
+        base = count_instructions(bench.valgrind, floor, "the floor")
+    except (BenchError, OSError) as exc:
+        bench.notes.append(f"{prefix} not measured: {exc}")
+        return
+    bench.notes.append(f"{prefix} mighty {mine:,}, floor {base:,}, ratio {mine / base:.3f}x")
+
+
+def desktop_home(bench: Bench) -> Home:
+    """A home whose keyring is a fresh, unlocked gnome-keyring on a session bus of its own,
+    logged in with the Admin API token; the bus and the daemon stop with the benchmark."""
+    for tool in ("dbus-daemon", "gnome-keyring-daemon"):
+        if shutil.which(tool) is None:
+            raise BenchError(f"{tool} is not installed (Debian packages dbus, gnome-keyring)")
+    root = bench.root / "desktop"
+    runtime = root / "run"
+    runtime.mkdir(parents=True, mode=0o700)
+    daemon_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(root),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_DATA_HOME": str(root / "data"),
+        "XDG_CONFIG_HOME": str(root / "config"),
+        "LANG": "C.UTF-8",
+    }
+    address = start_session_bus(bench, daemon_env)
+    daemon_env["DBUS_SESSION_BUS_ADDRESS"] = address
+    start_gnome_keyring(bench, daemon_env)
+    home = Home(bench.root / "home-desktop")
+    # As on a desktop: no PYTHON_KEYRING_BACKEND (keyring finds the Secret Service itself) and
+    # no MIGHTY_CONFIG_DIR (the logins are in $XDG_CONFIG_HOME/mighty).
+    home.env.pop("PYTHON_KEYRING_BACKEND", None)
+    home.env.pop("MIGHTY_CONFIG_DIR", None)
+    home.env["DBUS_SESSION_BUS_ADDRESS"] = address
+    progress("desktop-keyring: starting an emulator for the login")
+    emulator = bench.stack.enter_context(Emulator("127.0.0.1", 0, quiet=True))
+    bench.login_with_token(home, emulator)
+    state = Path(home.env["XDG_CONFIG_HOME"], "mighty", "logins.json")
+    logins = json.loads(state.read_text(encoding="utf-8"))
+    recorded = logins["logins"][NETWORK_SUBDOMAIN].get("keyring_backend")
+    if recorded != DESKTOP_BACKEND:
+        raise BenchError(f"the login was kept in {recorded!r}, not the Secret Service")
+    return home
+
+
+def start_session_bus(bench: Bench, env: dict[str, str]) -> str:
+    """dbus-daemon --session, as dbus-run-session starts it; its address."""
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    bench.stack.callback(stop_process, bus)
+    assert bus.stdout is not None
+    address = bus.stdout.readline().decode().strip()
+    if not address:
+        raise BenchError("dbus-daemon did not start")
+    return address
+
+
+def start_gnome_keyring(bench: Bench, env: dict[str, str]) -> None:
+    """gnome-keyring-daemon with a throwaway password on stdin, which creates and unlocks a
+    fresh login collection; wait until the default collection is there, unlocked."""
+    daemon = subprocess.Popen(
+        ["gnome-keyring-daemon", "--unlock", "--components=secrets", "--foreground"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    bench.stack.callback(stop_process, daemon)
+    assert daemon.stdin is not None
+    daemon.stdin.write(DESKTOP_PASSWORD)
+    daemon.stdin.close()
+    from jeepney import DBusAddress, Properties
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    collection = DBusAddress(
+        "/org/freedesktop/secrets/aliases/default",
+        "org.freedesktop.secrets",
+        "org.freedesktop.Secret.Collection",
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            with open_dbus_connection(env["DBUS_SESSION_BUS_ADDRESS"]) as connection:
+                # Not a word to org.freedesktop.secrets before this daemon owns the name: the
+                # session bus would start another gnome-keyring, without the password.
+                owned = connection.send_and_get_reply(message_bus.NameHasOwner(collection.bus_name))
+                if owned.body == (True,):
+                    reply = connection.send_and_get_reply(Properties(collection).get("Locked"))
+                    if reply.body == (("b", False),):
+                        return
+        time.sleep(0.1)
+    raise BenchError("gnome-keyring did not come up with an unlocked default collection")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def gh_env(root: Path, env: dict[str, str]) -> dict[str, str]:
+    """gh with a token in a plain file (hosts.yml in a config dir of its own), nothing else:
+    no GH_TOKEN, no update check, no keyring."""
+    config = root / "gh-config"
+    config.mkdir(exist_ok=True)
+    hosts = f"github.com:\n    oauth_token: {GH_TOKEN}\n    user: bench\n    git_protocol: https\n"
+    (config / "hosts.yml").write_text(hosts, encoding="utf-8")
+    gh = {k: v for k, v in env.items() if not k.startswith(("GH_", "GITHUB_"))}
+    gh.update(GH_CONFIG_DIR=str(config), GH_NO_UPDATE_NOTIFIER="1", GH_PROMPT_DISABLED="1")
+    return gh
+
+
+def printed_by(invocation: Invocation) -> str:
+    """What one run writes to stdout (the warm-up of its side)."""
+    with tempfile.TemporaryFile() as out:
+        run_child(invocation.argv, invocation.env, stdout=out)
+        out.seek(0)
+        return out.read().decode("utf-8", "replace")
+
+
+def desktop_notes(bench: Bench, home: Home, command: Invocation, gh: str | None) -> None:
+    args = command.argv[len(bench.mighty) :]
+    result = subprocess.run(
+        [sys.executable, "-c", ENTRY_POINT_COMMAND + IMPORTS_REPORT, *args],
+        env={**home.env, "BENCH_HEAVY": ",".join(DESKTOP_MODULES)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    found = "unknown"
+    for line in result.stderr.decode("utf-8", "replace").splitlines():
+        if line.startswith("BENCH-IMPORTS "):
+            found = ", ".join(json.loads(line.split(" ", 1)[1])) or "none"
+    bench.notes.append(
+        f"desktop-keyring: mighty token --admin after login --with-token, the token kept by "
+        f"gnome-keyring (unlocked) on a session bus of the benchmark's own, the login recording "
+        f"{DESKTOP_BACKEND}, no PYTHON_KEYRING_BACKEND or MIGHTY_CONFIG_DIR (as on a desktop: "
+        f"logins.json in $XDG_CONFIG_HOME/mighty); floor = python -c (jeepney: OpenSession "
+        f"plain, SearchItems, GetSecrets) reading admin_token of {SERVICE!r}; both printed the "
+        "same token"
+    )
+    bench.notes.append(
+        f"desktop-keyring: of {', '.join(DESKTOP_MODULES)}, mighty {' '.join(args)} imported: "
+        f"{found}"
+    )
+    if gh is not None:
+        bench.notes.append(
+            "desktop-keyring (gh): gh auth token with its token in a plain file (hosts.yml in "
+            f"GH_CONFIG_DIR), {gh}; the three sides alternate, median of {bench.runs} runs each"
         )
 
 

@@ -6,20 +6,47 @@ network's table in the config file, then the config file's top level, then the d
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
-import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from mightycli.environment import Env
-from mightycli.errors import ConfigError, StateFileError, UnsafeFileError, UsageError
+from mightycli.errors import ConfigError, StateFileError, UsageError
+from mightycli.values import Value
+
+if TYPE_CHECKING:
+    # pathlib and urllib.parse are imported where they are used: together they cost
+    # `mighty token` some 18 million instructions, a tenth of its start-up (the *_name
+    # functions below are the start-up path's: plain text paths).
+    from pathlib import Path
+
+from mightycli.privatefiles import (
+    cannot_write as cannot_write,
+)
+from mightycli.privatefiles import (
+    check_trusted as check_trusted,
+)
+from mightycli.privatefiles import (
+    check_trusted_folder as check_trusted_folder,
+)
+from mightycli.privatefiles import (
+    check_writable as check_writable,
+)
+from mightycli.privatefiles import (
+    make_private_dir as make_private_dir,
+)
+from mightycli.privatefiles import (
+    read_trusted as read_trusted,
+)
+from mightycli.privatefiles import (
+    remove_stale_temp_files as remove_stale_temp_files,
+)
+from mightycli.privatefiles import (
+    write_private_file as write_private_file,
+)
 
 APP_NAME = "mighty"
 ENV_CONFIG_DIR = Env.CONFIG_DIR
@@ -66,13 +93,56 @@ def check_seconds(value: float, what: str) -> float:
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
     """The folder for config.toml and logins.json (``MIGHTY_CONFIG_DIR`` overrides)."""
+    from pathlib import Path
+
+    return Path(config_dir_name(env))
+
+
+def config_dir_name(env: Mapping[str, str] | None = None) -> str:
+    """``config_dir`` as text, without pathlib."""
     env = os.environ if env is None else env
     override = env.get(ENV_CONFIG_DIR)
     if override:
-        return Path(override).expanduser()
+        return os.path.expanduser(override)
+    found = _xdg_config_dir()
+    if found is not None:
+        return found
     import platformdirs  # deferred: only commands that touch files pay for it
 
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return platformdirs.user_config_dir(APP_NAME, appauthor=False)
+
+
+def _xdg_config_dir() -> str | None:
+    """platformdirs' answer on Linux where every version of it answers alike (an absolute
+    XDG_CONFIG_HOME; or none, and an absolute HOME), without importing it: platformdirs and the
+    pathlib it brings cost `mighty token` a fifth of its start-up. None: ask platformdirs."""
+    import sys
+
+    if (
+        sys.platform != "linux"
+        or hasattr(sys, "getandroidapilevel")
+        or "ANDROID_DATA" in os.environ
+    ):
+        return None
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    if not base.strip():
+        home = os.environ.get("HOME", "")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".config")
+    elif not os.path.isabs(base):
+        return None  # a relative XDG_CONFIG_HOME: platformdirs versions differ
+    return os.path.join(base, APP_NAME)
+
+
+def config_file_name(env: Mapping[str, str] | None = None) -> str:
+    """``config_file_path`` as text, without pathlib."""
+    return os.path.join(config_dir_name(env), "config.toml")
+
+
+def state_file_name(env: Mapping[str, str] | None = None) -> str:
+    """``state_file_path`` as text, without pathlib."""
+    return os.path.join(config_dir_name(env), "logins.json")
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path:
@@ -83,97 +153,29 @@ def state_file_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / "logins.json"
 
 
-def lock_file_path(state_path: Path) -> Path:
+def lock_file_path(state_path: str | Path) -> Path:
     """Token refreshes across processes are serialised on this file, beside the state file."""
+    from pathlib import Path
+
+    state_path = Path(state_path)
     return state_path.with_name(state_path.name + ".lock")
-
-
-# --------------------------------------------------------------------------- trusting the folder
-# The folder is untrusted input: another local user who can write in it could swap logins.json
-# and send the tokens to their own server. So it is checked as ssh checks its own files.
-
-
-def check_trusted(path: Path, info: os.stat_result, *, secret: bool = False) -> None:
-    """Refuse what ssh refuses: a file or folder owned by someone other than this user (or
-    root), or writable by group or others (unless the group is the owner's alone, as Debian's
-    ssh allows for user-private groups); with ``secret``, also one others can read."""
-    if not hasattr(os, "geteuid"):
-        return  # Windows: no POSIX owners or modes; the folder is in the user's own profile
-    import shlex
-
-    kind = "folder" if stat.S_ISDIR(info.st_mode) else "file"
-    quoted = shlex.quote(str(path))
-    if info.st_uid not in (os.geteuid(), 0):
-        raise UnsafeFileError(
-            f"The {kind} {path} belongs to another user (uid {info.st_uid}), who could have "
-            "put anything in it; mighty does not use it.",
-            hint=f"Use a folder of your own ({ENV_CONFIG_DIR}), or if it is yours, take it "
-            f'back: chown "$(id -u)" {quoted}',
-        )
-    mode = stat.S_IMODE(info.st_mode)
-    loose = mode & (0o077 if secret else 0o022)
-    if loose == 0o020 and _owner_only_group(info.st_gid, info.st_uid):
-        loose = 0
-    if loose & 0o022:
-        raise UnsafeFileError(
-            f"The {kind} {path} is writable by other users (mode {mode:04o}), so they could "
-            "have changed it; mighty does not use it.",
-            hint="Check that nobody else has changed it, then run: chmod "
-            f"{'600' if secret else 'go-w'} {quoted}",
-        )
-    if loose:
-        raise UnsafeFileError(
-            f"The {kind} {path} holds secrets and is readable by other users (mode "
-            f"{mode:04o}); mighty does not use it.",
-            hint=f"Run: chmod 600 {quoted}, and log in again if others may have read it.",
-        )
-
-
-def _owner_only_group(gid: int, owner: int) -> bool:
-    """Whether the group has exactly one member, the owner (primary or supplementary)."""
-    import grp
-    import pwd
-
-    try:
-        group, name = grp.getgrgid(gid), pwd.getpwuid(owner).pw_name
-    except KeyError:
-        return False
-    primary = {entry.pw_uid for entry in pwd.getpwall() if entry.pw_gid == gid}
-    return primary <= {owner} and set(group.gr_mem) <= {name} and bool(primary or group.gr_mem)
-
-
-def check_trusted_folder(folder: Path) -> None:
-    """The folder a file is read from or written to; a missing one is nothing to check."""
-    try:
-        info = os.stat(folder)
-    except OSError:
-        return  # absent, or unreadable: the read or write itself reports it
-    check_trusted(folder, info)
-
-
-def read_trusted(path: Path, *, secret: bool = False) -> bytes:
-    """A file of the config folder, refused (UnsafeFileError) if it or its folder could have
-    been changed by another user; OSError as ``open`` raises it."""
-    check_trusted_folder(path.parent)
-    with open(path, "rb") as handle:
-        check_trusted(path, os.fstat(handle.fileno()), secret=secret)
-        return handle.read()
 
 
 # --------------------------------------------------------------------------- config file
 
 
-class FileConfig(NamedTuple):
+class FileConfig(Value):
     """The user's config.toml: top-level settings and per-network tables.
 
-    Named tuples here and for NetworkRef and LoginState: they are defined on the start-up path
-    of every command, where a dataclass costs several times as much to define. (Their empty
-    mappings are shared and never changed: every change makes a new value.)
+    Values (mightycli/values.py) here and for NetworkRef, LoginRecord and LoginState: they are
+    defined on the start-up path of every command, where a dataclass or a named tuple costs
+    several times as much to define. (Their empty mappings are shared and never changed: every
+    change makes a new value.)
     """
 
     top: Mapping[str, Any] = MappingProxyType({})
     networks: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
-    path: Path | None = None
+    path: str | Path | None = None
 
     def lookup(self, name: str, network: str | None = None) -> Any:
         if network is not None:
@@ -195,7 +197,7 @@ _KNOWN_KEYS = {
 }
 
 
-def load_file_config(path: Path) -> FileConfig:
+def load_file_config(path: str | Path) -> FileConfig:
     """Read config.toml; a missing file is an empty configuration."""
     try:
         raw = read_trusted(path)
@@ -235,7 +237,7 @@ def load_file_config(path: Path) -> FileConfig:
     return FileConfig(top=data, networks=networks, path=path)
 
 
-def _network_in_file(path: Path, name: str) -> str:
+def _network_in_file(path: str | Path, name: str) -> str:
     """A network named in the config file, as the key logins are filed under."""
     try:
         return parse_network(name).key
@@ -246,7 +248,7 @@ def _network_in_file(path: Path, name: str) -> str:
         ) from None
 
 
-def _check_setting(path: Path, key: str, value: Any) -> None:
+def _check_setting(path: str | Path, key: str, value: Any) -> None:
     """Each setting has one type; a wrong one is named here rather than failing later."""
     if key == "scopes":
         ok = isinstance(value, str) or (
@@ -270,7 +272,7 @@ def _check_setting(path: Path, key: str, value: Any) -> None:
 # --------------------------------------------------------------------------- networks and URLs
 
 
-class NetworkRef(NamedTuple):
+class NetworkRef(Value):
     """A network as the user named it, reduced to the key logins are filed under."""
 
     key: str  # subdomain (lowercase) or numeric id; also the path segment for the APIs
@@ -288,6 +290,8 @@ def parse_network(value: str) -> NetworkRef:
         raise UsageError(f"The network id {text[:40]!r} is too long to be a network id.")
     host = text
     if "://" in text:
+        from urllib.parse import urlsplit
+
         try:
             parts = urlsplit(text)
         except ValueError as exc:  # an unbalanced [ in the host
@@ -340,6 +344,8 @@ def is_loopback_host(host: str, *, localhost_names: bool = False) -> bool:
 
 def check_endpoint_url(url: str, what: str) -> str:
     """Refuse anything but https, except plain http to this machine (tests, the emulator)."""
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises for a port that is no number from 0 to 65535
@@ -401,12 +407,12 @@ def check_url_read_back(value: str, name: str) -> None:
         raise ValueError(f"{name!r} is not a URL mighty may use: {exc.message}") from None
 
 
-@dataclass(frozen=True)
-class LoginRecord:
+class LoginRecord(Value):
     """Everything about one network's credentials except the secrets (those live in the store).
 
     A network can hold an OAuth login (Headless API), an Admin API token, or both: the two APIs
-    take different credentials.
+    take different credentials. (A Value, as the others here: a dataclass costs `mighty token`
+    more than its own work.)
     """
 
     network: str
@@ -430,6 +436,9 @@ class LoginRecord:
     obtained_at: float | None = None  # when the current access token was issued to us
     has_refresh_token: bool = False
     storage: str = "keyring"
+    # With keyring storage: the backend keyring wrote the secrets to (module.Class), from which
+    # token, whoami and api read them directly (mightycli/directread.py); None: ask keyring.
+    keyring_backend: str | None = None
     created_at: float | None = None
     # Admin API token.
     has_admin_token: bool = False
@@ -441,7 +450,7 @@ class LoginRecord:
         return self.client_id is not None and self.token_endpoint is not None
 
     def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = self._asdict()
         data["scopes"] = list(self.scopes)
         return data
 
@@ -451,21 +460,22 @@ class LoginRecord:
         if not isinstance(data, Mapping):
             raise ValueError("a login is not an object")
         values: dict[str, Any] = {}
-        for spec in dataclasses.fields(cls):
-            if spec.name not in data:
-                if spec.default is dataclasses.MISSING:
-                    raise ValueError(f"a login lacks {spec.name!r}")
+        for name in cls._fields:
+            kind = cls.__annotations__[name]
+            if name not in data:
+                if name not in cls._field_defaults:
+                    raise ValueError(f"a login lacks {name!r}")
                 continue
-            value = data[spec.name]
-            if not _FIELD_CHECKS[str(spec.type)](value):
-                raise ValueError(f"{spec.name!r} has a value of the wrong type")
-            if spec.name in _URL_FIELDS and value is not None:
-                check_url_read_back(value, spec.name)
-            values[spec.name] = tuple(value) if isinstance(value, list) else value
+            value = data[name]
+            if not _FIELD_CHECKS[kind](value):  # the annotation's text, e.g. "str | None"
+                raise ValueError(f"{name!r} has a value of the wrong type")
+            if name in _URL_FIELDS and value is not None:
+                check_url_read_back(value, name)
+            values[name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
 
 
-class LoginState(NamedTuple):
+class LoginState(Value):
     """All stored logins and which one is the default."""
 
     logins: Mapping[str, LoginRecord] = MappingProxyType({})
@@ -485,7 +495,7 @@ class LoginState(NamedTuple):
         return LoginState(logins=logins, default=default)
 
 
-def read_state(path: Path) -> LoginState:
+def read_state(path: str | Path) -> LoginState:
     """The stored logins; a file that is not exactly what mighty writes is reported, never
     rewritten or deleted."""
     try:
@@ -518,7 +528,7 @@ def read_state(path: Path) -> LoginState:
     return LoginState(logins=logins, default=default)
 
 
-def _damaged_state(path: Path, why: str) -> StateFileError:
+def _damaged_state(path: str | Path, why: str) -> StateFileError:
     return StateFileError(
         f"The login state file {path} is damaged ({why}).",
         hint=f"Move it aside (mv {path} {path}.bad) and run mighty login again; mighty leaves "
@@ -526,103 +536,10 @@ def _damaged_state(path: Path, why: str) -> StateFileError:
     )
 
 
-def write_state(path: Path, state: LoginState) -> None:
+def write_state(path: str | Path, state: LoginState) -> None:
     payload = {
         "version": STATE_VERSION,
         "default": state.default,
         "logins": {key: record.to_json() for key, record in sorted(state.logins.items())},
     }
     write_private_file(path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
-
-
-def make_private_dir(path: Path) -> None:
-    """Create a folder and any missing parents readable by the owner only (``mkdir -p`` would
-    give the parents the default mode)."""
-    missing = []
-    while not path.exists():
-        missing.append(path)
-        if path.parent == path:
-            break
-        path = path.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-
-
-def cannot_write(path: Path, exc: OSError, what: str = "") -> StateFileError:
-    """A file or folder mighty must write and cannot, said as a sentence naming it."""
-    folder = path if path.is_dir() else path.parent
-    return StateFileError(
-        f"Cannot write {what or path}: {exc.strerror or exc}.",
-        hint=f"mighty keeps its logins in {folder} and writes there to save, renew or forget "
-        f"one: make it writable, or set {ENV_CONFIG_DIR} to a folder that is.",
-    )
-
-
-def check_writable(folder: Path) -> None:
-    """Fail now, before a login's code is exchanged or its tokens revoked, if the folder its
-    state goes to cannot be written (read-only, full, not ours)."""
-    import tempfile
-
-    check_trusted_folder(folder)
-    try:
-        make_private_dir(folder)
-        fd, name = tempfile.mkstemp(dir=folder, prefix=".mighty-write-check.", suffix=".tmp")
-        os.close(fd)
-        os.unlink(name)
-    except OSError as exc:
-        raise cannot_write(folder, exc, f"in the config folder {folder}") from exc
-
-
-# What write_private_file writes first, then renames over the file: tempfile's eight random
-# characters between the file's name and ".tmp".
-_TEMP_NAME = r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp"
-
-
-def remove_stale_temp_files(folder: Path, name: str | None = None) -> None:
-    """Remove what killed writes left in ``folder`` (of the file ``name``, else of any file):
-    a refresh killed before its rename leaves the rotated tokens there, 0600 but forgotten.
-    Callers hold the refresh lock, under which every write of these files happens."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        match = re.fullmatch(_TEMP_NAME, entry.name)
-        if (
-            match
-            and (name is None or match["name"] == name)
-            and entry.is_file(follow_symlinks=False)
-        ):
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass  # the write about to happen says what is wrong with the folder
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write atomically, readable by the owner only: a crash leaves the old file or the new one.
-    Each file is written by one process at a time (logins.json and tokens.json under the
-    refresh lock, a pending login once), so an older temp file of it is a killed write's."""
-    check_trusted_folder(path.parent)
-    remove_stale_temp_files(path.parent, path.name)
-    try:
-        make_private_dir(path.parent)
-        import tempfile
-
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise cannot_write(path, exc) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise cannot_write(path, exc) from exc

@@ -11,11 +11,10 @@ the lock a process re-reads the store and adopts a token another process has jus
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mightycli import config, debug
@@ -31,9 +30,18 @@ from mightycli.errors import (
     TokenRequestError,
 )
 from mightycli.settings import Settings
-from mightycli.tokens import Token, TokenStore, check_token, open_store
+from mightycli.tokens import (
+    Token,
+    TokenStore,
+    check_token,
+    open_store,
+    with_direct_reads,
+    written_backend,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
 REFRESH_MARGIN = 60.0  # renew a token that expires within a minute, before sending
@@ -99,7 +107,7 @@ class Session:
         kind: Kind = Kind.OAUTH,
         record: config.LoginRecord | None = None,  # None for MIGHTY_TOKEN
         store: TokenStore | None = None,
-        state_path: Path | None = None,
+        state_path: str | Path | None = None,  # text on the start-up path
         client_secret: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -224,7 +232,7 @@ class Session:
         stored = secrets.access_token
         # The refresh token is read only now, under the lock: it may have rotated, or a logout
         # may have removed it; the store is the authority.
-        self.token = dataclasses.replace(self.token, refresh_token=secrets.refresh_token)
+        self.token = self.token._replace(refresh_token=secrets.refresh_token)
         if not stored or stored == rejected:
             return False
         replaced = stored != self.token.access_token
@@ -323,8 +331,7 @@ class Session:
                 hint=login_hint(self.network),
             ) from exc
         now = self.clock()
-        self.record = dataclasses.replace(
-            self.record,
+        self.record = self.record._replace(
             expires_at=new.expires_at,
             obtained_at=now,
             scopes=new.scopes or self.record.scopes,
@@ -343,6 +350,11 @@ class Session:
         self.token = new
         self.refreshes += 1
 
+    def _written_backend(self, current: config.LoginRecord) -> str | None:
+        """The backend the renewed tokens went to: the record follows keyring's choice."""
+        written = written_backend(self.store) if self.store is not None else None
+        return written or current.keyring_backend
+
     def _save_state(self) -> None:
         assert self.record is not None
         if self.state_path is None:
@@ -351,12 +363,12 @@ class Session:
         current = state.logins.get(self.network)
         if current is None:
             return
-        updated = dataclasses.replace(
-            current,
+        updated = current._replace(
             expires_at=self.record.expires_at,
             obtained_at=self.record.obtained_at,
             scopes=self.record.scopes,
             has_refresh_token=self.record.has_refresh_token,
+            keyring_backend=self._written_backend(current),
         )
         config.write_state(
             self.state_path, state.with_login(updated, make_default=state.default == self.network)
@@ -397,7 +409,7 @@ def preload_storage() -> None:
 
 
 @contextlib.contextmanager
-def refresh_lock(state_path: Path, network: str) -> Iterator[None]:
+def refresh_lock(state_path: str | Path, network: str) -> Iterator[None]:
     """Hold the cross-process lock under which tokens are renewed and rewritten."""
     import filelock  # deferred: only a refresh needs it
 
@@ -430,7 +442,7 @@ def open_session(
 ) -> Session:
     """The credentials a command should use: MIGHTY_TOKEN if set, else the stored login."""
     settings = Settings.load(env)
-    state_path = config.state_file_path(settings.env)
+    state_path = config.state_file_name(settings.env)
     state = config.read_state(state_path)
     network = settings.network(network_option, state.default)
     env_token = settings.environ(Env.TOKEN)
@@ -449,7 +461,7 @@ def open_session(
             hint=login_hint(network),
         )
     kind = _pick_kind(record, api)
-    store = stores(record.storage)
+    store = with_direct_reads(stores(record.storage), record.keyring_backend)
     token, record = _stored_token(network, record, kind, store, state_path)
     return Session(
         network=network,
@@ -496,14 +508,14 @@ def _stored_token(
     record: config.LoginRecord,
     kind: Kind,
     store: TokenStore,
-    state_path: Path,
+    state_path: str | Path,
 ) -> tuple[Token, config.LoginRecord]:
     """The stored token a session of ``kind`` starts from, and the record read with it."""
     oauth = kind == Kind.OAUTH
     secrets = store.load(network, access=oauth, refresh=False, admin=not oauth)
     debug.register_secret(secrets.access_token, secrets.admin_token)
     wanted = secrets.access_token if oauth else secrets.admin_token
-    if not wanted and oauth and state_path.exists():
+    if not wanted and oauth and os.path.exists(state_path):
         # A refresh in another process may be rewriting the store this instant (file-backed
         # keyrings rewrite in place): read again once it is done.
         with refresh_lock(state_path, network):

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from mightycli import config
 from mightycli.environment import Env
 from mightycli.errors import UsageError
 
 
-class Setting(NamedTuple):
-    """A setting's name in the config file, its environment variable (if any) and default."""
+class Setting:
+    """A setting's name in the config file, its environment variable (if any) and default.
+    (A plain class, as Settings below: a named tuple costs more to define.)"""
 
-    name: str
-    env: Env | None
-    default: Any = None
+    __slots__ = ("name", "env", "default")
+
+    def __init__(self, name: str, env: Env | None, default: Any = None) -> None:
+        self.name = name
+        self.env = env
+        self.default = default
 
 
 NETWORK = Setting("network", Env.NETWORK)
@@ -70,7 +74,7 @@ class Settings:
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        return cls(env, config.load_file_config(config.config_file_path(env)))
+        return cls(env, config.load_file_config(config.config_file_name(env)))
 
     def environ(self, name: Env) -> str | None:
         """An environment variable's value; empty counts as unset."""

@@ -6,16 +6,12 @@ near 1,280 characters, and a rotated refresh token can then be saved without tou
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
 import sys
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mightycli.config import (
     LONGEST_SECONDS,
@@ -33,6 +29,12 @@ from mightycli.errors import (
     StateFileError,
     UsageError,
 )
+from mightycli.values import Value
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mightycli.directread import Reader
 
 SERVICE_PREFIX = "mighty-cli"
 ACCESS_ENTRY = "access_token"
@@ -68,15 +70,22 @@ def check_token(
     )
 
 
-@dataclass(frozen=True)
-class Token:
-    """An OAuth token set; the secrets never show in ``repr``."""
+class Token(Value):
+    """An OAuth token set; the secrets never show in ``repr``. (A Value, not a dataclass: it
+    is made on the start-up path of `mighty token`, where a dataclass costs more than the
+    command's own work.)"""
 
-    access_token: str = field(repr=False)
+    access_token: str
     token_type: str = "Bearer"
     expires_at: float | None = None
-    refresh_token: str | None = field(default=None, repr=False)
+    refresh_token: str | None = None
     scopes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"Token(token_type={self.token_type!r}, expires_at={self.expires_at!r}, "
+            f"scopes={self.scopes!r})"
+        )
 
     def expires_within(self, seconds: float, now: float) -> bool:
         return self.expires_at is not None and self.expires_at - now <= seconds
@@ -187,6 +196,8 @@ def _why_no_backend() -> str:
     for module_name, class_name in _EXPLAINED_BACKENDS.get(sys.platform, ()):
         label = module_name.rsplit(".", 1)[-1]
         try:
+            import importlib
+
             backend = getattr(importlib.import_module(module_name), class_name)
             backend.priority  # noqa: B018 - raises with the reason when the backend cannot work
         except Exception as exc:
@@ -316,8 +327,55 @@ class KeyringStore(_EntryStore):
 
     kind = STORAGE_KEYRING
 
-    def __init__(self, timeout: float | None = None) -> None:
+    def __init__(self, timeout: float | None = None, backend: str | None = None) -> None:
         self.timeout = keyring_timeout() if timeout is None else timeout
+        # The backend a login's secrets were written to (LoginRecord.keyring_backend): reads
+        # try it directly first (mightycli/directread.py); writes always go through keyring.
+        self.backend = backend
+
+    def load(
+        self,
+        network: str,
+        *,
+        access: bool = True,
+        refresh: bool = True,
+        admin: bool = True,
+        client_secret: bool = False,
+    ) -> StoredSecrets:
+        reader = None
+        if self.backend is not None:
+            from mightycli import directread
+
+            reader = directread.open_reader(self.backend, timeout=self.timeout)
+        source: _EntryStore = self if reader is None else _DirectReads(self, reader)
+        try:
+            return _EntryStore.load(
+                source,
+                network,
+                access=access,
+                refresh=refresh,
+                admin=admin,
+                client_secret=client_secret,
+            )
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def written_backend(self) -> str | None:
+        """The backend keyring writes new secrets to, as LoginRecord.keyring_backend names it
+        (module.Class); a chain of backends writes to its first one and reads it first."""
+        try:
+            import keyring
+            from keyring.backends.chainer import ChainerBackend
+
+            backend: object = keyring.get_keyring()
+            if isinstance(backend, ChainerBackend):
+                backend = next(iter(type(backend).backends), None)
+        except Exception:
+            return None
+        if backend is None:
+            return None
+        return f"{type(backend).__module__}.{type(backend).__qualname__}"
 
     @property
     def description(self) -> str:
@@ -363,13 +421,22 @@ class KeyringStore(_EntryStore):
         return str(getattr(backend, "name", None) or type(backend).__name__)
 
     def _call(
-        self, what: str, action: str, network: str, *args: str, patient: bool = False
+        self,
+        what: str,
+        action: str,
+        network: str,
+        *args: str,
+        patient: bool = False,
+        via: object = None,
     ) -> str | None:
-        import keyring
-        import keyring.errors
+        """``action`` on keyring (or on ``via``, a direct reader), under the deadline."""
+        if via is None:
+            import keyring
 
-        func = getattr(keyring, action)
+            via = keyring
+        func = getattr(via, action)
         outcome: list[tuple[bool, object]] = []
+        import threading
 
         def run() -> None:
             try:
@@ -391,6 +458,8 @@ class KeyringStore(_EntryStore):
         if succeeded:
             return value if isinstance(value, str) else None
         exc = value if isinstance(value, BaseException) else RuntimeError(str(value))
+        import keyring.errors
+
         if isinstance(exc, keyring.errors.PasswordDeleteError):
             return None  # deleting what is absent: already gone
         if isinstance(exc, keyring.errors.NoKeyringError):
@@ -418,6 +487,35 @@ class KeyringStore(_EntryStore):
 
     def _delete(self, network: str, entry: str, what: str) -> None:
         self._call(what, "delete_password", network, entry)
+
+
+class _DirectReads(_EntryStore):
+    """A keyring store's reads, asked of a direct reader first; what it does not find,
+    keyring answers."""
+
+    def __init__(self, store: KeyringStore, reader: Reader) -> None:
+        self.store = store
+        self.reader = reader
+
+    def _get(self, network: str, entry: str, what: str) -> str | None:
+        reader = self.reader
+        if reader.bounded:  # no deadline thread: the reader keeps its own
+            value = reader.get_password(service_name(network), entry)
+        else:
+            value = self.store._call(what, "get_password", network, entry, via=reader)
+        return value if value is not None else self.store._get(network, entry, what)
+
+
+def with_direct_reads(store: TokenStore, backend: str | None) -> TokenStore:
+    """``store`` reading from ``backend`` directly where it can, when it is a keyring store."""
+    if backend is None or not isinstance(store, KeyringStore):
+        return store
+    return KeyringStore(store.timeout, backend=backend)
+
+
+def written_backend(store: TokenStore) -> str | None:
+    """The keyring backend a store writes to, for the login record (None: not a keyring)."""
+    return store.written_backend() if isinstance(store, KeyringStore) else None
 
 
 class FileStore(_EntryStore):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import random
@@ -323,6 +324,53 @@ class SecretServiceBus:
             for item in secretstorage.get_default_collection(connection).get_all_items():
                 item.delete()
 
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """The default collection locked for the block, unlocked again after it (with the
+        daemon's throwaway password: nobody is there to answer an unlock prompt)."""
+        import secretstorage
+
+        with self.connect() as connection:
+            collection = secretstorage.get_default_collection(connection)
+            collection.lock()
+            assert collection.is_locked()
+        try:
+            yield
+        finally:
+            self.unlock()
+
+    def unlock(self) -> None:
+        """Unlock the default collection with the password gnome-keyring was started with,
+        through gnome-keyring's own interface for that (no prompt)."""
+        import secretstorage
+        from jeepney import DBusAddress, new_method_call
+
+        service = "/org/freedesktop/secrets"
+        with self.connect() as connection:
+            path = secretstorage.get_default_collection(connection).collection_path
+            alias = DBusAddress(
+                service, "org.freedesktop.secrets", "org.freedesktop.Secret.Service"
+            )
+            if path.startswith("/org/freedesktop/secrets/aliases/"):
+                reply = connection.send_and_get_reply(
+                    new_method_call(alias, "ReadAlias", "s", (path.rsplit("/", 1)[1],))
+                )
+                (path,) = reply.body
+            reply = connection.send_and_get_reply(
+                new_method_call(alias, "OpenSession", "sv", ("plain", ("s", "")))
+            )
+            session = reply.body[1]
+            internal = DBusAddress(
+                service,
+                "org.freedesktop.secrets",
+                "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
+            )
+            secret = (session, b"", THROWAWAY_PASSWORD, "text/plain")
+            connection.send_and_get_reply(
+                new_method_call(internal, "UnlockWithMasterPassword", "o(oayays)", (path, secret))
+            )
+            assert not secretstorage.get_default_collection(connection).is_locked()
+
 
 def _read_line(pipe: IO[bytes], timeout: float) -> str:
     ready, _, _ = select.select([pipe], [], [], timeout)
@@ -339,16 +387,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-@pytest.fixture(scope="session")
-def secret_service_bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretServiceBus]:
-    """Start dbus-daemon and gnome-keyring-daemon for this test session only.
+THROWAWAY_PASSWORD = b"throwaway-test-password"
 
-    The bus has its own configuration (no service activation, so nothing else is started on
-    it), and the keyring daemon gets a throwaway password on stdin and an empty home, so it
-    creates and unlocks a fresh login collection. Both are stopped at the end.
-    """
+
+@contextlib.contextmanager
+def running_secret_service(
+    root: Path,
+) -> Iterator[tuple[SecretServiceBus, subprocess.Popen[bytes]]]:
+    """A dbus-daemon and an unlocked gnome-keyring-daemon on it, stopped at the end; the bus
+    and the keyring daemon's process (a test may stop it early)."""
     require_tools("dbus-daemon", "gnome-keyring-daemon", packages="dbus-daemon, gnome-keyring")
-    root = tmp_path_factory.mktemp("secret-service")
     runtime = root / "run"
     runtime.mkdir(mode=0o700)
     config = root / "bus.conf"
@@ -386,14 +434,26 @@ def secret_service_bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sec
         )
         processes.append(daemon)
         assert daemon.stdin is not None
-        daemon.stdin.write(b"throwaway-test-password")
+        daemon.stdin.write(THROWAWAY_PASSWORD)
         daemon.stdin.close()  # end of the password
         service = SecretServiceBus(address)
         _wait_until_unlocked(service, daemon)
-        yield service
+        yield service, daemon
     finally:
         for process in reversed(processes):
             _stop(process)
+
+
+@pytest.fixture(scope="session")
+def secret_service_bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretServiceBus]:
+    """Start dbus-daemon and gnome-keyring-daemon for this test session only.
+
+    The bus has its own configuration (no service activation, so nothing else is started on
+    it), and the keyring daemon gets a throwaway password on stdin and an empty home, so it
+    creates and unlocks a fresh login collection. Both are stopped at the end.
+    """
+    with running_secret_service(tmp_path_factory.mktemp("secret-service")) as (service, _):
+        yield service
 
 
 def _wait_until_unlocked(service: SecretServiceBus, daemon: subprocess.Popen[bytes]) -> None:
@@ -434,3 +494,20 @@ def secret_service(
         yield secret_service_bus
     finally:
         secret_service_bus.clear()
+
+
+@pytest.fixture
+def own_secret_service(
+    isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[SecretServiceBus, subprocess.Popen[bytes]]]:
+    """A Secret Service of this test's own, which it may stop (the bus, and the keyring
+    daemon's process), used as the `secret_service` fixture uses the shared one."""
+    from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+
+    root = tmp_path / "own-bus"
+    root.mkdir()
+    with running_secret_service(root) as (service, daemon):
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", SECRET_SERVICE_BACKEND)
+        keyring.set_keyring(SecretServiceKeyring())  # type: ignore[no-untyped-call]
+        yield service, daemon

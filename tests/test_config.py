@@ -343,3 +343,34 @@ def test_removing_stale_temp_files_leaves_everything_else(tmp_path: Path) -> Non
         path.write_text("mine")
     config.remove_stale_temp_files(folder)
     assert not any(path.exists() for path in stale) and all(path.exists() for path in kept)
+
+
+@pytest.mark.parametrize(
+    "xdg_config_home, home",
+    [
+        ("/somewhere/config", "/home/ada"),
+        (None, "/home/ada"),
+        ("", "/home/ada"),
+        ("   ", "/home/ada/"),
+        ("relative/config", "/home/ada"),
+        (None, "relative-home"),
+    ],
+)
+def test_the_config_folder_is_platformdirs_choice_without_it(  # type: ignore[no-untyped-def]
+    monkeypatch, xdg_config_home: str | None, home: str
+) -> None:
+    # config_dir_name finds the folder on Linux without platformdirs where it can tell, and asks
+    # platformdirs otherwise: either way, the folder platformdirs names.
+    import platformdirs
+
+    monkeypatch.delenv("MIGHTY_CONFIG_DIR")
+    monkeypatch.setenv("HOME", home)
+    if xdg_config_home is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg_config_home)
+    expected = platformdirs.user_config_dir("mighty", appauthor=False)
+    assert config.config_dir_name() == expected
+    assert config.config_dir() == Path(expected)
+    assert config.state_file_name() == str(Path(expected) / "logins.json")
+    assert config.config_file_name() == str(Path(expected) / "config.toml")

@@ -45,7 +45,7 @@ def _loaded(modules: list[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
     return [m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy)]
 
 
-def _store_valid_login(isolated: Path) -> None:
+def _store_valid_login(isolated: Path, keyring_backend: str | None = None) -> None:
     record = config.LoginRecord(
         network="demo",
         api_url="https://api.example.invalid",
@@ -55,6 +55,7 @@ def _store_valid_login(isolated: Path) -> None:
         token_endpoint="https://demo.example.invalid/oauth/token",
         expires_at=time.time() + 3600,
         has_refresh_token=True,
+        keyring_backend=keyring_backend,
     )
     config.write_state(isolated / "config" / "logins.json", config.LoginState().with_login(record))
     KeyringStore().save("demo", "stored-access-token", "stored-refresh-token")
@@ -67,6 +68,34 @@ def test_token_path_stays_light(isolated: Path) -> None:
     assert _loaded(modules) == []
     stdout, code, modules = _run("token", "--network", "demo")
     assert code == 0 and _loaded(modules) == []
+
+
+# On the Secret Service, `mighty token`, `whoami` and `api` read the login's secrets over D-Bus
+# themselves (jeepney): keyring, its backends and what they pull in are not imported at all.
+KEYRING_MODULES = ("keyring", "secretstorage", "jaraco", "cryptography", "keyrings")
+
+
+def test_token_on_the_secret_service_does_not_import_keyring(  # type: ignore[no-untyped-def]
+    secret_service, isolated: Path
+) -> None:
+    _store_valid_login(isolated, keyring_backend="keyring.backends.SecretService.Keyring")
+    for args in (("token",), ("token", "--network", "demo")):
+        stdout, code, modules = _run(*args)
+        assert (stdout, code) == ("stored-access-token\n", 0), args
+        assert _loaded(modules, HEAVY + KEYRING_MODULES) == [], args
+        assert "jeepney" in modules  # the probe sees the read that was made
+
+
+def test_whoami_and_api_on_the_secret_service_do_not_import_keyring(  # type: ignore[no-untyped-def]
+    secret_service, run_mighty, emulator
+) -> None:
+    from conftest import admin_token_login
+
+    admin_token_login(run_mighty, emulator)
+    for args in (("whoami",), ("token",), ("api", "members/5000001/")):
+        stdout, code, modules = _run(*args)
+        assert code == 0 and stdout, args
+        assert _loaded(modules, NOT_FOR_CALLS + KEYRING_MODULES) == [], args
 
 
 def test_version_stays_light() -> None:

@@ -124,9 +124,7 @@ def test_a_precaution_the_server_cannot_answer_keeps_the_valid_token(isolated: P
         session = _session(server.url, state, record_expiry=soon, token_expiry=soon)
         session.record = config.read_state(state).logins["demo"]
         data = config.read_state(state)
-        aged = data.logins["demo"].__class__(
-            **{**data.logins["demo"].__dict__, "obtained_at": time.time() - 3600}
-        )
+        aged = data.logins["demo"]._replace(obtained_at=time.time() - 3600)
         config.write_state(state, data.with_login(aged))
         session.record = aged
         KeyringStore().save("demo", "mine", "refresh-1")

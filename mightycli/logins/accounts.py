@@ -5,7 +5,6 @@ still works, and listing what is stored."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from mightycli.tokens import (
     check_token,
     open_store,
     service_name,
+    written_backend,
 )
 
 
@@ -69,8 +69,7 @@ def login_with_token(
     if moving is not None:
         previous = None
     if previous is not None and previous.api_url == api_url:
-        record = dataclasses.replace(
-            previous,
+        record = previous._replace(
             network_title=previous.network_title or identity.network_title,
             network_id=previous.network_id or identity.network_id,
         )
@@ -81,12 +80,12 @@ def login_with_token(
             network_title=identity.network_title,
             network_id=identity.network_id,
         )
-    record = dataclasses.replace(
-        record,
+    record = record._replace(
         has_admin_token=True,
         admin_user_id=identity.user_id,
         admin_user_name=identity.display_name,
         storage=store.kind,
+        keyring_backend=written_backend(store),
     )
     # A login for another API host is no longer reachable.
     unreachable = previous is not None and previous.api_url != api_url and previous.has_oauth

@@ -4,7 +4,6 @@ revoked, and so is the grant a new login replaces."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from mightycli.discovery import ServerMetadata
 from mightycli.errors import LoginError, MightyError
 from mightycli.logins.options import LoginOptions
 from mightycli.session import refresh_lock
-from mightycli.tokens import StoredSecrets, Token, TokenStore
+from mightycli.tokens import StoredSecrets, Token, TokenStore, written_backend
 
 
 @dataclass(frozen=True)
@@ -190,6 +189,7 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         obtained_at=clock(),
         has_refresh_token=token.refresh_token is not None,
         storage=store.kind,
+        keyring_backend=written_backend(store),
         created_at=clock(),
     )
     moving = previous if previous is not None and previous.storage != store.kind else None
@@ -200,8 +200,7 @@ def _save_login(saving: _Saving, token: Token, identity: Identity) -> config.Log
         and (previous.api_url == options.api_url)
     ):
         # An Admin API token for the same network stays: the two APIs need both.
-        record = dataclasses.replace(
-            record,
+        record = record._replace(
             has_admin_token=True,
             admin_user_id=previous.admin_user_id,
             admin_user_name=previous.admin_user_name,
