@@ -398,9 +398,22 @@ _URL_FIELDS = frozenset(
 )
 
 
+# The URLs logins.json holds are nearly always of these plain forms, which the login rules
+# accept as they are: https to a host name, or http to this machine, a port, a path. They are
+# known good without urllib.parse, whose import costs `mighty token` more than its own work;
+# anything else (a user name, an IPv6 host, a query, a stranger port) gets the full check.
+_PLAIN_URL = (
+    r"(?:https://[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|http://(?:127\.0\.0\.1|localhost))"
+    r"(?::(?P<port>[0-9]{1,5}))?(?:/[A-Za-z0-9._~%/-]*)?"
+)
+
+
 def check_url_read_back(value: str, name: str) -> None:
     """A URL read from a file mighty wrote: https, or http to this machine, as at login; else
     ValueError naming it (the file is damaged, or someone else wrote it)."""
+    plain = re.fullmatch(_PLAIN_URL, value, re.IGNORECASE)
+    if plain is not None and int(plain["port"] or 0) <= 65535:
+        return
     try:
         check_endpoint_url(value, name.replace("_", " "))
     except UsageError as exc:

@@ -31,6 +31,10 @@ def check_trusted(path: str | Path, info: os.stat_result, *, secret: bool = Fals
     ssh allows for user-private groups); with ``secret``, also one others can read."""
     if not hasattr(os, "geteuid"):
         return  # Windows: no POSIX owners or modes; the folder is in the user's own profile
+    mode = stat.S_IMODE(info.st_mode)
+    loose = mode & (0o077 if secret else 0o022)
+    if info.st_uid in (os.geteuid(), 0) and not loose:
+        return  # the common case, decided without more imports on the start-up path
     import shlex
 
     kind = "folder" if stat.S_ISDIR(info.st_mode) else "file"
@@ -42,8 +46,6 @@ def check_trusted(path: str | Path, info: os.stat_result, *, secret: bool = Fals
             hint=f"Use a folder of your own ({ENV_CONFIG_DIR}), or if it is yours, take it "
             f'back: chown "$(id -u)" {quoted}',
         )
-    mode = stat.S_IMODE(info.st_mode)
-    loose = mode & (0o077 if secret else 0o022)
     if loose == 0o020 and _owner_only_group(info.st_gid, info.st_uid):
         loose = 0
     if loose & 0o022:

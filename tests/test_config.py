@@ -374,3 +374,35 @@ def test_the_config_folder_is_platformdirs_choice_without_it(  # type: ignore[no
     assert config.config_dir() == Path(expected)
     assert config.state_file_name() == str(Path(expected) / "logins.json")
     assert config.config_file_name() == str(Path(expected) / "config.toml")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.mn.co", "https://mycommunity.mn.co/oauth/token", "http://127.0.0.1:4010",
+        "http://localhost:3000/callback", "https://EXAMPLE.mn.co:8443/a/b", "http://[::1]:5/x",
+        "https://api.mn.co/x?y=1",
+    ],
+)  # fmt: skip
+def test_urls_read_back_that_login_accepts_pass(url: str) -> None:
+    config.check_endpoint_url(url, "url")  # what a login accepts ...
+    config.check_url_read_back(url, "api_url")  # ... passes when read back
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example",
+        "http://127.0.0.1.evil.example/x",
+        "http://localhost.evil:80",
+        "https://user@api.mn.co",
+        "https://api.mn.co:99999",
+        "ftp://api.mn.co",
+        "http://127.0.0.1:4500:99999/x",
+        "https://",
+        "javascript:alert(1)",
+    ],
+)
+def test_urls_read_back_that_login_refuses_fail(url: str) -> None:
+    with pytest.raises(ValueError, match="is not a URL mighty may use"):
+        config.check_url_read_back(url, "api_url")
