@@ -319,9 +319,18 @@ def is_network_key(value: str) -> bool:
     """Whether ``value`` is a key logins are filed under: a subdomain or a numeric network id
     (the forms parse_network reduces every reference to). Names read back from files must be:
     they reach shells through completion, and paths and messages everywhere."""
-    if value.isascii() and value.isdigit():
-        return re.fullmatch(_NETWORK_ID, value) is not None
-    return re.fullmatch(_SUBDOMAIN, value) is not None
+    if not value.isascii():
+        return False
+    if value.isdigit():
+        return len(value) <= 20  # _NETWORK_ID
+    # _SUBDOMAIN, said without a regular expression: this runs at every start-up, where
+    # compiling the pattern would cost more than the check.
+    return (
+        0 < len(value) <= 63
+        and not value.startswith("-")
+        and not value.endswith("-")
+        and all(c.isdigit() or c == "-" or "a" <= c <= "z" for c in value)
+    )
 
 
 def is_loopback_host(host: str, *, localhost_names: bool = False) -> bool:

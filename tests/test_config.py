@@ -406,3 +406,20 @@ def test_urls_read_back_that_login_accepts_pass(url: str) -> None:
 def test_urls_read_back_that_login_refuses_fail(url: str) -> None:
     with pytest.raises(ValueError, match="is not a URL mighty may use"):
         config.check_url_read_back(url, "api_url")
+
+
+def test_network_keys_are_the_subdomain_or_id_patterns() -> None:
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text(alphabet="az09-Z.$( é", max_size=70) | st.sampled_from(["a" * 63, "a" * 64]))
+    def same(value: str) -> None:
+        # All digits: a numeric id, up to 20 of them; otherwise a subdomain.
+        pattern = config._NETWORK_ID if value.isascii() and value.isdigit() else config._SUBDOMAIN
+        expected = re.fullmatch(pattern, value) is not None
+        assert config.is_network_key(value) == expected, value
+
+    same()

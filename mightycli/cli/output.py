@@ -38,9 +38,11 @@ _CONTROLS: dict[int, str | None] = dict.fromkeys([*range(0x20), 0x7F, *range(0x8
 _ONE_LINE: dict[int, str | None] = {**_CONTROLS, ord("\t"): " ", ord("\n"): " "}
 _LINES: dict[int, str | None] = {**_ONE_LINE, ord("\n"): "\n"}
 # What pretty JSON escapes beyond what json.dumps does (C0): DEL, C1 and lone surrogates.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff]")
+# (Patterns as text, compiled on first use by re's cache: nothing is compiled at import, which
+# would cost every command's start-up, mighty token's included.)
+_JSON_UNSAFE = "[\x7f-\x9f\ud800-\udfff]"
 # A word this long in a message is a value quoted back (a 130 KB argument): shown in part.
-_LONG_WORD = re.compile(r"\S{201,}")
+_LONG_WORD = r"\S{201,}"
 LONG_WORD_SHOWN = 100
 
 
@@ -67,7 +69,7 @@ def brief(text: str) -> str:
         word = match.group()
         return f"{word[:LONG_WORD_SHOWN]}… ({len(word)} characters)"
 
-    return _LONG_WORD.sub(cut, text)
+    return re.sub(_LONG_WORD, cut, text)
 
 
 def stderr_console() -> Any:
@@ -195,7 +197,7 @@ def pretty_json(data: Any) -> None:
     from rich.highlighter import JSONHighlighter
 
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
     rendered = JSONHighlighter()(text)
     rendered.no_wrap, rendered.overflow = True, None
     Console(soft_wrap=True).print(rendered)
