@@ -175,45 +175,16 @@ def test_switch_without_a_network_and_no_login_says_how_to_log_in(run_mighty) ->
     assert "not logged in to any network" in bare.stderr and "mighty login" in bare.stderr
 
 
-def _on_terminal(args: list[str], answers: list[bytes], prompt: bytes) -> tuple[int, str]:
-    """Run mighty on a pseudo-terminal (stdin, stdout and stderr), typing each answer once
-    the prompt has been shown again."""
-    import os
-    import pty
-    import select
-    import subprocess
-    import sys
-
-    leader, follower = pty.openpty()
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mightycli", *args],
-        stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True,
-    )  # fmt: skip
-    os.close(follower)
-    output, pending = b"", list(answers)
-    while True:
-        ready, _, _ = select.select([leader], [], [], 30)
-        if not ready:
-            process.kill()
-            raise AssertionError(output)
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-        if pending and output.count(prompt) > len(answers) - len(pending):
-            os.write(leader, pending.pop(0))
-    os.close(leader)
-    return process.wait(timeout=30), output.decode(errors="replace").replace("\r\n", "\n")
-
-
 def test_switch_without_a_network_asks_on_a_terminal(emulator, redirect_uri, run_mighty) -> None:  # type: ignore[no-untyped-def]
     _two_logins(emulator, redirect_uri, run_mighty)
+    import os
+
+    from test_resource_commands import on_terminal
+
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100"}
     prompt = b"Make which login the default? [1-2]: "
-    code, text = _on_terminal(["switch"], [b"3\n", b"soon\n", b"2\n"], prompt)
+    code, text = on_terminal(["switch"], env, answers=[b"3\n", b"soon\n", b"2\n"], prompt=prompt)
+    text = text.replace("\r\n", "\n")
     assert code == 0, text
     assert "  1. 1001 (default) - Emulated Network, Ada Lovelace\n" in text
     assert "  2. emulated - Emulated Network, Ada Lovelace\n" in text

@@ -17,6 +17,7 @@ import pty
 import select
 import subprocess
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -454,9 +455,17 @@ def test_without_any_login(run_mighty: Any) -> None:
 
 
 def on_terminal(
-    args: list[str], env: dict[str, str], answer: bytes | None = None
+    args: list[str],
+    env: dict[str, str],
+    answer: bytes | None = None,
+    *,
+    answers: Sequence[bytes] = (),
+    prompt: bytes = b"[y/N]",
 ) -> tuple[int, str]:
-    """Run mighty in a real process whose stdin, stdout and stderr are a pseudo-terminal."""
+    """Run mighty in a real process whose stdin, stdout and stderr are a pseudo-terminal,
+    typing ``answer`` (or each of ``answers`` in turn) once ``prompt`` has been shown."""
+    pending = [answer] if answer is not None else list(answers)
+    typed = 0
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "mightycli", *args],
@@ -464,7 +473,6 @@ def on_terminal(
     )  # fmt: skip
     os.close(follower)
     output = b""
-    sent = False
     while True:
         ready, _, _ = select.select([leader], [], [], 30)
         if not ready:
@@ -477,9 +485,9 @@ def on_terminal(
         if not chunk:
             break
         output += chunk
-        if answer is not None and not sent and b"[y/N]" in output:
-            os.write(leader, answer)
-            sent = True
+        if pending and output.count(prompt) > typed:
+            os.write(leader, pending.pop(0))
+            typed += 1
     os.close(leader)
     return process.wait(timeout=30), output.decode(errors="replace")
 
