@@ -14,7 +14,7 @@ import hmac
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -89,11 +89,12 @@ class Listener:
         if self._client is not None:
             self._client.close()
 
-    def handle(self, method: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        """The answer to one request (``headers`` with lower-case names)."""
+    def handle(self, method: str, headers: Sequence[tuple[str, str]], body: bytes) -> Answer:
+        """The answer to one request (``headers`` as received, names in their own case)."""
         if method != "POST":
             return Answer(405, b'{"error": "deliveries are POSTs"}', headers=(("Allow", "POST"),))
-        if not self._authentic(headers.get("authorization", "")):
+        named = {name.lower(): value for name, value in headers}
+        if not self._authentic(named.get("authorization", "")):
             self._notify(Outcome(401, "refused", "no secret or the wrong one"))
             return Answer(
                 401, b'{"error": "unauthorized"}', headers=(("WWW-Authenticate", "Bearer"),)
@@ -113,7 +114,9 @@ class Listener:
         presented = token.strip().encode("latin-1", errors="replace")
         return scheme.lower() == "bearer" and hmac.compare_digest(presented, self._secret)
 
-    def _deliver(self, delivery: Delivery, headers: Mapping[str, str], body: bytes) -> Answer:
+    def _deliver(
+        self, delivery: Delivery, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Answer:
         event_id = delivery.event_id
         with self._lock:
             if event_id in self._answered:
@@ -153,9 +156,11 @@ class Listener:
         while len(seen) > REMEMBERED_IDS:
             seen.popitem(last=False)
 
-    def _forward(self, headers: Mapping[str, str], body: bytes) -> tuple[Answer, int | None]:
+    def _forward(
+        self, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> tuple[Answer, int | None]:
         assert self._client is not None and self._forward_to is not None
-        sent = {name: value for name, value in headers.items() if name not in NOT_FORWARDED}
+        sent = [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED]
         try:
             response = self._client.post(self._forward_to, content=body, headers=sent)
         except httpx.TimeoutException:
@@ -190,15 +195,17 @@ def _handler(listener: Listener) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             length = self.headers.get("Content-Length")
-            if self.headers.get("Transfer-Encoding") or length is None:
+            if self.command != "POST":
+                answer = listener.handle(self.command, [], b"")
+                self.close_connection = True
+            elif self.headers.get("Transfer-Encoding") or length is None:
                 answer = Answer(411, b'{"error": "a Content-Length is needed"}')
             elif not length.isdigit() or int(length) > MAX_BODY:
                 answer = Answer(413, b'{"error": "the body is too large"}')
                 self.close_connection = True
             else:
                 body = self.rfile.read(int(length))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                answer = listener.handle(self.command, headers, body)
+                answer = listener.handle(self.command, list(self.headers.items()), body)
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(answer.body)))
