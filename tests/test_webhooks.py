@@ -4,6 +4,12 @@ real HTTP on 127.0.0.1, forwarding to real local handlers, and trigger."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -288,3 +294,56 @@ def test_trigger_sends_the_secret_as_a_bearer_token_and_reports_the_status() -> 
 def test_trigger_refuses_plain_http_to_another_machine() -> None:
     with pytest.raises(UsageError, match="plain http"):
         send_delivery("http://hooks.example.com/in", build_delivery("PostCreated"), secret=SECRET)
+
+
+# --------------------------------------------------------------------------- the real command
+
+
+def _start_listening(command: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """``command`` (a shell pipeline around mighty webhooks listen --port 0) and its URL."""
+    process = subprocess.Popen(
+        ["bash", "-c", command],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline()
+    found = re.search(r"at (http://127\.0\.0\.1:\d+/)", first)
+    assert found, first + process.stderr.read()
+    return process, found.group(1)
+
+
+MIGHTY = f"{sys.executable} -m mightycli"
+
+
+def test_listen_into_a_pipe_stops_once_the_reader_has_what_it_wanted() -> None:
+    command = f"{MIGHTY} webhooks listen --port 0 --events member_left | head -1"
+    process, url = _start_listening(command, {"MIGHTY_WEBHOOK_SECRET": SECRET})
+    try:
+        for event in ("MemberJoined", "MemberLeft", "MemberLeft"):
+            send_delivery(url, build_delivery(event), secret=SECRET)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, err
+    assert json.loads(out)["event_type"] == "MemberLeft" and len(out.splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_stops_listening_at_once_and_frees_the_port() -> None:
+    process, url = _start_listening(f"exec {MIGHTY} webhooks listen --port 0", {})
+    assert process.stderr is not None
+    assert "No secret is set" in process.stderr.readline()  # said at start, and accepted
+    assert send_delivery(url, build_delivery("PostCreated"), secret=None).accepted
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0 and err.rstrip().endswith("Stopped listening."), err
+    assert json.loads(out)["event_type"] == "PostCreated"
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))

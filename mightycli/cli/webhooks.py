@@ -162,12 +162,12 @@ def listen_command(
     event_timestamp, payload an object), else 200. Each new event prints one line
     on stdout, {"event_type", "event_id", "event_timestamp", "payload"}, with the
     event type in PascalCase; a repeated event_id is answered 200 and not printed
-    again. People see a line per delivery on stderr. Ctrl-C stops it.
+    again. People see a line per delivery on stderr. Ctrl-C stops it (exit 0).
 
     \b
     Examples:
       mighty webhooks listen
-      mighty webhooks listen --events MemberJoined,MemberLeft | jq -r .payload.member.email
+      mighty webhooks listen --events MemberJoined | head -1 | jq .payload.member.email
       mighty webhooks listen --forward-to http://127.0.0.1:5000/hooks
     """
     from mightycli.webhooks.listener import Listener, bind, server_url
@@ -195,6 +195,8 @@ def listen_command(
     try:
         _announce(server_url(server), host, secret, forward_to, names)
         server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:  # the way a listener ends, as the emulator does: not a failure
+        say("Stopped listening.")
     finally:
         server.server_close()
         listener.close()
