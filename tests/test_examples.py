@@ -288,7 +288,9 @@ def _run_listen_example(stage: Stage, example: str, home: Path) -> None:
     port = re.search(r"--port (\d+)", example)
     url = f"http://127.0.0.1:{port.group(1) if port else 8787}/"
     forward = re.search(r"--forward-to http://127\.0\.0\.1:(\d+)/", example)
-    handler = _handler_on(int(forward.group(1))) if forward else contextlib.nullcontext([])
+    handler: contextlib.AbstractContextManager[list[bytes]] = (
+        _handler_on(int(forward.group(1))) if forward else contextlib.nullcontext([])
+    )
     with handler as forwarded:
         process = subprocess.Popen(
             ["bash", "-c", "set -o pipefail\n" + example],
