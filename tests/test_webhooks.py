@@ -16,10 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import test_admin_contract as contract
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from localserver import Reply, serve
 
 from mightycli.errors import MightyError, UsageError
@@ -347,3 +350,54 @@ def test_ctrl_c_stops_listening_at_once_and_frees_the_port() -> None:
     port = int(url.rstrip("/").rsplit(":", 1)[1])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+# --------------------------------------------------------------------------- against the contract
+
+# The published description's webhooks (tests/data/admin_api_published.json, extracted verbatim).
+WEBHOOKS: dict[str, Any] = contract.DATA.get("webhooks", {})
+
+
+def _envelope_validator(event: str) -> Draft202012Validator:
+    """The webhook's own request body schema, its $refs into the published components, tightened
+    as the Admin API's answers are (no property the description does not name)."""
+    schema = WEBHOOKS[event]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    text = json.dumps(schema).replace('"#/components/', f'"{contract.BASE_URI}#/components/')
+    checker = FormatChecker()
+    checker.checkers.update(contract.FORMATS.checkers)
+    checker.checkers["datetime"] = checker.checkers["date-time"]  # the source's own spelling
+    return Draft202012Validator(
+        contract.strict(json.loads(text)), registry=contract.REGISTRY, format_checker=checker
+    )
+
+
+def test_the_catalogue_is_the_published_list() -> None:
+    assert set(WEBHOOKS) == set(catalog.BY_NAME)
+    for name, entry in WEBHOOKS.items():
+        schema = entry["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert schema["properties"]["payload"]["$ref"].endswith(f"/{catalog.BY_NAME[name].schema}")
+
+
+def test_the_graphql_names_are_the_published_enum() -> None:
+    sdl = (Path(__file__).parent / "data" / "published_headless_subset.graphql").read_text()
+    enum = re.search(r"enum WebhookEventType \{([^}]*)\}", sdl)
+    assert enum is not None
+    assert set(enum.group(1).split()) == {catalog.enum_name(name) for name in catalog.ALL_NAMES}
+
+
+@pytest.mark.parametrize("event", sorted(catalog.BY_NAME))
+def test_each_synthetic_delivery_is_valid_under_its_published_schema(event: str) -> None:
+    body = json.loads(build_delivery(event))
+    body.pop("event_type")  # not in the published envelope: the field report's addition
+    _envelope_validator(event).validate(body)
+
+
+def test_the_published_schemas_catch_a_wrong_payload() -> None:
+    # The check above can fail: a required field missing, a wrong type, an invented field.
+    for spec, drop in (("member.id=ada", None), ("member.nickname=Ada", None), ("", "member")):
+        body = json.loads(build_delivery("MemberJoined", [spec] if spec else []))
+        body.pop("event_type")
+        if drop:
+            body["payload"].pop(drop)
+        with pytest.raises(ValidationError):
+            _envelope_validator("MemberJoined").validate(body)
