@@ -331,6 +331,8 @@ def _example_params() -> list[object]:
     for example in ALL_EXAMPLES:
         if "--port 4010" in example:
             params.append(pytest.param(example, marks=pytest.mark.xdist_group("port-4010")))
+        elif re.match(r"mighty webhooks (create|delete|list)", example):  # one callback, in order
+            params.append(pytest.param(example, marks=pytest.mark.xdist_group("callbacks")))
         elif "mighty webhooks listen" in example or ":8787/" in example:
             params.append(pytest.param(example, marks=pytest.mark.xdist_group("port-8787")))
         else:

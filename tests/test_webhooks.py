@@ -22,9 +22,11 @@ from typing import Any
 import httpx
 import pytest
 import test_admin_contract as contract
+from conftest import admin_token_login, login_args
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from localserver import Reply, serve
 
+from mightycli.emulator import Emulator
 from mightycli.errors import MightyError, UsageError
 from mightycli.webhooks import catalog
 from mightycli.webhooks.envelope import EnvelopeError, make_envelope, read_envelope
@@ -401,3 +403,80 @@ def test_the_published_schemas_catch_a_wrong_payload() -> None:
             body["payload"].pop(drop)
         with pytest.raises(ValidationError):
             _envelope_validator("MemberJoined").validate(body)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def test_callbacks_are_created_listed_and_deleted_through_the_headless_api(
+    run_mighty: Any, emulator: Any, redirect_uri: str
+) -> None:
+    assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    secret = {"MIGHTY_WEBHOOK_SECRET": SECRET}
+    made = run_mighty(
+        "webhooks", "create", "--url", "http://127.0.0.1:9/hooks", "--events",
+        "MemberJoined,member_left", env=secret,
+    )  # fmt: skip
+    assert made.code == 0, made.stderr
+    callback_id = made.stdout.strip()
+    assert f"Created webhook callback {callback_id}" in made.stderr
+    (stored,) = emulator.webhook_callbacks
+    assert stored.url == "http://127.0.0.1:9/hooks"
+    listed = run_mighty("webhooks", "list", "--json")
+    assert listed.code == 0, listed.stderr
+    (shown,) = json.loads(listed.stdout)
+    assert shown["resourceId"] == callback_id and shown["disabled"] is False
+    assert shown["includedEvents"] == ["MEMBER_JOINED", "MEMBER_LEFT"]
+    assert shown["consecutiveFailures"] == 0 and SECRET not in listed.stdout
+    rows = run_mighty("webhooks", "list").stdout.splitlines()
+    assert rows == [f"{callback_id}\thttp://127.0.0.1:9/hooks\tMemberJoined,MemberLeft\tenabled\t0"]
+    assert run_mighty("webhooks", "delete", callback_id).code == 2  # no terminal: needs --yes
+    assert run_mighty("webhooks", "delete", callback_id, "--yes").code == 0
+    assert run_mighty("webhooks", "list").stdout == ""
+    again = run_mighty("webhooks", "delete", callback_id, "--yes")
+    assert again.code == 1 and "No webhook callback has this id" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["--url", "http://hooks.example.com/in"], "plain http"),
+        (["--url", "https://localhost/in", "--events", "MemberJoind"], "Did you mean MemberJoined"),
+        (["--url", "https://localhost/in", "--events", ""], "unknown event"),
+    ],
+)
+def test_a_bad_callback_is_refused_before_anything_is_sent(
+    run_mighty: Any, args: list[str], why: str
+) -> None:
+    refused = run_mighty("webhooks", "create", *args)
+    assert refused.code == 2 and why in refused.stderr
+
+
+def test_the_readme_walkthrough_a_listener_the_emulator_delivering_and_a_trigger(
+    run_mighty: Any,
+) -> None:
+    # mighty webhooks listen; the emulator delivering to it; a change; mighty webhooks trigger.
+    process, url = _start_listening(
+        f"exec {MIGHTY} webhooks listen --port 0", {"MIGHTY_WEBHOOK_SECRET": SECRET}
+    )
+    try:
+        with Emulator(webhook_url=url, webhook_secret=SECRET) as emulator:
+            admin_token_login(run_mighty, emulator)
+            added = run_mighty("spaces", "add", "Announcements", "alan@example.com")
+            assert added.code == 0, added.stderr
+            assert emulator.wait_for_webhooks(10)
+        triggered = run_mighty(
+            "webhooks", "trigger", "MemberTagAdded", "--to", url, "--set", "tag.title=Mentor",
+            env={"MIGHTY_WEBHOOK_SECRET": SECRET},
+        )  # fmt: skip
+        assert triggered.code == 0, triggered.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    joined, tagged = (json.loads(line) for line in out.splitlines())
+    assert joined["event_type"] == "MemberJoined"
+    assert joined["payload"]["member"]["email"] == "alan@example.com"
+    assert (
+        tagged["event_type"] == "MemberTagAdded" and tagged["payload"]["tag"]["title"] == "Mentor"
+    )
+    assert "refused" not in err and process.returncode == 0

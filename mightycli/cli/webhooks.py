@@ -15,6 +15,7 @@ import typer
 from mightycli.cli.base import (
     DebugOption,
     JsonOption,
+    NetworkOption,
     command_group,
     group_command,
     read_secret_from_stdin,
@@ -291,3 +292,147 @@ def trigger_command(
     if text:
         say(f"Its answer: {text}")
     raise typer.Exit(EXIT_FAILURE)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _connection(network: str | None) -> Any:
+    from mightycli.client import connect
+
+    return connect(network, notify=say)
+
+
+def _events_cell(callback: dict[str, Any]) -> str:
+    included = callback.get("includedEvents")
+    if included is None:
+        return "all"
+    names = [catalog.canonical_name(str(name)) or str(name) for name in included]
+    return ",".join(names) or "none"
+
+
+def _show_callbacks(callbacks: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json(callbacks)
+        return
+    rows = [
+        [
+            str(c.get("resourceId") or c.get("id") or ""),
+            str(c.get("url", "")),
+            _events_cell(c),
+            "disabled" if c.get("disabled") else "enabled",
+            str(c.get("consecutiveFailures", "")),
+        ]
+        for c in callbacks
+    ]
+    if sys.stdout.isatty():
+        if not rows:
+            say("No webhook callbacks.")
+            return
+        rows.insert(0, ["ID", "URL", "EVENTS", "STATE", "FAILURES"])
+        widths = [max(len(for_people(row[i])) for row in rows) for i in range(4)]
+        lines = [
+            "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[4]]) for r in rows
+        ]
+    else:
+        lines = ["\t".join(row) for row in rows]
+    try:
+        sys.stdout.write("".join(for_people(line) + "\n" for line in lines))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_gone()
+
+
+@group_command(webhooks, "list")
+def list_command(
+    network: NetworkOption = None, as_json: JsonOption = False, debug: DebugOption = False
+) -> None:
+    """List the network's webhook callbacks (a host's OAuth login).
+
+    Shows each callback's id, URL, events (all, or the names), whether Mighty has
+    paused it after failures, and its consecutive failures.
+
+    \b
+    Examples:
+      mighty webhooks list
+      mighty webhooks list --json
+    """
+    from mightycli.webhooks.callbacks import list_callbacks
+
+    with _connection(network) as connection:
+        _show_callbacks(list_callbacks(connection), as_json)
+
+
+@group_command(webhooks, "create")
+def create_command(
+    url: Annotated[
+        str,
+        typer.Option("--url", metavar="URL", help="The endpoint (https).", show_default=False),
+    ],
+    events: Annotated[
+        str | None,
+        typer.Option(
+            "--events",
+            metavar="NAME,...",
+            help="Only these events.  [default: every event]",
+            show_default=False,
+        ),
+    ] = None,
+    secret_stdin: SecretStdinOption = False,
+    network: NetworkOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Register a webhook callback: Mighty posts the events to URL.
+
+    The secret (MIGHTY_WEBHOOK_SECRET or --secret-stdin) becomes the callback's
+    apiKey, presented with each delivery.
+
+    \b
+    Examples:
+      mighty webhooks create --url https://localhost:8443/mighty --events MemberJoined,MemberLeft
+    """
+    from mightycli.webhooks.callbacks import create_callback
+
+    names = _event_names(events)
+    if names == []:
+        raise UsageError("--events lists no event.", hint="Leave it out for every event.")
+    check_endpoint_url(url, "--url")
+    secret = _secret(secret_stdin)
+    with _connection(network) as connection:
+        callback = create_callback(connection, url, names, secret)
+    shown = callback.get("resourceId") or callback.get("id")
+    say(f"Created webhook callback {shown} for {callback.get('url')}.")
+    if as_json:
+        emit_json(callback)
+    else:
+        sys.stdout.write(f"{shown}\n")
+
+
+@group_command(webhooks, "delete")
+def delete_command(
+    callback_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="The callback's id (mighty webhooks list).", show_default=False
+        ),
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask; needed when no one is at a terminal.")
+    ] = False,
+    network: NetworkOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Delete a webhook callback: Mighty stops posting to it.
+
+    \b
+    Examples:
+      mighty webhooks delete 9700001 --yes
+    """
+    from mightycli.cli.views import confirm
+    from mightycli.webhooks.callbacks import delete_callback
+
+    confirm(f"Delete webhook callback {callback_id}", yes=yes, dry_run=False)
+    with _connection(network) as connection:
+        delete_callback(connection, callback_id)
+    say(f"Deleted webhook callback {callback_id}.")
