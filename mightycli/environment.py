@@ -19,6 +19,8 @@ class Env(enum.StrEnum):
     API_URL = "MIGHTY_API_URL"
     TOKEN = "MIGHTY_TOKEN"
     STORAGE = "MIGHTY_STORAGE"
+    # The secret webhook deliveries present (Authorization: Bearer); never an argument.
+    WEBHOOK_SECRET = "MIGHTY_WEBHOOK_SECRET"
     KEYRING_TIMEOUT = "MIGHTY_KEYRING_TIMEOUT"
     DEBUG = "MIGHTY_DEBUG"
     CONFIG_DIR = "MIGHTY_CONFIG_DIR"

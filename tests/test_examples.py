@@ -8,12 +8,15 @@ documented settings) and BROWSER at a scripted browser that approves. Files the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,10 +232,110 @@ def _run_emulator_example(stage: Stage, example: str, home: Path) -> None:
     assert code == 0
 
 
+@contextlib.contextmanager
+def _listener_on(port: int) -> Iterator[list[str]]:
+    """mighty webhooks listen's listener (no secret) on 127.0.0.1:``port``: the lines it
+    prints."""
+    from mightycli.webhooks.listener import Listener, bind
+
+    lines: list[str] = []
+    listener = Listener(secret=None, emit=lines.append, notify=lambda outcome: None)
+    server = bind("127.0.0.1", port, listener)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield lines
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def _handler_on(port: int) -> Iterator[list[bytes]]:
+    """A local webhook handler on 127.0.0.1:``port`` that answers 200: the bodies it got."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _run_listen_example(stage: Stage, example: str, home: Path) -> None:
+    # The listener runs until Ctrl-C (or until the reader of a pipe has what it wanted): start
+    # it as written, deliver to it until it prints, then interrupt what still runs.
+    from mightycli.errors import NetworkError
+    from mightycli.webhooks.trigger import build_delivery, send_delivery
+
+    port = re.search(r"--port (\d+)", example)
+    url = f"http://127.0.0.1:{port.group(1) if port else 8787}/"
+    forward = re.search(r"--forward-to http://127\.0\.0\.1:(\d+)/", example)
+    handler: contextlib.AbstractContextManager[list[bytes]] = (
+        _handler_on(int(forward.group(1))) if forward else contextlib.nullcontext([])
+    )
+    with handler as forwarded:
+        process = subprocess.Popen(
+            ["bash", "-c", "set -o pipefail\n" + example],
+            cwd=stage.work,
+            env=stage.env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        assert process.stderr is not None
+        started = process.stderr.readline()
+        assert started.startswith(f"Listening for Mighty webhooks at {url}"), started
+        sent = 0
+        for _ in range(3):  # a pipe's reader gone is seen at the next line written
+            try:
+                answer = send_delivery(url, build_delivery("MemberJoined"), secret=None)
+            except NetworkError:  # that line ended the listener: the example has its answer
+                assert sent >= 2 and not forward
+                break
+            assert answer.accepted
+            sent += 1
+            time.sleep(0.2)
+        if "| head" not in example:  # a listener runs until Ctrl-C; into head, it ends itself
+            os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert "ada@example.com" in out
+    assert len(forwarded) == (3 if forward else 0)
+
+
 def _example_params() -> list[object]:
-    # The examples that listen on the fixed port 4010 run one after another, on one worker.
-    fixed = pytest.mark.xdist_group("port-4010")
-    return [pytest.param(e, marks=fixed) if "--port 4010" in e else e for e in ALL_EXAMPLES]
+    # The examples that listen on a fixed port (or send to one) run one after another, on one
+    # worker.
+    params: list[object] = []
+    for example in ALL_EXAMPLES:
+        if "--port 4010" in example:
+            params.append(pytest.param(example, marks=pytest.mark.xdist_group("port-4010")))
+        elif "mighty webhooks listen" in example or ":8787/" in example:
+            params.append(pytest.param(example, marks=pytest.mark.xdist_group("port-8787")))
+        else:
+            params.append(example)
+    return params
 
 
 @pytest.mark.parametrize("example", _example_params())
@@ -247,6 +350,15 @@ def test_example_runs_as_written(
         require_tools("jq", packages="jq")
     if example.startswith("mighty emulator"):
         _run_emulator_example(stage, example, tmp_path / "home")
+        return
+    if example.startswith("mighty webhooks listen"):
+        _run_listen_example(stage, example, tmp_path / "home")
+        return
+    if "--to http://127.0.0.1:8787/" in example:  # a listener there, as the example expects
+        with _listener_on(8787) as lines:
+            result = stage.run(example, shared_home)
+        assert result.returncode == 0, f"{example}\n{result.stderr}"
+        assert len(lines) == 1, result.stderr
         return
     home = shared_home
     extra: dict[str, str] = {}

@@ -16,7 +16,7 @@ COMMANDS = (
 )  # fmt: skip
 GROUPS = (
     "members", "plans", "spaces", "tags", "badges", "invites", "events", "posts", "subscriptions",
-    "purchases",
+    "purchases", "webhooks",
 )  # fmt: skip
 WIDTHS = ("60", "200")
 

@@ -18,8 +18,9 @@ from typer._click import _textwrap
 from typer.core import TyperArgument, TyperCommand
 
 from mightycli import config, grammar
-from mightycli.cli.output import enable_debug, use_jq
+from mightycli.cli.output import enable_debug, use_jq, utf8_text
 from mightycli.environment import Env
+from mightycli.errors import UsageError
 from mightycli.version import __version__
 
 EXIT_CODES_HELP = (
@@ -144,6 +145,15 @@ BEHAVIOUR: dict[str, dict[str, Any]] = {
 }
 
 
+def read_secret_from_stdin(what: str) -> str:
+    """A secret from standard input: typed without echo on a terminal, else read whole."""
+    if sys.stdin.isatty():
+        if not sys.stderr.isatty():
+            raise UsageError(f"No {what} on standard input.", hint="Pipe it in: ... < token-file")
+        return str(typer.prompt(f"Paste the {what}", hide_input=True, err=True))
+    return utf8_text(sys.stdin.buffer.read(), what)
+
+
 def first_sentence(doc: str | None) -> str:
     """A command's summary for the command list: the first sentence of its docstring."""
     paragraph = " ".join((doc or "").strip().split("\n\n")[0].split())
@@ -186,6 +196,8 @@ GROUP_MODULES: dict[str, tuple[str, str]] = {
     "posts": ("posts", "List posts and write new ones."),
     "subscriptions": ("billing", "List subscriptions to the network's plans."),
     "purchases": ("billing", "List one-time purchases of the network's plans."),
+    "webhooks": ("webhooks", "Receive, send and manage Mighty's webhooks for local "
+                 "development."),
 }  # fmt: skip
 # The groups declared so far (their modules imported), by name.
 GROUPS: dict[str, Any] = {}

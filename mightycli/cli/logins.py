@@ -20,6 +20,7 @@ from mightycli.cli.base import (
     NetworkOption,
     command,
     complete_network,
+    read_secret_from_stdin,
 )
 from mightycli.cli.output import emit_json, say, utf8_text
 from mightycli.environment import Env
@@ -197,19 +198,10 @@ def _ask(what: str, hide: bool) -> str:
     return str(typer.prompt(what, hide_input=hide, err=True))
 
 
-def _read_secret_from_stdin(what: str) -> str:
-    """A secret from standard input: typed without echo on a terminal, else read whole."""
-    if sys.stdin.isatty():
-        if not sys.stderr.isatty():
-            raise UsageError(f"No {what} on standard input.", hint="Pipe it in: ... < token-file")
-        return str(typer.prompt(f"Paste the {what}", hide_input=True, err=True))
-    return utf8_text(sys.stdin.buffer.read(), what)
-
-
 def _prompts() -> Prompts:
     """A person answers questions only where both a keyboard and a screen are there."""
     return Prompts(
-        ask=_ask if _interactive() else None, read_secret=_read_secret_from_stdin, notify=say
+        ask=_ask if _interactive() else None, read_secret=read_secret_from_stdin, notify=say
     )
 
 
@@ -246,7 +238,7 @@ def _login_with_token(key: str, api_url: str | None, insecure: bool, as_json: bo
     record, identity = logins.login_with_token(
         key,
         login_options.admin_api_url(key, api_url, settings),
-        _read_secret_from_stdin("Admin API token"),
+        read_secret_from_stdin("Admin API token"),
         store=_store(insecure, settings, key),
         state_path=config.state_file_path(),
     )
