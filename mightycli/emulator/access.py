@@ -12,6 +12,14 @@ access to this plan"), so revoking ends the membership, cancels the member's sub
 the plan and voids their purchase of it (a voided purchase is no longer listed, as the Headless
 API's ``purchases`` leaves voided ones out unless asked).
 
+A plan membership with neither a subscription nor a purchase behind it (a grant, or a seeded
+free plan) is a ``Grant``: its id and time show only in webhooks. The published description has
+no webhook for a grant as such; the emulator tells MemberPurchased (PurchaseResponse, the
+grant as the purchase: a free grant is a one-off at no cost) when a plan is granted, and
+MemberRemovedFromPlan (SubscriptionResponse, with whatever the removal ended as the
+subscription: the subscription it canceled, else the purchase it voided, else the grant) when
+one is revoked.
+
 Members are named here by their resource ids; whether one exists is the directory's business,
 and a member that is gone is left out where memberships are shown.
 """
@@ -79,6 +87,23 @@ class Purchase(Holding):
     voided: bool = False
 
 
+@dataclass(frozen=True)
+class Grant(Holding):
+    """A plan membership without a subscription or a purchase: given through the API, or
+    seeded. ``purchased_minutes`` is when it was given."""
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What taking a member off a plan ended, as it stands after: the subscription it
+    canceled, the purchase it voided, the grant it took back (any may be None)."""
+
+    minutes: int
+    subscription: Subscription | None = None
+    purchase: Purchase | None = None
+    grant: Grant | None = None
+
+
 GOLD, SILVER, FOUNDERS, COMMUNITY = 3_001, 3_002, 3_003, 3_004
 ADA, GRACE, ALAN, LIN = (MEMBER_ID_BASE + n for n in (1, 2, 3, 4))
 
@@ -114,6 +139,9 @@ SEEDED_PURCHASES: tuple[Purchase, ...] = (
     Purchase(3_701, FOUNDERS, GRACE, MONTH, tax_percent=20),
     Purchase(3_702, FOUNDERS, ALAN, MONTH + DAY),
 )
+# Lin's free Community plan has no subscription or purchase behind it.
+SEEDED_GRANTS: tuple[Grant, ...] = (Grant(3_801, COMMUNITY, LIN, 33 + DAY),)
+FIRST_GRANT_ID = 9_800_001
 SEEDED_TAGS: Mapping[int, frozenset[int]] = {
     GRACE: frozenset({VIP_TAG}),
     ALAN: frozenset({VIP_TAG, SPEAKER_TAG}),
@@ -136,6 +164,8 @@ class AccessStore:
         self._tags = {member: set(tags) for member, tags in SEEDED_TAGS.items()}
         self._subscriptions = list(SEEDED_SUBSCRIPTIONS)
         self._purchases = list(SEEDED_PURCHASES)
+        self._grants = list(SEEDED_GRANTS)
+        self._next_grant = FIRST_GRANT_ID
 
     # -- plans -----------------------------------------------------------------------
 
@@ -158,23 +188,27 @@ class AccessStore:
             held = {p for p, holders in self._holders.items() if member_id in holders}
         return [plan for plan in self.plans() if plan.resource_id in held]
 
-    def grant(self, plan: Plan, member_id: int) -> bool:
-        """Put a member on a plan: a membership, no subscription or purchase. False when the
-        member has access already."""
+    def grant(self, plan: Plan, member_id: int) -> Grant | None:
+        """Put a member on a plan: a membership (a Grant), no subscription or purchase. None
+        when the member has access already."""
         with self._lock:
             holders = self._holders.setdefault(plan.resource_id, set())
             if member_id in holders:
-                return False
+                return None
             holders.add(member_id)
-            return True
+            self._tick += 1
+            grant = Grant(self._next_grant, plan.resource_id, member_id, PRESENT + self._tick)
+            self._next_grant += 1
+            self._grants.append(grant)
+            return grant
 
-    def revoke(self, plan: Plan, member_id: int) -> bool:
+    def revoke(self, plan: Plan, member_id: int) -> Ended | None:
         """Take a member off a plan, canceling their subscription to it and voiding their
-        purchase of it; False when the member was not on it."""
+        purchase of it; what that ended, or None when the member was not on it."""
         with self._lock:
             holders = self._holders.get(plan.resource_id, set())
             if member_id not in holders:
-                return False
+                return None
             holders.discard(member_id)
             self._tick += 1
             now = PRESENT + self._tick
@@ -182,12 +216,21 @@ class AccessStore:
             def ended(h: Holding) -> bool:
                 return (h.plan_id, h.member_id) == (plan.resource_id, member_id)
 
+            subscriptions = [s for s in self._subscriptions if ended(s) and not s.canceled]
+            purchases = [p for p in self._purchases if ended(p) and not p.voided]
+            grants = [g for g in self._grants if ended(g)]
             self._subscriptions = [
-                replace(s, canceled_minutes=now) if ended(s) and not s.canceled else s
+                replace(s, canceled_minutes=now) if s in subscriptions else s
                 for s in self._subscriptions
             ]
             self._purchases = [replace(p, voided=True) if ended(p) else p for p in self._purchases]
-            return True
+            self._grants = [g for g in self._grants if not ended(g)]
+            return Ended(
+                now,
+                replace(subscriptions[0], canceled_minutes=now) if subscriptions else None,
+                replace(purchases[0], voided=True) if purchases else None,
+                grants[0] if grants else None,
+            )
 
     # -- tags ------------------------------------------------------------------------
 
@@ -195,9 +238,14 @@ class AccessStore:
         with self._lock:
             return sorted(self._tags.get(member_id, ()))
 
-    def tag(self, member_id: int, tag_id: int) -> None:
+    def tag(self, member_id: int, tag_id: int) -> bool:
+        """Give a member a tag; False when they carried it already."""
         with self._lock:
-            self._tags.setdefault(member_id, set()).add(tag_id)
+            tags = self._tags.setdefault(member_id, set())
+            if tag_id in tags:
+                return False
+            tags.add(tag_id)
+            return True
 
     def untag(self, member_id: int, tag_id: int) -> bool:
         """Take a tag off a member; False when the member did not carry it."""
@@ -264,13 +312,19 @@ _BUYER_FIELDS = ("first_name", "last_name", "time_zone", "referral_count", "avat
 _SUBSCRIBER_FIELDS = ("created_at", "updated_at", "email", *_BUYER_FIELDS)
 
 
+def _subscriber_json(member: Mapping[str, object]) -> dict[str, object]:
+    """SubscriptionResponse's subscriber fields, from their MemberResponse."""
+    data: dict[str, object] = {"member_id": member["id"], "categories": []}
+    data.update({key: member[key] for key in _SUBSCRIBER_FIELDS if key in member})
+    return data
+
+
 def subscription_json(
     subscription: Subscription, plan: Plan, member: Mapping[str, object]
 ) -> dict[str, object]:
     """The published SubscriptionResponse: the subscriber (from their MemberResponse), the
     plan's price and the subscription itself."""
-    data: dict[str, object] = {"member_id": member["id"], "categories": []}
-    data.update({key: member[key] for key in _SUBSCRIBER_FIELDS if key in member})
+    data = _subscriber_json(member)
     start = subscription.purchased_minutes
     end = subscription.canceled_minutes
     # Monthly periods from the purchase: the current one holds the present, or the
@@ -310,3 +364,43 @@ def purchase_json(
         "updated_at": when,
     }
     return data
+
+
+def grant_purchase_json(
+    grant: Grant, plan: Plan, member: Mapping[str, object]
+) -> dict[str, object]:
+    """A grant as the PurchaseResponse of the MemberPurchased webhook: the grant's id and time
+    as the purchase's, its price that of a one-off (``interval`` "one_time for purchases"),
+    and no payment platform or tax, since nothing was paid."""
+    data: dict[str, object] = {"member_id": member["id"], "member_email": member["email"]}
+    data.update({f"member_{key}": member[key] for key in _BUYER_FIELDS if key in member})
+    when = timestamp(grant.purchased_minutes)
+    data["plan"] = {**_price_json(plan), "interval": "one_time"}
+    data["purchase"] = {
+        "id": grant.resource_id,
+        "purchased_at": when,
+        "created_at": when,
+        "updated_at": when,
+    }
+    return data
+
+
+def removal_json(
+    ended: Ended, plan: Plan, member: Mapping[str, object]
+) -> dict[str, object] | None:
+    """What a revoke ended, as the SubscriptionResponse of the MemberRemovedFromPlan webhook:
+    the canceled subscription; else the voided purchase, or the grant taken back, as the
+    subscription (its id and time, canceled now). None when it ended none of them."""
+    if ended.subscription is not None:
+        return subscription_json(ended.subscription, plan, member)
+    held: Holding | None = ended.purchase or ended.grant
+    if held is None:
+        return None
+    detail: dict[str, object] = {
+        "id": held.resource_id,
+        "purchased_at": timestamp(held.purchased_minutes),
+        "canceled_at": timestamp(ended.minutes),
+    }
+    if ended.purchase is not None:
+        detail["payment_platform"] = "stripe"
+    return {**_subscriber_json(member), "plan": _price_json(plan), "subscription": detail}

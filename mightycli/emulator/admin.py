@@ -7,6 +7,27 @@ Paths, methods, status codes and bodies follow Mighty's published OpenAPI descri
 live in the directory; posts, events, tags, badges and invites in the record store; what members
 hold and answer (plans, tags, RSVPs, subscriptions, purchases) is served by ``holdings``. The
 state is shared, so what one operation changes the next one sees.
+
+Each change a webhook exists for is told to ``publish`` (the network's webhooks) once it is
+made, with the published payload:
+
+- a member put in a space (``POST spaces/{space_id}/members``, and ``POST members``, which puts
+  the new member in the Welcome space and in any ``space_ids``): MemberJoined, once a space and
+  only when they were not in it already;
+- a member out of a space (``DELETE spaces/{space_id}/members/{user_id}/`` and ``.../ban``):
+  MemberLeft; removed from the network (``DELETE members/{id}/`` or ``.../network_membership``):
+  MemberLeft for each space they were in, since that is how their rosters change;
+- a member's fields changed (``PATCH``/``PUT members/{id}/``, without ``space_id``, as the
+  payload describes a network-level update; through ``spaces/{space_id}/members/{user_id}/``,
+  with it): MemberUpdated, only when something changed;
+- a post created or changed: ArticleCreated/ArticleUpdated when its ``post_type`` is
+  ``article``, QuestionCreated/QuestionUpdated when it is ``question``, PostCreated/PostUpdated
+  otherwise (one event a change, the most specific; the payload is the PostResponse);
+- an event created or changed: EventCreated/EventUpdated (EventCreatePayload).
+
+Deleting a post, an event or a space has no published webhook (EVENT_CANCELED is in the GraphQL
+enum without a payload schema), and tags, badges and invites made by the host are not member
+events, so those changes publish nothing.
 """
 
 from __future__ import annotations
@@ -33,20 +54,23 @@ from .directory import (
     timestamp,
     title_for,
 )
-from .holdings import Holdings
-from .records import RECORD_KINDS, Context, RecordError, RecordKind, RecordStore
+from .holdings import Holdings, event_payload_of
+from .records import EVENTS, POSTS, RECORD_KINDS, Context, RecordError, RecordKind, RecordStore
 from .rest import (
     AdminRequest,
     AdminResponse,
     Call,
     Handler,
     Pager,
+    Publish,
     Refusal,
     error,
     find_member,
     find_space,
+    member_event,
     member_json,
     not_found,
+    publish_nothing,
     space_json,
     user_id_member,
 )
@@ -67,13 +91,14 @@ class AdminSite:
     next_links: str = "url"  # "url" or "path": both have been seen on live networks
     empty_page_with_next: bool = False  # field report: an empty page that still has `next`
     records: RecordStore = field(default_factory=RecordStore)
+    publish: Publish = publish_nothing
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _base_url: str = ""
 
     def __post_init__(self) -> None:
         self._pager = Pager(self.page_delay, self.next_links, self.empty_page_with_next)
         self.holdings = Holdings(
-            self.directory, self.records, self._pager, self._context, self.admin
+            self.directory, self.records, self._pager, self._context, self.admin, self.publish
         )
         self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
         self._route("me", GET=lambda c: AdminResponse(200, self._me_json()))
@@ -121,12 +146,14 @@ class AdminSite:
             return self._pager.page(c, records.every(kind, self._context(), query))
 
         def create(c: Call) -> AdminResponse:
-            return AdminResponse(
-                kind.create_status, records.create(kind, c.body(), self._context())
-            )
+            created = records.create(kind, c.body(), self._context())
+            self._publish_record(kind, created, "Created")
+            return AdminResponse(kind.create_status, created)
 
         def update(c: Call) -> AdminResponse:
-            return AdminResponse(200, records.update(kind, c.ids[0], c.body(), self._context()))
+            updated = records.update(kind, c.ids[0], c.body(), self._context())
+            self._publish_record(kind, updated, "Updated")
+            return AdminResponse(200, updated)
 
         def delete(c: Call) -> AdminResponse:
             records.delete(kind, c.ids[0])
@@ -137,6 +164,18 @@ class AdminSite:
             item["GET"] = lambda c: AdminResponse(200, records.get(kind, c.ids[0], self._context()))
         self._route(kind.name, GET=listing, POST=create)
         self._route(kind.name + r"/(\d+)/", **item)
+
+    def _publish_record(self, kind: RecordKind, rendered: dict[str, Any], change: str) -> None:
+        """The webhook of a post or an event created or updated ("Created" or "Updated")."""
+        if kind is POSTS:
+            noun = {"article": "Article", "question": "Question"}.get(rendered["post_type"], "Post")
+            self.publish(noun + change, rendered)
+        elif kind is EVENTS:
+            payload = event_payload_of(
+                self.records, self.directory, self.admin, rendered["id"], self._context()
+            )
+            if payload is not None:
+                self.publish("Event" + change, payload)
 
     def _context(self) -> Context:
         me = self._me_json()["user"]
@@ -233,11 +272,24 @@ class AdminSite:
         )
         for space in spaces:
             self.directory.join_space(space, member)
-        return AdminResponse(201, self._member_json(member))
+        rendered = self._member_json(member)
+        for space in self.directory.spaces_of(member):
+            self.publish("MemberJoined", member_event(rendered, space_id=space.resource_id))
+        return AdminResponse(201, rendered)
 
     def _update_member(self, call: Call) -> AdminResponse:
         member = self._member(call.ids[0])
-        return AdminResponse(200, self._member_json(self._apply_update(member, call.body())))
+        return AdminResponse(200, self._updated(member, call.body(), None))
+
+    def _updated(self, member: Member, body: dict[str, Any], space: Space | None) -> dict[str, Any]:
+        """Apply a MemberUpdateRequest and render the member; MemberUpdated when it changed
+        something (with the space the update came through, if any)."""
+        updated = self._apply_update(member, body)
+        rendered = self._member_json(updated)
+        if updated != member:
+            fields = {} if space is None else {"space_id": space.resource_id}
+            self.publish("MemberUpdated", member_event(rendered, **fields))
+        return rendered
 
     def _apply_update(self, member: Member, body: dict[str, Any]) -> Member:
         changes = _member_changes(body)
@@ -265,7 +317,11 @@ class AdminSite:
         cancel = call.query_value("cancel_plans")
         if cancel is not None and cancel not in ("true", "false"):
             return error(422, "cancel_plans must be true or false.")
+        rendered = self._member_json(member)
+        spaces = self.directory.spaces_of(member)
         self.directory.delete(member)
+        for space in spaces:
+            self.publish("MemberLeft", member_event(rendered, space_id=space.resource_id))
         return AdminResponse(204)
 
     def _member_json(self, member: Member) -> dict[str, object]:
@@ -330,8 +386,12 @@ class AdminSite:
     def _join_space(self, call: Call) -> AdminResponse:
         space = self._space(call.ids[0])
         member = user_id_member(call, self.directory)
+        joined = not self.directory.in_space(space, member)
         self.directory.join_space(space, member)
-        return AdminResponse(200, self._member_json(member))
+        rendered = self._member_json(member)
+        if joined:
+            self.publish("MemberJoined", member_event(rendered, space_id=space.resource_id))
+        return AdminResponse(200, rendered)
 
     def _space_member(self, call: Call) -> tuple[Space, Member]:
         space = self._space(call.ids[0])
@@ -341,13 +401,18 @@ class AdminSite:
         return space, member
 
     def _update_space_member(self, call: Call) -> AdminResponse:
-        _space_found, member = self._space_member(call)
-        return AdminResponse(200, self._member_json(self._apply_update(member, call.body())))
+        space, member = self._space_member(call)
+        return AdminResponse(200, self._updated(member, call.body(), space))
 
     def _leave_space(self, call: Call) -> AdminResponse:
         space, member = self._space_member(call)
-        self.directory.leave_space(space, member)
+        self._leave(space, member)
         return AdminResponse(200, {})
+
+    def _leave(self, space: Space, member: Member) -> None:
+        self.directory.leave_space(space, member)
+        rendered = self._member_json(member)
+        self.publish("MemberLeft", member_event(rendered, space_id=space.resource_id))
 
     def _ban_from_space(self, call: Call) -> AdminResponse:
         space, member = self._space_member(call)
@@ -355,7 +420,7 @@ class AdminSite:
         reason = body.get("ban_reason")
         if reason is not None and not isinstance(reason, str):
             return error(422, "ban_reason must be a string.")
-        self.directory.leave_space(space, member)
+        self._leave(space, member)
         return AdminResponse(200, {})
 
 

@@ -9,6 +9,7 @@ Like the rest of the emulator it imports nothing from the client: the command li
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
 import sys
 import time
@@ -25,6 +26,10 @@ from mightycli.emulator.authorization import (
 from mightycli.emulator.directory import NETWORK_ID, title_for
 
 EMULATOR_EXTRA = "pip install 'mighty-cli[emulator]'"
+# The secret the emulator's webhook deliveries carry: from the environment only, never from an
+# argument, so it stays out of shell history and process listings.
+WEBHOOK_SECRET_VARIABLE = "MIGHTY_WEBHOOK_SECRET"
+WEBHOOK_EVENT_TYPES = ("pascal", "upper", "hook", "absent")
 DEBUG_HELP = "Log every HTTP exchange to stderr, secrets redacted (also MIGHTY_DEBUG=1)."
 
 
@@ -178,6 +183,25 @@ def emulator(
             help="Name the revocation endpoint in the discovery document (Mighty's does not).",
         ),
     ] = False,
+    webhook_urls: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--webhook-url",
+            metavar="URL",
+            help="Deliver webhooks to this URL (repeatable): https, or http to a loopback host. "
+            f"Each delivery carries ${WEBHOOK_SECRET_VARIABLE}, if set, as a Bearer token.",
+            show_default=False,
+        ),
+    ] = None,
+    webhook_event_type: Annotated[
+        str,
+        typer.Option(
+            "--webhook-event-type",
+            metavar="STYLE",
+            help="How a delivery's event_type is spelled: pascal (PostCreated), upper "
+            "(POST_CREATED), hook (PostCreatedHook) or absent.",
+        ),
+    ] = "pascal",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
     strict: Annotated[
         bool,
@@ -199,9 +223,12 @@ def emulator(
       mighty emulator --port 4010 --auto-approve
       mighty emulator --port 0 --network mycommunity --client-id abc123 --member lin@example.com
       mighty emulator --port 0 --strict --token-ttl 3
+      MIGHTY_WEBHOOK_SECRET=s3cret mighty emulator --webhook-url http://127.0.0.1:8787/
     """
     server_module = _import_server()
     _check(host, port, token_ttl, members, strict, no_refresh_tokens, rate_limit)
+    hooks = _check_webhooks(webhook_urls or [], webhook_event_type)
+    secret = os.environ.get(WEBHOOK_SECRET_VARIABLE) or None
     try:
         server = server_module.Emulator(
             host,
@@ -224,13 +251,20 @@ def emulator(
             strict=strict,
             rate_limit=rate_limit,
             rate_limit_retry_after=rate_limit_retry_after,
+            webhook_url=hooks,
+            webhook_secret=secret,
+            webhook_event_type=webhook_event_type,
         )
     except ValueError as exc:
         raise FrontEndError(f"The emulator cannot start: {exc}.") from None
     clients = (client_id, confidential_client_id)
     limit = _limit_text(rate_limit, rate_limit_retry_after)
+    rows = _webhook_rows(hooks, secret is not None)
     serve_until_stopped(
-        server, host, port, lambda: _announce(server, subdomain, clients, auto_approve, limit)
+        server,
+        host,
+        port,
+        lambda: _announce(server, subdomain, clients, auto_approve, limit, rows),
     )
 
 
@@ -263,6 +297,34 @@ def _check(
         )
 
 
+def _check_webhooks(urls: list[str], event_type: str) -> list[str]:
+    from mightycli.emulator.webhooks import url_problem  # httpx, only when the command runs
+
+    for url in urls:
+        problem = url_problem(url)
+        if problem is not None:
+            raise FrontEndError(
+                f"--webhook-url {url!r}: {problem.removeprefix('url ')}",
+                hint="Use an https URL, or http://127.0.0.1:PORT/ for a local receiver.",
+            )
+    if event_type not in WEBHOOK_EVENT_TYPES:
+        raise FrontEndError(
+            f"--webhook-event-type must be one of {', '.join(WEBHOOK_EVENT_TYPES)}, "
+            f"not {event_type!r}."
+        )
+    return urls
+
+
+def _webhook_rows(urls: list[str], with_secret: bool) -> list[tuple[str, str]]:
+    """Where the emulator delivers, for the banner; the secret is never shown."""
+    how = (
+        f"Bearer secret from ${WEBHOOK_SECRET_VARIABLE}"
+        if with_secret
+        else f"no secret; set ${WEBHOOK_SECRET_VARIABLE} to send one"
+    )
+    return [("Webhooks", f"{url} ({how})") for url in urls]
+
+
 def _limit_text(rate_limit: int | None, retry_after: bool) -> str | None:
     if rate_limit is None:
         return None
@@ -277,6 +339,7 @@ def _announce(
     clients: tuple[str, str],
     auto_approve: bool,
     rate_limit: str | None = None,
+    webhooks: list[tuple[str, str]] | None = None,
 ) -> None:
     client_id, confidential_id = clients
     url = server.url
@@ -295,6 +358,7 @@ def _announce(
     ]
     if rate_limit is not None:
         rows.append(("Rate limit", rate_limit))
+    rows.extend(webhooks or ())
     width = max(len(label) for label, _ in rows) + 2  # the label, its colon and a space
     for label, value in rows:
         _say(f"  {label + ':':<{width}}{value}")

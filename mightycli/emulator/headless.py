@@ -46,6 +46,7 @@ from .directory import (
     parse_id,
     timestamp,
 )
+from .webhooks import CallbackError, WebhookCallback, Webhooks
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 50
@@ -68,6 +69,7 @@ class HeadlessContext:
     directory: MemberDirectory
     base_url: str
     page_delay: float
+    webhooks: Webhooks
 
 
 # Resolvers receive the per-request context through info.context.
@@ -160,7 +162,12 @@ def _node(global_id: str, ctx: HeadlessContext) -> dict[str, object] | None:
     if member is not None:
         return _member(member, ctx)
     space = ctx.directory.space_by_global_id(global_id)
-    return _space(space, ctx) if space is not None else None
+    if space is not None:
+        return _space(space, ctx)
+    if decoded is not None and decoded[0] == "WebhookCallback" and _reads_webhooks(ctx):
+        callback = ctx.webhooks.callback(decoded[1])
+        return _webhook_callback(callback) if callback is not None else None
+    return None
 
 
 def encode_cursor(offset: int, kind: str = "members") -> str:
@@ -339,6 +346,135 @@ def _resolve_spaces(_source: object, info: _Info, **args: Any) -> dict[str, obje
     return _connection(nodes, start, len(spaces), "spaces")
 
 
+# -- webhook callbacks ---------------------------------------------------------------------
+#
+# Published: createWebhookCallback, updateWebhookCallback and deleteWebhookCallback each need
+# host:write:network_integrations. Network.webhookCallbacks names no scope; the emulator lets a
+# token with host:read:network or that write scope read them (host scopes are for hosts only).
+# A token without the scope meets FORBIDDEN, as members do without theirs; a callback that is
+# not there, a url that is not https (or http to a loopback host) and an empty includedEvents
+# come back in the payload's errors, the field every mutation payload has for them.
+
+WEBHOOK_WRITE_SCOPE = "host:write:network_integrations"
+WEBHOOK_READING_SCOPES = frozenset({"host:read:network", WEBHOOK_WRITE_SCOPE})
+_NO_CALLBACK = "No webhook callback has this id."
+
+
+def _reads_webhooks(ctx: HeadlessContext) -> bool:
+    return bool(ctx.access.scopes & WEBHOOK_READING_SCOPES)
+
+
+def _check_webhook_scope(ctx: HeadlessContext, *, write: bool) -> None:
+    if write and WEBHOOK_WRITE_SCOPE not in ctx.access.scopes:
+        raise _error(
+            f"Managing webhook callbacks needs the scope {WEBHOOK_WRITE_SCOPE}", "FORBIDDEN"
+        )
+    if not write and not _reads_webhooks(ctx):
+        raise _error(
+            "Reading webhook callbacks needs one of the scopes "
+            + ", ".join(sorted(WEBHOOK_READING_SCOPES)),
+            "FORBIDDEN",
+        )
+
+
+def _webhook_callback(callback: WebhookCallback) -> dict[str, object]:
+    included = callback.included_events
+    return {
+        "__typename": "WebhookCallback",
+        "id": callback.global_id,
+        "resourceId": str(callback.resource_id),
+        # Published: "Secret sent with each delivery so the endpoint can verify the request".
+        "apiKey": callback.api_key,
+        "consecutiveFailures": callback.consecutive_failures,
+        "createdAt": callback.created_at,
+        "disabled": callback.disabled,
+        "disabledAt": callback.disabled_at,
+        "includedEvents": None if included is None else list(included),
+        "updatedAt": callback.updated_at,
+        "url": callback.url,
+    }
+
+
+def _resolve_webhook_callbacks(_source: object, info: _Info, **args: Any) -> dict[str, object]:
+    ctx = info.context
+    _check_webhook_scope(ctx, write=False)
+    if args.get("last") is not None or args.get("before") is not None:
+        raise _error(
+            "Paging backwards is not supported here; use first and after.", "BAD_USER_INPUT"
+        )
+    callbacks = ctx.webhooks.callbacks()  # newest first, as published
+    kind = "webhookCallbacks"
+    start, size = _page_bounds(args.get("first"), args.get("after"), len(callbacks), kind)
+    nodes = [_webhook_callback(c) for c in callbacks[start : start + size]]
+    return _connection(nodes, start, len(callbacks), kind)
+
+
+def _callback_id(text: str) -> int | None:
+    """A callback's resource id from the input's ``id``: "resource ID or GlobalID"."""
+    number = parse_id(text)
+    if number is not None:
+        return number
+    decoded = decode_global_id(text)
+    return decoded[1] if decoded is not None and decoded[0] == "WebhookCallback" else None
+
+
+def _payload(input: Mapping[str, Any], **fields: object) -> dict[str, object]:
+    return {"clientMutationId": input.get("clientMutationId"), "errors": [], **fields}
+
+
+def _resolve_create_webhook_callback(
+    _source: object, info: _Info, input: dict[str, Any]
+) -> dict[str, object]:
+    ctx = info.context
+    _check_webhook_scope(ctx, write=True)
+    try:
+        callback = ctx.webhooks.register(
+            input["url"], input.get("apiKey"), input.get("includedEvents")
+        )
+    except CallbackError as exc:
+        return _payload(input, errors=[str(exc)], webhookCallback=None)
+    return _payload(input, webhookCallback=_webhook_callback(callback))
+
+
+def _resolve_update_webhook_callback(
+    _source: object, info: _Info, input: dict[str, Any]
+) -> dict[str, object]:
+    """Only the fields given change. ``includedEvents: null`` subscribes to every event (as
+    published); ``url: null`` leaves the url as it is; ``apiKey: null`` (or "") removes the
+    secret. Any update enables a disabled callback again."""
+    ctx = info.context
+    _check_webhook_scope(ctx, write=True)
+    resource_id = _callback_id(input["id"])
+    changes: dict[str, Any] = {}
+    if input.get("url") is not None:
+        changes["url"] = input["url"]
+    if "apiKey" in input:
+        changes["api_key"] = input["apiKey"]
+    if "includedEvents" in input:
+        changes["included_events"] = input["includedEvents"]
+    try:
+        if resource_id is None:
+            raise KeyError(input["id"])
+        callback = ctx.webhooks.update(resource_id, changes)
+    except CallbackError as exc:
+        return _payload(input, errors=[str(exc)], webhookCallback=None)
+    except KeyError:
+        return _payload(input, errors=[_NO_CALLBACK], webhookCallback=None)
+    return _payload(input, webhookCallback=_webhook_callback(callback))
+
+
+def _resolve_delete_webhook_callback(
+    _source: object, info: _Info, input: dict[str, Any]
+) -> dict[str, object]:
+    ctx = info.context
+    _check_webhook_scope(ctx, write=True)
+    resource_id = _callback_id(input["id"])
+    callback = ctx.webhooks.callback(resource_id) if resource_id is not None else None
+    if callback is None or not ctx.webhooks.delete(callback.resource_id):
+        return _payload(input, errors=[_NO_CALLBACK], deletedId=None)
+    return _payload(input, deletedId=callback.global_id)
+
+
 def _resolve_type(value: Any, _info: _Info, _type: Any) -> str | None:
     if isinstance(value, dict):
         name = value.get("__typename")
@@ -357,6 +493,10 @@ def build_headless_schema() -> GraphQLSchema:
         ("Network", "member"): _resolve_member,
         ("Network", "space"): _resolve_space,
         ("Network", "spaces"): _resolve_spaces,
+        ("Network", "webhookCallbacks"): _resolve_webhook_callbacks,
+        ("Mutation", "createWebhookCallback"): _resolve_create_webhook_callback,
+        ("Mutation", "updateWebhookCallback"): _resolve_update_webhook_callback,
+        ("Mutation", "deleteWebhookCallback"): _resolve_delete_webhook_callback,
     }
     for (type_name, field_name), resolver in resolvers.items():
         owner = schema.get_type(type_name)

@@ -5,6 +5,14 @@ The state lives in the stores (``access``, ``records``, ``rsvps``, the directory
 the rest of the Admin API: a plan granted here shows in both ``members/{member_id}/plans`` and
 ``plans/{plan_id}/members``, a tag created through ``POST tags`` can be given to a member, and
 an invite to a plan shows in ``invites`` too.
+
+The changes here that have a published webhook are told to ``publish``: a tag given to a
+member (MemberTagAdded) or taken off (MemberTagRemoved), only when it changes what they carry;
+a plan granted (MemberPurchased) or revoked (MemberRemovedFromPlan), with the payloads
+``access`` describes; an RSVP made (RsvpCreated) or answered again with another status
+(RsvpUpdated; the same answer again changes only its time, and publishes nothing). The
+emulator serves no badge memberships, comments, reactions, polls or RSVP deletions, so their
+webhooks are never sent.
 """
 
 from __future__ import annotations
@@ -18,8 +26,10 @@ from .access import (
     AccessStore,
     Holding,
     Plan,
+    grant_purchase_json,
     plan_json,
     purchase_json,
+    removal_json,
     subscription_json,
 )
 from .directory import Member, MemberDirectory
@@ -39,12 +49,14 @@ from .rest import (
     Call,
     Handler,
     Pager,
+    Publish,
     error,
     filter_id,
     find_member,
-    find_space,
+    member_event,
     member_json,
     not_found,
+    publish_nothing,
     space_json,
     user_id_member,
 )
@@ -60,6 +72,7 @@ class Holdings:
     pager: Pager
     context: Callable[[], Context]
     admin: Member  # the API token's member, who creates what the API creates
+    publish: Publish = publish_nothing
     access: AccessStore = field(default_factory=AccessStore)
     rsvps: RsvpStore = field(default_factory=RsvpStore)
 
@@ -141,7 +154,9 @@ class Holdings:
         if "tag_id" not in values:
             return error(422, "Missing required fields: tag_id.")
         tag = self.records.get(TAGS, values["tag_id"], self.context())
-        self.access.tag(member.resource_id, values["tag_id"])
+        if self.access.tag(member.resource_id, values["tag_id"]):
+            payload = member_event(member_json(member, call.base_url), tag=tag)
+            self.publish("MemberTagAdded", payload)
         return AdminResponse(200, tag)
 
     def _carried_tag(self, call: Call) -> tuple[Member, dict[str, Any]]:
@@ -151,8 +166,10 @@ class Holdings:
         return member, self.records.get(TAGS, call.ids[1], self.context())
 
     def _untag(self, call: Call) -> AdminResponse:
-        member, _tag = self._carried_tag(call)
-        self.access.untag(member.resource_id, call.ids[1])
+        member, tag = self._carried_tag(call)
+        if self.access.untag(member.resource_id, call.ids[1]):
+            payload = member_event(member_json(member, call.base_url), tag=tag)
+            self.publish("MemberTagRemoved", payload)
         return AdminResponse(204)
 
     # -- plans -----------------------------------------------------------------------
@@ -176,8 +193,11 @@ class Holdings:
         member = user_id_member(call, self.directory)
         if plan.pricing_type not in GRANTABLE:
             return error(422, "Only a free or nonpaid plan can be granted directly.")
-        if not self.access.grant(plan, member.resource_id):
+        grant = self.access.grant(plan, member.resource_id)
+        if grant is None:
             return error(422, "The member already has access to this plan.")
+        buyer = member_json(member, call.base_url)
+        self.publish("MemberPurchased", grant_purchase_json(grant, plan, buyer))
         return AdminResponse(200, plan_json(plan, call.base_url))
 
     def _holder(self, call: Call) -> Member:
@@ -190,8 +210,12 @@ class Holdings:
     def _revoke_plan(self, call: Call) -> AdminResponse:
         plan = self._plan(call)
         member = find_member(self.directory, call.ids[1])
-        if not self.access.revoke(plan, member.resource_id):
+        ended = self.access.revoke(plan, member.resource_id)
+        if ended is None:
             return error(422, "The member does not have access to this plan.")
+        removal = removal_json(ended, plan, member_json(member, call.base_url))
+        if removal is not None:
+            self.publish("MemberRemovedFromPlan", removal)
         return AdminResponse(204)
 
     def _plan_invites(self, call: Call) -> AdminResponse:
@@ -249,9 +273,11 @@ class Holdings:
         """An event as stored, and as the EventCreatePayload an RSVP shows; an event whose
         space is gone is gone with it."""
         item = self.records.item(EVENTS, call.ids[0])
-        space = find_space(self.directory, item["space_id"])
-        creator = member_json(self.directory.at(self.admin.position) or self.admin, call.base_url)
-        payload = event_payload(call.ids[0], item, self.context(), creator, space_json(space))
+        payload = event_payload_of(
+            self.records, self.directory, self.admin, call.ids[0], self.context()
+        )
+        if payload is None:
+            raise not_found()
         return item, payload
 
     def _list_rsvps(self, call: Call) -> AdminResponse:
@@ -280,8 +306,13 @@ class Holdings:
         member = find_member(self.directory, member_id)
         if instance is not None and instance_index(item, instance) is None:
             return error(422, "instance_at is not an instance of this event.")
-        rsvp = self.rsvps.answer(call.ids[0], member.resource_id, status, instance)
-        return AdminResponse(200, self._rsvps_json(call, [rsvp], item, event)[0])
+        rsvp, before = self.rsvps.answer(call.ids[0], member.resource_id, status, instance)
+        rendered = self._rsvps_json(call, [rsvp], item, event)[0]
+        if before is None:
+            self.publish("RsvpCreated", rendered)
+        elif before.status != rsvp.status:
+            self.publish("RsvpUpdated", rendered)
+        return AdminResponse(200, rendered)
 
     # -- subscriptions and purchases -------------------------------------------------
 
@@ -317,3 +348,17 @@ class Holdings:
                 if h.member_id in members and (plan := self.access.plan(h.plan_id))
             ],
         )
+
+
+def event_payload_of(
+    records: RecordStore, directory: MemberDirectory, admin: Member, event_id: int, ctx: Context
+) -> dict[str, Any] | None:
+    """A stored event as the published EventCreatePayload (what an RSVP shows as its event,
+    and the EventCreated/EventUpdated webhooks carry), created by the API token's member; None
+    when its space is gone (and the event with it)."""
+    item = records.item(EVENTS, event_id)
+    space = directory.space(item["space_id"])
+    if space is None:
+        return None
+    creator = member_json(directory.at(admin.position) or admin, ctx.base_url)
+    return event_payload(event_id, item, ctx, creator, space_json(space))

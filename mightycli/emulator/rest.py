@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from .directory import Member, MemberDirectory, Space, parse_id, timestamp
+from .directory import NETWORK_ID, Member, MemberDirectory, Space, parse_id, timestamp
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -79,6 +79,21 @@ class Call:
 
 
 Handler = Callable[[Call], AdminResponse]
+
+# Tells the network's webhooks that a record changed: the event's PascalCase name (as the Admin
+# API description names its webhooks) and its payload, rendered as published.
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+def publish_nothing(event_type: str, payload: dict[str, Any]) -> None:
+    """The default when nothing listens for changes."""
+
+
+def member_event(member: dict[str, object], **fields: object) -> dict[str, Any]:
+    """The payload of a member's webhook (MemberJoinPayload, MemberLeavePayload,
+    MemberUpdatePayload, MemberTagAddPayload, ...): the member's MemberResponse, the network's
+    id, and the event's own ``fields``."""
+    return {"member": member, "network_id": NETWORK_ID, **fields}
 
 
 @dataclass(frozen=True)

@@ -131,8 +131,9 @@ class RsvpStore:
 
     def answer(
         self, event_id: int, member_id: int, status: str, instance_at: datetime | None
-    ) -> Rsvp:
-        """Record a member's answer: a new RSVP, or a change to the one they gave before."""
+    ) -> tuple[Rsvp, Rsvp | None]:
+        """Record a member's answer: a new RSVP, or a change to the one they gave before. The
+        RSVP as it now stands, and as it stood before (None when it is new)."""
         with self._lock:
             self._tick += 1
             now = timestamp(2_000 + self._tick)
@@ -144,11 +145,11 @@ class RsvpStore:
                 ):
                     changed = replace(rsvp, status=status, updated=now)
                     self._rsvps[rsvp.resource_id] = changed
-                    return changed
+                    return changed, rsvp
             created = Rsvp(self._next_id, event_id, member_id, status, now, instance_at)
             self._next_id += 1
             self._rsvps[created.resource_id] = created
-            return created
+            return created, None
 
 
 def rsvp_json(

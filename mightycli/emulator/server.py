@@ -47,6 +47,14 @@ from .headless import (
 from .pages import DECISION_PATH, bot_challenge_page, consent_page, error_page, redirect_page
 from .rest import AdminRequest, error
 from .scopes import ALL_SCOPES
+from .webhooks import (
+    DEFAULT_RETRY_DELAYS,
+    DEFAULT_TIMEOUT,
+    CallbackError,
+    WebhookAttempt,
+    WebhookCallback,
+    Webhooks,
+)
 
 # Request bodies beyond this are refused: nothing the emulator accepts comes close.
 MAX_BODY_BYTES = 1 << 20
@@ -238,6 +246,12 @@ class Emulator:
         rate_limit: int | None = None,
         rate_window: float = 60.0,
         rate_limit_retry_after: bool = False,
+        webhook_url: str | Sequence[str] | None = None,
+        webhook_secret: str | None = None,
+        webhook_event_type: str = "pascal",
+        webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        webhook_timeout: float = DEFAULT_TIMEOUT,
+        webhook_disable_after: int | None = None,
     ) -> None:
         """``strict`` behaves as a standards-compliant server does, with no allowance for tests:
         tokens expire in real time (no injected clock; ``expire_access_tokens`` is refused),
@@ -245,7 +259,19 @@ class Emulator:
 
         ``rate_limit`` answers Admin API requests beyond that many per sliding ``rate_window``
         seconds (a real clock) with 429, as Mighty's documented stand-in of 200 a minute; the
-        429s carry ``Retry-After`` only with ``rate_limit_retry_after`` (live ones had none)."""
+        429s carry ``Retry-After`` only with ``rate_limit_retry_after`` (live ones had none).
+
+        ``webhook_url`` registers a webhook callback (one URL, or several) at start, for every
+        event, with ``webhook_secret`` as its ``apiKey`` (sent as ``Authorization: Bearer``);
+        the Headless API's ``createWebhookCallback`` registers more. When the records change,
+        each enabled callback is posted the matching events (``mightycli.emulator.webhooks``
+        says which and how). ``webhook_event_type`` spells the body's ``event_type``: "pascal"
+        (PostCreated), "upper" (POST_CREATED), "hook" (PostCreatedHook) or "absent", the
+        spellings a maintained client library reports. A failed delivery is retried 5 times,
+        as published, after ``webhook_retry_delays`` seconds (Mighty spreads them over hours);
+        each attempt waits ``webhook_timeout`` seconds for an answer; with
+        ``webhook_disable_after``, that many consecutive failed attempts disable a callback
+        (nothing published says when Mighty does)."""
         if isinstance(redirect_uris, str):
             raise TypeError("redirect_uris must be a sequence of URIs, not one string")
         if strict and (clock is not None or not issue_refresh_tokens):
@@ -276,12 +302,26 @@ class Emulator:
             issue_refresh_tokens=issue_refresh_tokens,
             clock=clock or time.time,
         )
+        self._webhooks = Webhooks(
+            event_type=webhook_event_type,
+            retry_delays=webhook_retry_delays,
+            timeout=webhook_timeout,
+            disable_after=webhook_disable_after,
+            log=self._log_line,
+        )
+        urls = [webhook_url] if isinstance(webhook_url, str) else list(webhook_url or ())
+        for url in urls:
+            try:
+                self._webhooks.register(url, webhook_secret)
+            except CallbackError as exc:
+                raise ValueError(f"webhook_url {url!r}: {exc}") from None
         self._admin_site = AdminSite(
             self._directory,
             admin=SEEDED_MEMBERS[0],
             page_delay=self._page_delay,
             next_links=admin_next_links,
             empty_page_with_next=empty_page_with_next,
+            publish=self._webhooks.publish,
         )
         self._schema = build_headless_schema()
         self._sdl = schema_sdl(self._schema)
@@ -316,6 +356,7 @@ class Emulator:
             if httpd is None or self._loop_started:
                 return self
             self._loop_started = True
+            self._webhooks.start()
             self._thread = threading.Thread(
                 target=httpd.serve_forever,
                 kwargs={"poll_interval": 0.02},
@@ -334,18 +375,21 @@ class Emulator:
             if httpd is None or self._loop_started:
                 raise RuntimeError("the emulator is already serving")
             self._loop_started = True
+            self._webhooks.start()
         try:
             httpd.serve_forever(poll_interval=0.2)
         finally:
             self._close(httpd, loop_running=False)
 
     def stop(self) -> None:
-        """Stop serving and close the socket and any open connections; idempotent."""
+        """Stop serving and close the socket and any open connections, and stop delivering
+        webhooks (pending deliveries and retries are dropped); idempotent."""
         with self._state_lock:
             httpd = self._httpd
             running = self._loop_started
         if httpd is not None:
             self._close(httpd, loop_running=running)
+        self._webhooks.stop()
 
     def _close(self, httpd: _Server, *, loop_running: bool) -> None:
         with self._state_lock:
@@ -359,6 +403,7 @@ class Emulator:
         httpd.close_connections()
         if thread is not None and threading.current_thread() is not thread:
             thread.join(timeout=5)
+        self._webhooks.stop()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -393,6 +438,25 @@ class Emulator:
     @property
     def graphql_url(self) -> str:
         return f"{self.url}/networks/{NETWORK_ID}/graphql"
+
+    # -- webhooks --------------------------------------------------------------------
+
+    @property
+    def webhook_callbacks(self) -> list[WebhookCallback]:
+        """The registered webhook callbacks as they stand, newest first (secrets kept out of
+        their repr)."""
+        return self._webhooks.callbacks()
+
+    @property
+    def webhook_attempts(self) -> tuple[WebhookAttempt, ...]:
+        """Every webhook delivery attempt so far, in order: event type (PascalCase), event_id,
+        url, attempt number (1 to 6), the answer's status or the error, the callback."""
+        return self._webhooks.attempts()
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until no webhook delivery is pending, retries included; False when ``timeout``
+        seconds pass first. Changes made before the call are all queued by then."""
+        return self._webhooks.wait(timeout)
 
     # -- observation and fault injection, for tests ---------------------------------
 
@@ -635,7 +699,9 @@ class Emulator:
             if token == ADMIN_API_TOKEN:
                 message = "Admin API tokens cannot be used with the Headless API."
             return self._unauthenticated(message)
-        context = HeadlessContext(access, self._directory, self.url, self._page_delay)
+        context = HeadlessContext(
+            access, self._directory, self.url, self._page_delay, self._webhooks
+        )
         return json_response(200, execute_request(self._schema, parsed, context))
 
     def _unauthenticated(self, message: str) -> Response:
@@ -676,14 +742,17 @@ class Emulator:
     # -- logging ---------------------------------------------------------------------
 
     def _log_request(self, method: str, path: str, status: int) -> None:
+        # Only the method, the path and the status: codes and tokens travel in query strings,
+        # headers and bodies, none of which is logged.
+        self._log_line(f"{method} {path} {status}")
+
+    def _log_line(self, line: str) -> None:
         if self._quiet:
             return
-        # Only the method, the path and the status: codes and tokens travel in query strings,
-        # headers and bodies, none of which is logged. Control characters are escaped so a
-        # hostile path cannot forge log lines.
-        safe_path = path.encode("unicode_escape", "backslashreplace").decode("ascii")
+        # Control characters are escaped so a hostile path cannot forge log lines.
+        safe = line.encode("unicode_escape", "backslashreplace").decode("ascii")
         with self._log_lock:
-            sys.stderr.write(f"{method} {safe_path} {status}\n")
+            sys.stderr.write(safe + "\n")
             sys.stderr.flush()
 
 
