@@ -300,11 +300,13 @@ def response_failure(
     errors = graphql_errors(body)
     if errors:
         text = "; ".join(str(e.get("message", "error"))[:300] for e in errors[:5])
-        if "UNAUTHENTICATED" in graphql_codes(body):
+        codes = graphql_codes(body)
+        if "UNAUTHENTICATED" in codes:
             return ApiAuthError(
                 f"GraphQL: {text}", hint=_auth_hint(session), code="UNAUTHENTICATED"
             )
-        return ApiError(f"GraphQL: {text}")
+        # The first error's code (FORBIDDEN, NOT_FOUND, ...), for callers that explain one.
+        return ApiError(f"GraphQL: {text}", code=min(codes) if codes else None)
     if not isinstance(body, dict) or "data" not in body:
         return ApiError(
             f"The GraphQL API answered {status_text(response)} without a JSON data field."

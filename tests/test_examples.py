@@ -191,6 +191,19 @@ def shared_home(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+@pytest.fixture(scope="module")
+def integrations_home(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Logged in with the scope webhook callbacks need, as mighty webhooks' hint says."""
+    home = tmp_path_factory.mktemp("integrations-home")
+    scopes = "-s host:write:network_integrations -s read:network"
+    result = stage.run(f"mighty login --network {NETWORK} --client-id {CLIENT_ID} {scopes}", home)
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+CALLBACK_EXAMPLE = re.compile(r"mighty webhooks (create|delete|list)\b")
+
+
 def _changes_logins(example: str) -> bool:
     return bool(re.search(r"\bmighty (login|logout)\b", example))
 
@@ -213,7 +226,8 @@ def _two_step_address(stage: Stage, home: Path) -> str:
 def _run_emulator_example(stage: Stage, example: str, home: Path) -> None:
     # The emulator runs until Ctrl-C: start it as written, see it serve, then interrupt it.
     process = subprocess.Popen(
-        ["bash", "-c", f"exec {example}"],
+        # VAR=value words stay in front: bash gives them to the command exec runs.
+        ["bash", "-c", re.sub(r"^((?:\w+=\S* )*)", r"\1exec ", example)],
         cwd=stage.work,
         env=stage.env(home),
         stdout=subprocess.PIPE,
@@ -331,7 +345,7 @@ def _example_params() -> list[object]:
     for example in ALL_EXAMPLES:
         if "--port 4010" in example:
             params.append(pytest.param(example, marks=pytest.mark.xdist_group("port-4010")))
-        elif re.match(r"mighty webhooks (create|delete|list)", example):  # one callback, in order
+        elif CALLBACK_EXAMPLE.match(example):  # create, then delete the callback it made
             params.append(pytest.param(example, marks=pytest.mark.xdist_group("callbacks")))
         elif "mighty webhooks listen" in example or ":8787/" in example:
             params.append(pytest.param(example, marks=pytest.mark.xdist_group("port-8787")))
@@ -347,10 +361,11 @@ def test_example_runs_as_written(
     shared_home: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     if "jq " in example:
         require_tools("jq", packages="jq")
-    if example.startswith("mighty emulator"):
+    if re.match(r"(\w+=\S* )*mighty emulator\b", example):  # after any VAR=value words
         _run_emulator_example(stage, example, tmp_path / "home")
         return
     if example.startswith("mighty webhooks listen"):
@@ -363,6 +378,8 @@ def test_example_runs_as_written(
         assert len(lines) == 1, result.stderr
         return
     home = shared_home
+    if CALLBACK_EXAMPLE.match(example):
+        home = request.getfixturevalue("integrations_home")
     extra: dict[str, str] = {}
     if _changes_logins(example):
         home = tmp_path / "home"

@@ -412,6 +412,10 @@ def test_callbacks_are_created_listed_and_deleted_through_the_headless_api(
     run_mighty: Any, emulator: Any, redirect_uri: str
 ) -> None:
     assert run_mighty(*login_args(emulator, redirect_uri)).code == 0
+    refused = run_mighty("webhooks", "list")  # a login without the scope is told which it needs
+    assert refused.code == 1 and "mighty login -s host:write:network_integrations" in refused.stderr
+    scope = ("-s", "host:write:network_integrations", "-s", "read:network")
+    assert run_mighty(*login_args(emulator, redirect_uri, *scope)).code == 0
     secret = {"MIGHTY_WEBHOOK_SECRET": SECRET}
     made = run_mighty(
         "webhooks", "create", "--url", "http://127.0.0.1:9/hooks", "--events",

@@ -317,11 +317,14 @@ def _show_callbacks(callbacks: list[dict[str, Any]], as_json: bool) -> None:
         return
     rows = [
         [
-            str(c.get("resourceId") or c.get("id") or ""),
-            str(c.get("url", "")),
-            _events_cell(c),
-            "disabled" if c.get("disabled") else "enabled",
-            str(c.get("consecutiveFailures", "")),
+            for_people(str(cell))
+            for cell in (
+                c.get("resourceId") or c.get("id") or "",
+                c.get("url", ""),
+                _events_cell(c),
+                "disabled" if c.get("disabled") else "enabled",
+                c.get("consecutiveFailures", ""),
+            )
         ]
         for c in callbacks
     ]
@@ -330,14 +333,14 @@ def _show_callbacks(callbacks: list[dict[str, Any]], as_json: bool) -> None:
             say("No webhook callbacks.")
             return
         rows.insert(0, ["ID", "URL", "EVENTS", "STATE", "FAILURES"])
-        widths = [max(len(for_people(row[i])) for row in rows) for i in range(4)]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = [
             "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[4]]) for r in rows
         ]
-    else:
+    else:  # tab-separated rows, no header, as the other lists into a pipe
         lines = ["\t".join(row) for row in rows]
     try:
-        sys.stdout.write("".join(for_people(line) + "\n" for line in lines))
+        sys.stdout.write("".join(line + "\n" for line in lines))
         sys.stdout.flush()
     except BrokenPipeError:
         stdout_gone()

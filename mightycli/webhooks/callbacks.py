@@ -27,12 +27,30 @@ DELETE = (
 )
 
 
+SCOPE = "host:write:network_integrations"  # what the published mutations name
+
+
+def _graphql(connection: Any, query: str, variables: dict[str, Any]) -> Any:
+    """One operation; a refusal for want of a scope says which login to make."""
+    try:
+        return connection.graphql(query, variables)
+    except ApiError as error:
+        if error.code != "FORBIDDEN" or error.hint:
+            raise
+        raise ApiError(
+            error.message,
+            hint=f"Webhook callbacks need a host's login with the scope {SCOPE}: "
+            f"mighty login -s {SCOPE} (with the other scopes you use).",
+            code=error.code,
+        ) from error
+
+
 def list_callbacks(connection: Any) -> list[dict[str, Any]]:
     """Every callback of the network, page by page (a null connection is none)."""
     callbacks: list[dict[str, Any]] = []
     after: str | None = None
     while True:
-        data = connection.graphql(LIST, {"after": after})
+        data = _graphql(connection, LIST, {"after": after})
         page = ((data or {}).get("network") or {}).get("webhookCallbacks")
         if not isinstance(page, dict):
             return callbacks
@@ -62,7 +80,7 @@ def create_callback(
         values["includedEvents"] = [enum_name(name) for name in events]
     if secret:
         values["apiKey"] = secret
-    payload = _payload(connection.graphql(CREATE, {"input": values}), "createWebhookCallback")
+    payload = _payload(_graphql(connection, CREATE, {"input": values}), "createWebhookCallback")
     callback = payload.get("webhookCallback")
     if not isinstance(callback, dict):
         raise ApiError("The GraphQL API made no webhook callback and gave no reason.")
@@ -70,4 +88,4 @@ def create_callback(
 
 
 def delete_callback(connection: Any, callback_id: str) -> None:
-    _payload(connection.graphql(DELETE, {"input": {"id": callback_id}}), "deleteWebhookCallback")
+    _payload(_graphql(connection, DELETE, {"input": {"id": callback_id}}), "deleteWebhookCallback")
