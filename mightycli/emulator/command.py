@@ -223,7 +223,7 @@ def emulator(
       mighty emulator --port 4010 --auto-approve
       mighty emulator --port 0 --network mycommunity --client-id abc123 --member lin@example.com
       mighty emulator --port 0 --strict --token-ttl 3
-      MIGHTY_WEBHOOK_SECRET=s3cret mighty emulator --webhook-url http://127.0.0.1:8787/
+      mighty emulator --port 4010 --webhook-url http://127.0.0.1:8787/
     """
     server_module = _import_server()
     _check(host, port, token_ttl, members, strict, no_refresh_tokens, rate_limit)
