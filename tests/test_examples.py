@@ -365,6 +365,37 @@ def test_example_runs_as_written(
 ) -> None:
     if "jq " in example:
         require_tools("jq", packages="jq")
+    with _fixed_ports(example):
+        _run_example(example, stage, shared_home, tmp_path, monkeypatch, request)
+
+
+@contextlib.contextmanager
+def _fixed_ports(example: str) -> Iterator[None]:
+    """Examples on a fixed port (the emulator's 4010, the listener's 8787, a handler's 5000)
+    take turns, whichever worker runs them: a lock file per port, in the temporary folder
+    every worker shares."""
+    import tempfile
+
+    from filelock import FileLock
+
+    ports = sorted(set(re.findall(r"(?:--port |127\.0\.0\.1:)(\d+)", example)))
+    if example.startswith("mighty webhooks listen") and "--port" not in example:
+        ports.append("8787")
+    with contextlib.ExitStack() as stack:
+        for port in sorted(set(ports)):
+            lock = Path(tempfile.gettempdir()) / f"mighty-examples-port-{port}.lock"
+            stack.enter_context(FileLock(lock, timeout=300))
+        yield
+
+
+def _run_example(
+    example: str,
+    stage: Stage,
+    shared_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
     if re.match(r"(\w+=\S* )*mighty emulator\b", example):  # after any VAR=value words
         _run_emulator_example(stage, example, tmp_path / "home")
         return
@@ -380,6 +411,11 @@ def test_example_runs_as_written(
     home = shared_home
     if CALLBACK_EXAMPLE.match(example):
         home = request.getfixturevalue("integrations_home")
+        deleted = re.search(r"webhooks delete (\d+)", example)
+        held = {str(c.resource_id) for c in stage.emulator.webhook_callbacks}
+        if deleted and deleted.group(1) not in held:  # the create example ran elsewhere
+            made = stage.run("mighty webhooks create --url https://localhost:8443/mighty", home)
+            assert made.stdout.strip() == deleted.group(1), made.stderr
     extra: dict[str, str] = {}
     if _changes_logins(example):
         home = tmp_path / "home"
