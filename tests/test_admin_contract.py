@@ -87,6 +87,21 @@ def validator(schema_name: str) -> Draft202012Validator:
     return Draft202012Validator(ref, registry=REGISTRY, format_checker=FORMATS)
 
 
+# The published webhooks (the description's ``webhooks`` object, extracted verbatim).
+WEBHOOKS: dict[str, Any] = DATA["webhooks"]
+
+
+def webhook_validator(event: str) -> Draft202012Validator:
+    """A webhook's published request body schema (the envelope), its $refs into the published
+    components, tightened as the answers are: no property the description does not name."""
+    schema = WEBHOOKS[event]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    text = json.dumps(schema).replace('"#/components/', f'"{BASE_URI}#/components/')
+    checker = FormatChecker()
+    checker.checkers.update(FORMATS.checkers)
+    checker.checkers["datetime"] = checker.checkers["date-time"]  # the source's own spelling
+    return Draft202012Validator(strict(json.loads(text)), registry=REGISTRY, format_checker=checker)
+
+
 def check_body(schema_name: str, body: Any) -> None:
     """Validate an answer; a `*Paged` name is the {items, links} envelope of its items."""
     if schema_name.endswith("Paged"):

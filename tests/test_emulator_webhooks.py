@@ -22,7 +22,6 @@ import httpx
 import pytest
 import test_admin_contract as contract
 from conftest import free_port
-from jsonschema import Draft202012Validator, FormatChecker
 from localserver import Reply, Request, Server, serve
 from test_emulator import graphql, http_client, login
 
@@ -42,23 +41,10 @@ VIP, SPEAKER, MENTOR = 3_201, 3_202, 3_203
 GOLD, SILVER, FOUNDERS, COMMUNITY = 3_001, 3_002, 3_003, 3_004
 OFFICE_HOURS = 3_401
 HOST_SCOPES = "host:read:network host:write:network_integrations"
-WEBHOOKS: dict[str, Any] = contract.DATA["webhooks"]
+WEBHOOKS = contract.WEBHOOKS
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def envelope_validator(event: str) -> Draft202012Validator:
-    """The webhook's published request body schema, its $refs into the published components,
-    tightened as the Admin API's answers are: no property the description does not name."""
-    schema = WEBHOOKS[event]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    text = json.dumps(schema).replace('"#/components/', f'"{contract.BASE_URI}#/components/')
-    checker = FormatChecker()
-    checker.checkers.update(contract.FORMATS.checkers)
-    checker.checkers["datetime"] = checker.checkers["date-time"]  # the source's own spelling
-    return Draft202012Validator(
-        contract.strict(json.loads(text)), registry=contract.REGISTRY, format_checker=checker
-    )
 
 
 def header(request: Request, name: str) -> str | None:
@@ -87,7 +73,7 @@ def check_delivery(request: Request, secret: str | None = SECRET) -> dict[str, A
     assert stamp.tzinfo is not None
     assert abs((datetime.now(UTC) - stamp).total_seconds()) < 300
     published = {k: v for k, v in body.items() if k != "event_type"}
-    envelope_validator(event).validate(published)
+    contract.webhook_validator(event).validate(published)
     return body
 
 
@@ -531,7 +517,7 @@ def test_the_event_type_spelling_is_selectable(
     assert body.get("event_type") == spelled
     assert ("event_type" in body) == (spelled is not None)
     if spelled is None:  # the body is then exactly the published envelope
-        envelope_validator("MemberJoined").validate(body)
+        contract.webhook_validator("MemberJoined").validate(body)
     assert header(request, "authorization") is None  # no secret, no header
 
 
@@ -801,7 +787,7 @@ def test_mighty_emulator_delivers_to_webhook_url_with_the_secret_from_the_enviro
     assert header(request, "authorization") == f"Bearer {SECRET}"
     body = body_of(request)
     assert body["event_type"] == "MEMBER_JOINED"
-    envelope_validator("MemberJoined").validate(
+    contract.webhook_validator("MemberJoined").validate(
         {k: v for k, v in body.items() if k != "event_type"}
     )
 

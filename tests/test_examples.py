@@ -26,6 +26,7 @@ import inprocess
 import pytest
 from conftest import free_port, require_tools
 from test_emulator import consent_id
+from test_webhooks import listening, start_listening
 
 from mightycli.emulator import ADMIN_API_TOKEN, CONFIDENTIAL_CLIENT_SECRET, Emulator
 
@@ -247,25 +248,6 @@ def _run_emulator_example(stage: Stage, example: str, home: Path) -> None:
 
 
 @contextlib.contextmanager
-def _listener_on(port: int) -> Iterator[list[str]]:
-    """mighty webhooks listen's listener (no secret) on 127.0.0.1:``port``: the lines it
-    prints."""
-    from mightycli.webhooks.listener import Listener, bind
-
-    lines: list[str] = []
-    listener = Listener(secret=None, emit=lines.append, notify=lambda outcome: None)
-    server = bind("127.0.0.1", port, listener)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield lines
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@contextlib.contextmanager
 def _handler_on(port: int) -> Iterator[list[bytes]]:
     """A local webhook handler on 127.0.0.1:``port`` that answers 200: the bodies it got."""
     from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -306,19 +288,10 @@ def _run_listen_example(stage: Stage, example: str, home: Path) -> None:
         _handler_on(int(forward.group(1))) if forward else contextlib.nullcontext([])
     )
     with handler as forwarded:
-        process = subprocess.Popen(
-            ["bash", "-c", "set -o pipefail\n" + example],
-            cwd=stage.work,
-            env=stage.env(home),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
+        process, listening_at = start_listening(
+            "set -o pipefail\n" + example, stage.env(home), cwd=stage.work
         )
-        assert process.stderr is not None
-        started = process.stderr.readline()
-        assert started.startswith(f"Listening for Mighty webhooks at {url}"), started
+        assert listening_at == url
         sent = 0
         for _ in range(3):  # a pipe's reader gone is seen at the next line written
             try:
@@ -403,10 +376,10 @@ def _run_example(
         _run_listen_example(stage, example, tmp_path / "home")
         return
     if "--to http://127.0.0.1:8787/" in example:  # a listener there, as the example expects
-        with _listener_on(8787) as lines:
+        with listening(8787, secret=None) as running:
             result = stage.run(example, shared_home)
         assert result.returncode == 0, f"{example}\n{result.stderr}"
-        assert len(lines) == 1, result.stderr
+        assert len(running.lines) == 1, result.stderr
         return
     home = shared_home
     if CALLBACK_EXAMPLE.match(example):

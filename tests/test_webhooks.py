@@ -23,7 +23,7 @@ import httpx
 import pytest
 import test_admin_contract as contract
 from conftest import admin_token_login, login_args
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from jsonschema import ValidationError
 from localserver import Reply, serve
 
 from mightycli.emulator import Emulator
@@ -160,12 +160,14 @@ class Running:
 
 
 @contextmanager
-def listening(**options: Any) -> Iterator[Running]:
+def listening(port: int = 0, **options: Any) -> Iterator[Running]:
+    """The listener (secret SECRET unless ``options`` say otherwise) on 127.0.0.1:``port``,
+    served from a thread: what it printed and what it told."""
     running = Running("")
     listener = Listener(
         emit=running.lines.append, notify=running.outcomes.append, **{"secret": SECRET, **options}
     )
-    server = bind("127.0.0.1", 0, listener)
+    server = bind("127.0.0.1", port, listener)
     running.url = server_url(server)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -304,11 +306,15 @@ def test_trigger_refuses_plain_http_to_another_machine() -> None:
 # --------------------------------------------------------------------------- the real command
 
 
-def _start_listening(command: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """``command`` (a shell pipeline around mighty webhooks listen --port 0) and its URL."""
+def start_listening(
+    command: str, env: dict[str, str], cwd: Path | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """``command`` (a shell pipeline around mighty webhooks listen) started in a session of its
+    own, with ``env`` as its whole environment, and the URL it says it listens at."""
     process = subprocess.Popen(
         ["bash", "-c", command],
-        env={**os.environ, **env},
+        cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -327,7 +333,7 @@ MIGHTY = f"{sys.executable} -m mightycli"
 
 def test_listen_into_a_pipe_stops_once_the_reader_has_what_it_wanted() -> None:
     command = f"{MIGHTY} webhooks listen --port 0 --events member_left | head -1"
-    process, url = _start_listening(command, {"MIGHTY_WEBHOOK_SECRET": SECRET})
+    process, url = start_listening(command, {**os.environ, "MIGHTY_WEBHOOK_SECRET": SECRET})
     try:
         for event in ("MemberJoined", "MemberLeft", "MemberLeft"):
             send_delivery(url, build_delivery(event), secret=SECRET)
@@ -341,7 +347,7 @@ def test_listen_into_a_pipe_stops_once_the_reader_has_what_it_wanted() -> None:
 
 
 def test_ctrl_c_stops_listening_at_once_and_frees_the_port() -> None:
-    process, url = _start_listening(f"exec {MIGHTY} webhooks listen --port 0", {})
+    process, url = start_listening(f"exec {MIGHTY} webhooks listen --port 0", dict(os.environ))
     assert process.stderr is not None
     assert "No secret is set" in process.stderr.readline()  # said at start, and accepted
     assert send_delivery(url, build_delivery("PostCreated"), secret=None).accepted
@@ -357,20 +363,7 @@ def test_ctrl_c_stops_listening_at_once_and_frees_the_port() -> None:
 # --------------------------------------------------------------------------- against the contract
 
 # The published description's webhooks (tests/data/admin_api_published.json, extracted verbatim).
-WEBHOOKS: dict[str, Any] = contract.DATA.get("webhooks", {})
-
-
-def _envelope_validator(event: str) -> Draft202012Validator:
-    """The webhook's own request body schema, its $refs into the published components, tightened
-    as the Admin API's answers are (no property the description does not name)."""
-    schema = WEBHOOKS[event]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    text = json.dumps(schema).replace('"#/components/', f'"{contract.BASE_URI}#/components/')
-    checker = FormatChecker()
-    checker.checkers.update(contract.FORMATS.checkers)
-    checker.checkers["datetime"] = checker.checkers["date-time"]  # the source's own spelling
-    return Draft202012Validator(
-        contract.strict(json.loads(text)), registry=contract.REGISTRY, format_checker=checker
-    )
+WEBHOOKS = contract.WEBHOOKS
 
 
 def test_the_catalogue_is_the_published_list() -> None:
@@ -391,7 +384,7 @@ def test_the_graphql_names_are_the_published_enum() -> None:
 def test_each_synthetic_delivery_is_valid_under_its_published_schema(event: str) -> None:
     body = json.loads(build_delivery(event))
     body.pop("event_type")  # not in the published envelope: the field report's addition
-    _envelope_validator(event).validate(body)
+    contract.webhook_validator(event).validate(body)
 
 
 def test_the_published_schemas_catch_a_wrong_payload() -> None:
@@ -402,7 +395,7 @@ def test_the_published_schemas_catch_a_wrong_payload() -> None:
         if drop:
             body["payload"].pop(drop)
         with pytest.raises(ValidationError):
-            _envelope_validator("MemberJoined").validate(body)
+            contract.webhook_validator("MemberJoined").validate(body)
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -460,8 +453,8 @@ def test_the_readme_walkthrough_a_listener_the_emulator_delivering_and_a_trigger
     run_mighty: Any,
 ) -> None:
     # mighty webhooks listen; the emulator delivering to it; a change; mighty webhooks trigger.
-    process, url = _start_listening(
-        f"exec {MIGHTY} webhooks listen --port 0", {"MIGHTY_WEBHOOK_SECRET": SECRET}
+    process, url = start_listening(
+        f"exec {MIGHTY} webhooks listen --port 0", {**os.environ, "MIGHTY_WEBHOOK_SECRET": SECRET}
     )
     try:
         with Emulator(webhook_url=url, webhook_secret=SECRET) as emulator:
