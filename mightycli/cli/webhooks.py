@@ -70,11 +70,9 @@ def _event_names(text: str | None) -> list[str] | None:
     for word in (part.strip() for part in text.split(",")):
         name = catalog.canonical_name(word) if word else None
         if name is None:
-            close = catalog.close_names(word)
-            hint = f"Did you mean {', '.join(close)}? " if close else ""
             raise UsageError(
                 f"--events: unknown event {word!r}.",
-                hint=hint + "mighty webhooks events lists them.",
+                hint=catalog.did_you_mean(word) + "mighty webhooks events lists them.",
             )
         names.append(name)
     return names

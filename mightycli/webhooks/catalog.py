@@ -103,6 +103,12 @@ def canonical_name(text: str) -> str | None:
     return _BY_KEY.get(key)
 
 
+def did_you_mean(text: str, names: tuple[str, ...] = ALL_NAMES) -> str:
+    """The start of the hint for an unknown event: the known names like it, if any."""
+    close = close_names(text, names)
+    return f"Did you mean {', '.join(close)}? " if close else ""
+
+
 def close_names(text: str, names: tuple[str, ...] = ALL_NAMES) -> list[str]:
     """Known names like a mistyped one, best first (for the hint of an unknown event)."""
     keys = {_key(name): name for name in names}

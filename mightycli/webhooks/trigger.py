@@ -13,7 +13,7 @@ from mightycli.config import check_endpoint_url
 from mightycli.errors import NetworkError, UsageError
 from mightycli.http import connection_hint
 from mightycli.version import __version__
-from mightycli.webhooks.catalog import BY_NAME, GRAPHQL_ONLY, canonical_name, close_names
+from mightycli.webhooks.catalog import BY_NAME, GRAPHQL_ONLY, canonical_name, did_you_mean
 from mightycli.webhooks.envelope import make_envelope
 from mightycli.webhooks.samples import apply_override, sample_payload
 
@@ -41,10 +41,9 @@ def published_event(text: str) -> str:
             hint="mighty webhooks events lists the events with a published payload.",
         )
     if name is None:
-        close = close_names(text, tuple(BY_NAME))
-        hint = f"Did you mean {', '.join(close)}? " if close else ""
         raise UsageError(
-            f"Unknown event {text!r}.", hint=hint + "mighty webhooks events lists them all."
+            f"Unknown event {text!r}.",
+            hint=did_you_mean(text, tuple(BY_NAME)) + "mighty webhooks events lists them all.",
         )
     return name
 
