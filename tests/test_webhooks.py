@@ -477,3 +477,16 @@ def test_the_readme_walkthrough_a_listener_the_emulator_delivering_and_a_trigger
         tagged["event_type"] == "MemberTagAdded" and tagged["payload"]["tag"]["title"] == "Mentor"
     )
     assert "refused" not in err and process.returncode == 0
+
+
+@pytest.mark.parametrize("operation", ["LIST", "CREATE", "DELETE"])
+def test_the_callback_operations_are_valid_against_the_published_schema(operation: str) -> None:
+    # The emulator's schema is held to the published one (test_schema_contract), so a field
+    # mighty asks for that Mighty does not publish fails here, not only against a live network.
+    from graphql import parse, validate
+
+    from mightycli.emulator.headless import build_headless_schema
+    from mightycli.webhooks import callbacks
+
+    errors = validate(build_headless_schema(), parse(getattr(callbacks, operation)))
+    assert errors == []
